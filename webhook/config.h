@@ -1,0 +1,75 @@
+/* config: the webhook's configuration (SPEC §5), read from a YAML file with libyaml.
+ *
+ * Every key has a default (config_new_default), so no file is needed. Unknown keys, wrong
+ * types and invalid values are errors naming the file, line and key. A config is immutable
+ * once loaded: the server swaps whole configs on reload and frees the old one when no request
+ * uses it any more. */
+#ifndef COCO_CONFIG_H
+#define COCO_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "result.h"
+
+#define CONFIG_FILE_MAX (1024 * 1024) /* bytes of a config file */
+#define CONFIG_LIST_MAX 1024           /* entries of any list or map in it */
+
+typedef enum config_log_level {
+    CONFIG_LOG_DEBUG,
+    CONFIG_LOG_INFO,
+    CONFIG_LOG_WARN,
+    CONFIG_LOG_ERROR,
+} config_log_level;
+
+typedef struct config_strings {
+    char **items; /* owned */
+    size_t count;
+} config_strings;
+
+/* Sealed-secret entries configured for one namespace ("SECRET[:MOUNTPATH]" each). */
+typedef struct config_namespace_secrets {
+    char *namespace;       /* owned */
+    config_strings entries;
+} config_namespace_secrets;
+
+typedef struct config {
+    char *listen;      /* ":8443" */
+    char *tls_cert;    /* "/etc/coco-webhook/tls/tls.crt" */
+    char *tls_key;     /* "/etc/coco-webhook/tls/tls.key" */
+    config_log_level log_level;
+    char *selector_label;                 /* "coco.confidentialcontainers.org/enabled" */
+    config_strings exclude_namespaces;    /* kube-system, kube-public, kube-node-lease */
+    char *runtime_class;                  /* "kata-remote" */
+    config_strings runtime_class_allowed; /* always contains runtime_class */
+    bool replace_persistent_volumes;      /* true */
+    char *empty_dir_size_limit;           /* NULL, or a quantity such as "20Gi" */
+    char *empty_dir_medium;               /* NULL, "" or "Memory" */
+    char *sealed_mount_root;              /* "/sealed" */
+    config_namespace_secrets *sealed_namespaces; /* owned array */
+    size_t sealed_namespaces_count;
+} config;
+
+/* Returns an owned config with every default, or NULL when out of memory. */
+config *config_new_default(void);
+
+/* Reads path over the defaults. Returns an owned config, or NULL with err set
+ * ("FILE:LINE: key \"a.b\": ..."). */
+config *config_load(const char *path, cw_error *err);
+
+/* Parses a config from memory; name is used in messages. Same contract as config_load. */
+config *config_parse(const char *name, const char *buf, size_t len, cw_error *err);
+
+/* Adds ns to exclude_namespaces unless present (the server's own namespace). */
+cw_result config_exclude_namespace(config *cfg, const char *ns, cw_error *err);
+
+bool config_strings_contains(const config_strings *list, const char *s);
+
+/* The sealed-secret entries configured for ns, or NULL. Borrowed from cfg. */
+const config_strings *config_sealed_entries(const config *cfg, const char *ns);
+
+const char *config_log_level_name(config_log_level level);
+
+void config_free(config *cfg);
+
+#endif

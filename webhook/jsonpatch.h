@@ -1,0 +1,58 @@
+/* jsonpatch: RFC 6902 JSON Patch on cJSON trees: building targeted operations, and a strict
+ * applier with the semantics of evanphx/json-patch v4 Apply, which the API server uses.
+ *
+ * Ours rather than cJSON_Utils: Debian ships no cJSON_Utils, and its upstream applier decodes
+ * "~1" wrongly (cJSON #820), which breaks every label or annotation key containing "/".
+ *
+ * Building: a patch is a cJSON array owned by the caller (cJSON_CreateArray). Paths are
+ * written with jsonpatch_path_*; keys are escaped "~" -> "~0", "/" -> "~1" (RFC 6901 §3).
+ *
+ * Numbers: a cJSON_Raw node holding JSON number text (how the manifest reader keeps numbers
+ * exact) is treated as a number by the applier's "test" comparison. */
+#ifndef COCO_JSONPATCH_H
+#define COCO_JSONPATCH_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "result.h"
+
+/* Longest JSON Pointer we build or accept, and the most operations one patch may have. */
+#define JSONPATCH_PATH_MAX 4096
+#define JSONPATCH_OPS_MAX 10000
+
+/* A JSON Pointer being built in a fixed buffer. Overflow is sticky and reported by
+ * jsonpatch_path_ok(), so callers append without checking each step. */
+typedef struct jsonpatch_path {
+    char buf[JSONPATCH_PATH_MAX];
+    size_t len;
+    bool overflow;
+} jsonpatch_path;
+
+void jsonpatch_path_init(jsonpatch_path *p);                        /* the root, "" */
+void jsonpatch_path_key(jsonpatch_path *p, const char *key);       /* appends "/" + escaped key */
+void jsonpatch_path_index(jsonpatch_path *p, size_t index);        /* appends "/<index>" */
+void jsonpatch_path_append_end(jsonpatch_path *p);                 /* appends "/-" */
+bool jsonpatch_path_ok(const jsonpatch_path *p);
+/* Truncates back to a length taken earlier from p->len, to reuse a prefix. */
+void jsonpatch_path_truncate(jsonpatch_path *p, size_t len);
+
+/* Appends {"op": op, "path": path, "value": value} to patch. Takes ownership of value
+ * (may be NULL for "remove") even on failure. op is "add", "remove" or "replace". */
+cw_result jsonpatch_append(cJSON *patch, const char *op, const jsonpatch_path *path,
+                           cJSON *value, cw_error *err);
+
+/* Applies patch (a JSON array of operations) to *doc in place, strictly: add needs an
+ * existing parent, remove/replace/move/copy/test need existing targets, array indexes must be
+ * canonical and in range, unknown ops and malformed operations are errors. *doc may be
+ * replaced (an operation on the root path ""). On failure *doc is left in an unspecified but
+ * valid state (a tree the caller still owns and frees); callers that need the original keep a
+ * copy. The error names the operation index and path. */
+cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err);
+
+/* RFC 6902 §4.6 equality of two JSON values (objects: same members regardless of order;
+ * numbers by value, Raw number text included). */
+bool jsonpatch_equal(const cJSON *a, const cJSON *b);
+
+#endif

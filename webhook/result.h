@@ -1,0 +1,36 @@
+/* result: the project's one error type.
+ *
+ * Every fallible function returns a cw_result and, when given a cw_error, writes a message
+ * that says which field, line, annotation or file was wrong, in words a user understands.
+ * The message never contains secret values. */
+#ifndef COCO_RESULT_H
+#define COCO_RESULT_H
+
+#include <stddef.h>
+
+typedef enum cw_result {
+    CW_OK = 0,
+    CW_ENOMEM,    /* an allocation failed */
+    CW_EINVAL,    /* the input is malformed or of the wrong type */
+    CW_ELIMIT,    /* the input crosses a named limit (size, depth, count) */
+    CW_EIO,       /* a file or socket could not be read or written */
+    CW_EINTERNAL, /* a bug: a check of our own output failed */
+} cw_result;
+
+#define CW_ERROR_MAX 512
+
+typedef struct cw_error {
+    char msg[CW_ERROR_MAX];
+} cw_error;
+
+/* Records a formatted message in err (which may be NULL) and returns code. */
+cw_result cw_fail(cw_error *err, cw_result code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prepends "prefix: " to err's message (file names, object names), keeping it bounded. */
+void cw_error_prefix(cw_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A short constant name for code, e.g. "invalid input". */
+const char *cw_result_str(cw_result code);
+
+#endif
