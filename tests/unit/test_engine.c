@@ -1,0 +1,281 @@
+/* Unit tests of the engine's contract that the golden cases (tests/golden) cannot reach
+ * through the command line: operations, request overrides, result fields, limits. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine.h"
+#include "jsonpatch.h"
+#include "sealed_entries.h"
+
+static const char labelled_pod[] =
+    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labels\":"
+    "{\"coco.confidentialcontainers.org/enabled\":\"true\"}%s},\"spec\":{%s\"containers\":"
+    "[{\"name\":\"c\",\"image\":\"i\"}]}}";
+
+static cJSON *pod(const char *meta_extra, const char *spec_extra)
+{
+    char buf[16384];
+    snprintf(buf, sizeof buf, labelled_pod, meta_extra, spec_extra);
+    cJSON *o = cJSON_Parse(buf);
+    assert_non_null(o);
+    return o;
+}
+
+static engine_result run(const config *cfg, cJSON *obj, engine_operation op, engine_scope scope,
+                         const char *ns)
+{
+    engine_request req = {.object = obj, .operation = op, .scope = scope, .namespace = ns};
+    engine_result res;
+    assert_int_equal(engine_mutate(cfg, &req, &res), CW_OK);
+    return res;
+}
+
+static void test_delete_and_connect_admitted(void **state)
+{
+    (void)state;
+    config *cfg = config_new_default();
+    cJSON *o = pod("", "");
+    engine_result r = run(cfg, o, ENGINE_OP_OTHER, ENGINE_SCOPE_OBJECT, NULL);
+    assert_int_equal(r.outcome, ENGINE_SKIPPED);
+    assert_null(r.patch);
+    engine_result_clear(&r);
+    cJSON_Delete(o);
+    config_free(cfg);
+}
+
+static void test_pod_update_skipped_notebook_update_mutated(void **state)
+{
+    (void)state;
+    config *cfg = config_new_default();
+    cJSON *o = pod("", "");
+    engine_result r = run(cfg, o, ENGINE_OP_UPDATE, ENGINE_SCOPE_OBJECT, NULL);
+    assert_int_equal(r.outcome, ENGINE_SKIPPED);
+    assert_string_equal(r.skip_reason, "pod spec is immutable after creation");
+    engine_result_clear(&r);
+    cJSON_Delete(o);
+
+    o = cJSON_Parse("{\"apiVersion\":\"kubeflow.org/v1beta1\",\"kind\":\"Notebook\","
+                    "\"metadata\":{\"name\":\"n\"},\"spec\":{\"template\":{\"spec\":"
+                    "{\"containers\":[{\"name\":\"n\"}]}}}}");
+    r = run(cfg, o, ENGINE_OP_UPDATE, ENGINE_SCOPE_NAMESPACE, "ds");
+    assert_int_equal(r.outcome, ENGINE_ALLOWED);
+    assert_true(r.runtime_class_set);
+    assert_int_equal(cJSON_GetArraySize(r.patch), 2); /* class + record */
+    /* The object was mutated in place to the result. */
+    const cJSON *cls = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "spec"), "template"),
+                            "spec"),
+        "runtimeClassName");
+    assert_string_equal(cJSON_GetStringValue(cls), "kata-remote");
+    assert_string_equal(r.record, "{\"runtimeClassName\":\"kata-remote\"}");
+    engine_result_clear(&r);
+    cJSON_Delete(o);
+    config_free(cfg);
+}
+
+static void test_request_overrides_object(void **state)
+{
+    (void)state;
+    config *cfg = config_new_default();
+    /* The API server's request.namespace is used when the object names none. */
+    cJSON *o = pod("", "");
+    engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, "kube-system");
+    assert_int_equal(r.outcome, ENGINE_SKIPPED);
+    assert_string_equal(r.skip_reason, "namespace excluded");
+    engine_result_clear(&r);
+
+    /* Kind from request.kind when the object lacks apiVersion/kind. */
+    cJSON_DeleteItemFromObject(o, "kind");
+    cJSON_DeleteItemFromObject(o, "apiVersion");
+    engine_request req = {.object = o, .kind = "Pod", .group = "", .version = "v1",
+                          .operation = ENGINE_OP_CREATE, .scope = ENGINE_SCOPE_OBJECT};
+    assert_int_equal(engine_mutate(cfg, &req, &r), CW_OK);
+    assert_int_equal(r.outcome, ENGINE_ALLOWED);
+    engine_result_clear(&r);
+
+    /* Unknown kinds pass. */
+    req.kind = "Service";
+    assert_int_equal(engine_mutate(cfg, &req, &r), CW_OK);
+    assert_int_equal(r.outcome, ENGINE_SKIPPED);
+    assert_string_equal(r.skip_reason, "kind not handled");
+    engine_result_clear(&r);
+    cJSON_Delete(o);
+    config_free(cfg);
+}
+
+static void test_denial_codes(void **state)
+{
+    (void)state;
+    config *cfg = config_new_default();
+    struct {
+        const char *meta, *spec;
+        int code;
+        const char *reason, *text;
+    } cases[] = {
+        {"", "\"runtimeClassName\":\"runc\",", 403, "runtime_class", "\"runc\""},
+        {"", "\"runtimeClassName\":7,", 400, "invalid_object", "must be a string"},
+        {",\"annotations\":{\"coco.confidentialcontainers.org/sealed-secrets\":5}", "", 400,
+         "annotation", "must be a string"},
+        {",\"annotations\":{\"coco.confidentialcontainers.org/sealed-secrets\":\"a:b\"}", "",
+         400, "annotation", "\"a:b\""},
+        {",\"annotations\":{\"coco.confidentialcontainers.org/keep-volumes\":\"A\"}", "", 400,
+         "annotation", "\"A\" is not a valid name"},
+        {"", "\"volumes\":{},", 400, "invalid_object", "spec.volumes must be a list"},
+        {"", "\"volumes\":[{\"persistentVolumeClaim\":{}}],", 400, "invalid_object",
+         "spec.volumes[0] has no name"},
+        {"", "\"volumes\":[{\"name\":\"v\",\"persistentVolumeClaim\":{}}],", 400,
+         "invalid_object", "claimName"},
+        {",\"annotations\":{\"coco.confidentialcontainers.org/sealed-secrets\":\"s\"}",
+         "\"volumes\":[{\"name\":\"coco-sealed-s\",\"emptyDir\":{}}],", 403, "volume_conflict",
+         "rename that volume"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *o = pod(cases[i].meta, cases[i].spec);
+        char *before = cJSON_PrintUnformatted(o);
+        engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
+        assert_int_equal(r.outcome, ENGINE_DENIED);
+        assert_int_equal(r.code, cases[i].code);
+        assert_string_equal(r.deny_reason, cases[i].reason);
+        if (!strstr(r.message, cases[i].text))
+            fail_msg("case %zu: \"%s\" not in \"%s\"", i, cases[i].text, r.message);
+        assert_null(r.patch);
+        assert_int_equal(r.warning_count, 0);
+        /* A denial changes nothing. */
+        char *after = cJSON_PrintUnformatted(o);
+        assert_string_equal(before, after);
+        free(before);
+        free(after);
+        engine_result_clear(&r);
+        cJSON_Delete(o);
+    }
+    config_free(cfg);
+}
+
+static void test_no_pod_spec_denied(void **state)
+{
+    (void)state;
+    config *cfg = config_new_default();
+    cJSON *o = cJSON_Parse("{\"apiVersion\":\"kubeflow.org/v1\",\"kind\":\"Notebook\","
+                           "\"metadata\":{\"labels\":{\"coco.confidentialcontainers.org/"
+                           "enabled\":\"true\"}},\"spec\":{}}");
+    engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
+    assert_int_equal(r.outcome, ENGINE_DENIED);
+    assert_int_equal(r.code, 400);
+    assert_non_null(strstr(r.message, "/spec/template/spec"));
+    engine_result_clear(&r);
+    cJSON_Delete(o);
+    config_free(cfg);
+}
+
+static void test_long_names_warning_bounded(void **state)
+{
+    (void)state;
+    config *cfg = config_new_default();
+    char spec[1024];
+    snprintf(spec, sizeof spec,
+             "\"volumes\":[{\"name\":\"%s\",\"persistentVolumeClaim\":{\"claimName\":\"%s\"}}],",
+             "a-very-long-volume-name-that-goes-on-and-on-and-on-and-on-and-on",
+             "claim-name-that-is-also-really-quite-long-for-a-claim-name-indeed-yes");
+    cJSON *o = pod("", spec);
+    engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
+    assert_int_equal(r.outcome, ENGINE_ALLOWED);
+    assert_int_equal(r.warning_count, 1);
+    assert_true(strlen(r.warnings[0]) <= ENGINE_WARNING_MAX);
+    assert_non_null(strstr(r.warnings[0], "data is lost when the pod ends"));
+    assert_int_equal(r.volumes_replaced, 1);
+    engine_result_clear(&r);
+    cJSON_Delete(o);
+    config_free(cfg);
+}
+
+static void test_hashed_volume_name_and_counts(void **state)
+{
+    (void)state;
+    config *cfg = config_new_default();
+    cJSON *o = pod(",\"annotations\":{\"coco.confidentialcontainers.org/sealed-secrets\":"
+                   "\"tls.example.com, plain\"}",
+                   "");
+    engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
+    assert_int_equal(r.outcome, ENGINE_ALLOWED);
+    assert_int_equal(r.secrets_mounted, 2);
+    const cJSON *vols = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "spec"), "volumes");
+    assert_int_equal(cJSON_GetArraySize(vols), 2);
+    const char *hashed = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(vols, 0),
+                                                                  "name"));
+    assert_int_equal(strlen(hashed), strlen("coco-sealed-") + 16);
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(vols, 1), "name")),
+        "coco-sealed-plain");
+    engine_result_clear(&r);
+    cJSON_Delete(o);
+    config_free(cfg);
+}
+
+static void test_too_many_entries(void **state)
+{
+    (void)state;
+    config *cfg = config_new_default();
+    char list[8192] = "";
+    size_t len = 0;
+    for (int i = 0; i <= SEALED_ENTRIES_MAX; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%ss%d", i ? "," : "", i);
+    char meta[9000];
+    snprintf(meta, sizeof meta,
+             ",\"annotations\":{\"coco.confidentialcontainers.org/sealed-secrets\":\"%s\"}", list);
+    cJSON *o = pod(meta, "");
+    engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
+    assert_int_equal(r.outcome, ENGINE_DENIED);
+    assert_int_equal(r.code, 400);
+    assert_non_null(strstr(r.message, "more than"));
+    engine_result_clear(&r);
+    cJSON_Delete(o);
+    config_free(cfg);
+}
+
+static void test_patch_reapplies_to_pristine_copy(void **state)
+{
+    (void)state;
+    config *cfg = config_new_default();
+    cJSON *o = pod(",\"annotations\":{\"coco.confidentialcontainers.org/sealed-secrets\":\"s1\"}",
+                   "\"volumes\":[{\"name\":\"v\",\"ephemeral\":{}}],");
+    cJSON *copy = cJSON_Duplicate(o, 1);
+    engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
+    assert_int_equal(r.outcome, ENGINE_ALLOWED);
+    cw_error err;
+    assert_int_equal(jsonpatch_apply(&copy, r.patch, &err), CW_OK);
+    assert_true(jsonpatch_equal(copy, o));
+    engine_result_clear(&r);
+
+    /* Second pass: nothing to do. */
+    r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
+    assert_int_equal(r.outcome, ENGINE_ALLOWED);
+    assert_int_equal(cJSON_GetArraySize(r.patch), 0);
+    assert_null(r.record);
+    engine_result_clear(&r);
+    cJSON_Delete(copy);
+    cJSON_Delete(o);
+    config_free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_delete_and_connect_admitted),
+        cmocka_unit_test(test_pod_update_skipped_notebook_update_mutated),
+        cmocka_unit_test(test_request_overrides_object),
+        cmocka_unit_test(test_denial_codes),
+        cmocka_unit_test(test_no_pod_spec_denied),
+        cmocka_unit_test(test_long_names_warning_bounded),
+        cmocka_unit_test(test_hashed_volume_name_and_counts),
+        cmocka_unit_test(test_too_many_entries),
+        cmocka_unit_test(test_patch_reapplies_to_pristine_copy),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

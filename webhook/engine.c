@@ -1,0 +1,1012 @@
+/* engine: selection and mutation of SPEC §1-§2. See engine.h for the contract.
+ *
+ * One planning function walks the PodSpec and emits targeted operations. It runs twice per
+ * mutated object: once to build the patch, and once, after the patch has been applied, in
+ * counting mode on the result, where it must find nothing left to do. That second pass is the
+ * check that every returned patch applies and reaches the wanted state (SPEC §3), and it is
+ * also what makes reinvocation idempotent. */
+#include "engine.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonpatch.h"
+#include "jsonutil.h"
+#include "k8s_names.h"
+#include "sealed_entries.h"
+
+#define SEALED_VOLUME_PREFIX "coco-sealed-"
+#define NAME_LIST_MAX ENGINE_ENTRIES_MAX
+
+/* Where the PodSpec lives in each handled kind. */
+typedef enum spec_location {
+    SPEC_NONE,
+    SPEC_POD,         /* spec */
+    SPEC_TEMPLATE,    /* spec.template.spec */
+    SPEC_JOBTEMPLATE, /* spec.jobTemplate.spec.template.spec */
+} spec_location;
+
+/* The inputs read once from the object's annotations and the config. */
+typedef struct inputs {
+    const char *runtime_class_override; /* annotation, or NULL */
+    char keep[NAME_LIST_MAX][K8S_DNS_LABEL_MAX + 1];
+    size_t keep_count;
+    sealed_entry sealed[SEALED_ENTRIES_MAX];
+    size_t sealed_count;
+    char targets[NAME_LIST_MAX][K8S_DNS_LABEL_MAX + 1]; /* sealed-secrets-containers */
+    size_t target_count;
+    const char *previous_record; /* the record annotation as found, or NULL */
+} inputs;
+
+/* One planning pass. In building mode (patch != NULL) operations are appended to patch and
+ * warnings and the record are collected; in checking mode only ops is counted. */
+typedef struct plan {
+    const config *cfg;
+    const inputs *in;
+    cJSON *object;
+    cJSON *spec;
+    jsonpatch_path spec_path;
+    cJSON *patch;
+    size_t ops;
+    engine_result *res;
+    cJSON *record_volumes;  /* owned during building */
+    cJSON *record_secrets;  /* owned during building */
+    const char *record_class;
+    bool volumes_exist;     /* spec.volumes exists, or an earlier op created it */
+    size_t volume_count;    /* length of spec.volumes after earlier ops */
+    int deny_code;
+    const char *deny_reason;
+    cw_error deny;
+} plan;
+
+static cw_result deny(plan *p, int code, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static cw_result deny(plan *p, int code, const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->deny.msg, sizeof p->deny.msg, fmt, ap);
+    va_end(ap);
+    p->deny_code = code;
+    p->deny_reason = reason;
+    return CW_EINVAL;
+}
+
+/* Appends one operation (building) or counts it (checking). Takes ownership of value. */
+static cw_result emit(plan *p, const char *op, const jsonpatch_path *path, cJSON *value)
+{
+    p->ops++;
+    if (!p->patch) {
+        cJSON_Delete(value);
+        return CW_OK;
+    }
+    if (!jsonpatch_path_ok(path)) {
+        cJSON_Delete(value);
+        return deny(p, 400, "too_large", "object path too long");
+    }
+    cw_error err;
+    cw_result r = jsonpatch_append(p->patch, op, path, value, &err);
+    if (r == CW_ENOMEM)
+        return r;
+    if (r)
+        return deny(p, 500, "internal", "internal error: %s", err.msg);
+    return CW_OK;
+}
+
+static void add_warning(plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_warning(plan *p, const char *fmt, ...)
+{
+    if (!p->res || p->res->warning_count >= ENGINE_WARNINGS_MAX)
+        return;
+    char buf[ENGINE_WARNING_MAX + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *w = strdup(buf);
+    if (w)
+        p->res->warnings[p->res->warning_count++] = w;
+}
+
+/* ---- object shape --------------------------------------------------------------------- */
+
+static spec_location locate_spec(const char *group, const char *version, const char *kind)
+{
+    if (strcmp(group, "") == 0 && strcmp(version, "v1") == 0 && strcmp(kind, "Pod") == 0)
+        return SPEC_POD;
+    if (strcmp(group, "kubeflow.org") == 0 && strcmp(kind, "Notebook") == 0 &&
+        (strcmp(version, "v1") == 0 || strcmp(version, "v1beta1") == 0 ||
+         strcmp(version, "v1alpha1") == 0))
+        return SPEC_TEMPLATE;
+    if (strcmp(group, "apps") == 0 && strcmp(version, "v1") == 0 &&
+        (strcmp(kind, "Deployment") == 0 || strcmp(kind, "StatefulSet") == 0 ||
+         strcmp(kind, "DaemonSet") == 0 || strcmp(kind, "ReplicaSet") == 0))
+        return SPEC_TEMPLATE;
+    if (strcmp(group, "batch") == 0 && strcmp(version, "v1") == 0) {
+        if (strcmp(kind, "Job") == 0)
+            return SPEC_TEMPLATE;
+        if (strcmp(kind, "CronJob") == 0)
+            return SPEC_JOBTEMPLATE;
+    }
+    return SPEC_NONE;
+}
+
+/* Splits "group/version" (or "v1") into the caller's buffers. */
+static void split_api_version(const char *api_version, char *group, size_t gcap, char *version,
+                              size_t vcap)
+{
+    group[0] = version[0] = '\0';
+    if (!api_version)
+        return;
+    const char *slash = strchr(api_version, '/');
+    if (!slash) {
+        snprintf(version, vcap, "%s", api_version);
+        return;
+    }
+    snprintf(group, gcap, "%.*s", (int)(slash - api_version), api_version);
+    snprintf(version, vcap, "%s", slash + 1);
+}
+
+/* The pod template object (holding metadata and spec) of a workload, or NULL. */
+static cJSON *find_template(cJSON *object, spec_location loc)
+{
+    cJSON *spec = jsonutil_member(object, "spec");
+    if (loc == SPEC_JOBTEMPLATE)
+        spec = jsonutil_member(jsonutil_member(spec, "jobTemplate"), "spec");
+    if (loc == SPEC_POD)
+        return NULL;
+    return jsonutil_member(spec, "template");
+}
+
+static cJSON *find_spec(cJSON *object, spec_location loc, jsonpatch_path *path)
+{
+    jsonpatch_path_init(path);
+    if (loc == SPEC_POD) {
+        jsonpatch_path_key(path, "spec");
+        return jsonutil_member(object, "spec");
+    }
+    jsonpatch_path_key(path, "spec");
+    if (loc == SPEC_JOBTEMPLATE) {
+        jsonpatch_path_key(path, "jobTemplate");
+        jsonpatch_path_key(path, "spec");
+    }
+    jsonpatch_path_key(path, "template");
+    jsonpatch_path_key(path, "spec");
+    return jsonutil_member(find_template(object, loc), "spec");
+}
+
+/* Looks a key up in the template's metadata first (what the pods will carry), then in the
+ * object's. Returns the member, or NULL. */
+static cJSON *lookup_meta(cJSON *object, cJSON *template, const char *map, const char *key)
+{
+    cJSON *v = jsonutil_member(jsonutil_member(jsonutil_member(template, "metadata"), map), key);
+    if (v)
+        return v;
+    return jsonutil_member(jsonutil_member(jsonutil_member(object, "metadata"), map), key);
+}
+
+/* ---- annotations --------------------------------------------------------------------- */
+
+/* Reads a string annotation; a non-string or oversized value is a 400 denial. */
+static cw_result read_annotation(plan *p, cJSON *object, cJSON *template, const char *key,
+                                 const char **out)
+{
+    *out = NULL;
+    cJSON *v = lookup_meta(object, template, "annotations", key);
+    if (jsonutil_is_absent(v))
+        return CW_OK;
+    if (!cJSON_IsString(v))
+        return deny(p, 400, "annotation", "annotation %s must be a string", key);
+    if (strlen(v->valuestring) > ENGINE_ANNOTATION_MAX)
+        return deny(p, 400, "annotation", "annotation %s is longer than %d bytes", key,
+                    ENGINE_ANNOTATION_MAX);
+    *out = v->valuestring;
+    return CW_OK;
+}
+
+/* Parses a comma-separated list of DNS labels (volume or container names). */
+static cw_result parse_name_list(plan *p, const char *key, const char *list,
+                                 char names[][K8S_DNS_LABEL_MAX + 1], size_t *count)
+{
+    *count = 0;
+    const char *s = list;
+    for (;;) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        const char *t = s;
+        while (len > 0 && (*t == ' ' || *t == '\t')) {
+            t++;
+            len--;
+        }
+        while (len > 0 && (t[len - 1] == ' ' || t[len - 1] == '\t'))
+            len--;
+        if (len > 0) {
+            if (!k8s_is_dns_label(t, len))
+                return deny(p, 400, "annotation",
+                            "annotation %s: \"%.*s\" is not a valid name (lowercase letters, "
+                            "digits and '-')",
+                            key, (int)(len > 63 ? 63 : len), t);
+            if (*count >= NAME_LIST_MAX)
+                return deny(p, 400, "annotation", "annotation %s: more than %d names", key,
+                            NAME_LIST_MAX);
+            memcpy(names[*count], t, len);
+            names[*count][len] = '\0';
+            (*count)++;
+        }
+        if (!end)
+            return CW_OK;
+        s = end + 1;
+    }
+}
+
+static bool name_listed(const char names[][K8S_DNS_LABEL_MAX + 1], size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char *ns,
+                             inputs *in)
+{
+    const config *cfg = p->cfg;
+    const char *v;
+    cw_result r;
+
+    if ((r = read_annotation(p, object, template, ENGINE_ANN_RUNTIME_CLASS, &v)))
+        return r;
+    if (v) {
+        if (!k8s_is_dns_subdomain(v, strlen(v)))
+            return deny(p, 400, "annotation",
+                        "annotation %s: \"%.63s\" is not a valid RuntimeClass name",
+                        ENGINE_ANN_RUNTIME_CLASS, v);
+        if (!config_strings_contains(&cfg->runtime_class_allowed, v))
+            return deny(p, 403, "runtime_class",
+                        "annotation %s asks for RuntimeClass \"%.63s\", which is not allowed "
+                        "for Confidential Containers (allowed: %s%s)",
+                        ENGINE_ANN_RUNTIME_CLASS, v, cfg->runtime_class_allowed.items[0],
+                        cfg->runtime_class_allowed.count > 1 ? ", ..." : "");
+        in->runtime_class_override = v;
+    }
+
+    if ((r = read_annotation(p, object, template, ENGINE_ANN_KEEP_VOLUMES, &v)))
+        return r;
+    if (v && (r = parse_name_list(p, ENGINE_ANN_KEEP_VOLUMES, v, in->keep, &in->keep_count)))
+        return r;
+
+    if ((r = read_annotation(p, object, template, ENGINE_ANN_SEALED_CONTAINERS, &v)))
+        return r;
+    if (v &&
+        (r = parse_name_list(p, ENGINE_ANN_SEALED_CONTAINERS, v, in->targets, &in->target_count)))
+        return r;
+
+    cw_error err;
+    const config_strings *configured = ns ? config_sealed_entries(cfg, ns) : NULL;
+    for (size_t i = 0; configured && i < configured->count; i++) {
+        if (sealed_entries_parse(configured->items[i], cfg->sealed_mount_root, in->sealed,
+                                 SEALED_ENTRIES_MAX, &in->sealed_count, &err))
+            return deny(p, 400, "config", "config sealedSecrets.namespaces.%s: %s", ns, err.msg);
+    }
+    if ((r = read_annotation(p, object, template, ENGINE_ANN_SEALED, &v)))
+        return r;
+    if (v && sealed_entries_parse(v, cfg->sealed_mount_root, in->sealed, SEALED_ENTRIES_MAX,
+                                  &in->sealed_count, &err))
+        return deny(p, 400, "annotation", "annotation %s: %s", ENGINE_ANN_SEALED, err.msg);
+
+    cJSON *rec = jsonutil_member(jsonutil_member(jsonutil_member(object, "metadata"),
+                                                 "annotations"),
+                                 ENGINE_ANN_RECORD);
+    in->previous_record = cJSON_IsString(rec) ? rec->valuestring : NULL;
+    return CW_OK;
+}
+
+/* ---- 2.1 runtime class ---------------------------------------------------------------- */
+
+static cw_result plan_runtime_class(plan *p)
+{
+    const config *cfg = p->cfg;
+    const char *want = p->in->runtime_class_override ? p->in->runtime_class_override
+                                                     : cfg->runtime_class;
+    cJSON *cur = jsonutil_member(p->spec, "runtimeClassName");
+    if (!jsonutil_is_absent(cur)) {
+        if (!cJSON_IsString(cur))
+            return deny(p, 400, "invalid_object", "spec.runtimeClassName must be a string");
+        const char *name = cur->valuestring;
+        if (!config_strings_contains(&cfg->runtime_class_allowed, name))
+            return deny(p, 403, "runtime_class",
+                        "runtimeClassName \"%.63s\" would run this workload outside a "
+                        "confidential VM; objects labelled for Confidential Containers must "
+                        "use an allowed RuntimeClass (%s%s) or none",
+                        name, cfg->runtime_class_allowed.items[0],
+                        cfg->runtime_class_allowed.count > 1 ? ", ..." : "");
+        if (p->in->runtime_class_override && strcmp(name, want) != 0)
+            return deny(p, 400, "annotation",
+                        "annotation %s asks for \"%.63s\" but runtimeClassName is \"%.63s\"",
+                        ENGINE_ANN_RUNTIME_CLASS, want, name);
+        return CW_OK;
+    }
+    jsonpatch_path path = p->spec_path;
+    jsonpatch_path_key(&path, "runtimeClassName");
+    cJSON *value = cJSON_CreateString(want);
+    if (!value)
+        return CW_ENOMEM;
+    p->record_class = want;
+    if (p->res)
+        p->res->runtime_class_set = true;
+    return emit(p, "add", &path, value);
+}
+
+/* ---- 2.2 storage ---------------------------------------------------------------------- */
+
+static cJSON *make_empty_dir(const config *cfg)
+{
+    cJSON *e = cJSON_CreateObject();
+    if (!e)
+        return NULL;
+    if (cfg->empty_dir_medium && cfg->empty_dir_medium[0] &&
+        !cJSON_AddStringToObject(e, "medium", cfg->empty_dir_medium))
+        goto fail;
+    if (cfg->empty_dir_size_limit && !cJSON_AddStringToObject(e, "sizeLimit",
+                                                               cfg->empty_dir_size_limit))
+        goto fail;
+    return e;
+fail:
+    cJSON_Delete(e);
+    return NULL;
+}
+
+static cw_result record_volume(plan *p, const char *volume, const char *claim)
+{
+    if (!p->record_volumes)
+        return CW_OK;
+    cJSON *r = cJSON_CreateObject();
+    if (!r || !cJSON_AddStringToObject(r, "volume", volume) ||
+        !(claim ? cJSON_AddStringToObject(r, "claim", claim)
+                : cJSON_AddTrueToObject(r, "ephemeral"))) {
+        cJSON_Delete(r);
+        return CW_ENOMEM;
+    }
+    cJSON_AddItemToArray(p->record_volumes, r);
+    return CW_OK;
+}
+
+static void warn_replaced(plan *p, const char *volume, const char *claim)
+{
+    const char *tail = "replaced by pod-VM storage; data is lost when the pod ends";
+    char what[96];
+    if (claim)
+        snprintf(what, sizeof what, "PVC \"%s\"", claim);
+    else
+        snprintf(what, sizeof what, "ephemeral volume");
+    if (strlen(volume) + strlen(what) + strlen(tail) + 12 <= ENGINE_WARNING_MAX) {
+        add_warning(p, "volume \"%s\": %s %s", volume, what, tail);
+        return;
+    }
+    /* Long names: shorten them so that the warning stays within the API server's limit. */
+    if (claim)
+        add_warning(p, "volume \"%.16s...\": PVC \"%.16s...\" %s", volume, claim, tail);
+    else
+        add_warning(p, "volume \"%.24s...\": ephemeral volume %s", volume, tail);
+}
+
+static cw_result plan_storage(plan *p)
+{
+    cJSON *volumes = jsonutil_member(p->spec, "volumes");
+    if (jsonutil_is_absent(volumes))
+        return CW_OK;
+    if (!cJSON_IsArray(volumes))
+        return deny(p, 400, "invalid_object", "spec.volumes must be a list");
+
+    size_t i = 0;
+    for (cJSON *v = volumes->child; v; v = v->next, i++) {
+        const char *name = jsonutil_string(v, "name");
+        if (!name)
+            return deny(p, 400, "invalid_object", "spec.volumes[%zu] has no name", i);
+        cJSON *pvc = jsonutil_member(v, "persistentVolumeClaim");
+        cJSON *eph = jsonutil_member(v, "ephemeral");
+        const char *source = !jsonutil_is_absent(pvc)   ? "persistentVolumeClaim"
+                             : !jsonutil_is_absent(eph) ? "ephemeral"
+                                                        : NULL;
+        if (!source || !p->cfg->replace_persistent_volumes)
+            continue;
+        if (name_listed(p->in->keep, p->in->keep_count, name))
+            continue;
+        const char *claim = NULL;
+        if (source[0] == 'p') {
+            claim = jsonutil_string(pvc, "claimName");
+            if (!claim)
+                return deny(p, 400, "invalid_object",
+                            "volume \"%.63s\": persistentVolumeClaim.claimName must be a string",
+                            name);
+        }
+        jsonpatch_path path = p->spec_path;
+        jsonpatch_path_key(&path, "volumes");
+        jsonpatch_path_index(&path, i);
+        size_t base = path.len;
+        jsonpatch_path_key(&path, source);
+        cw_result r = emit(p, "remove", &path, NULL);
+        if (r)
+            return r;
+        jsonpatch_path_truncate(&path, base);
+        jsonpatch_path_key(&path, "emptyDir");
+        cJSON *empty = make_empty_dir(p->cfg);
+        if (!empty)
+            return CW_ENOMEM;
+        if ((r = emit(p, "add", &path, empty)))
+            return r;
+        if (p->res) {
+            p->res->volumes_replaced++;
+            warn_replaced(p, name, claim);
+            if ((r = record_volume(p, name, claim)))
+                return r;
+        }
+    }
+    return CW_OK;
+}
+
+/* Warns about keep-volumes names that match no replaceable volume (likely a typo: the
+ * volume the user meant to keep may be replaced). Building mode only. */
+static void check_keep_list(plan *p)
+{
+    if (!p->res)
+        return;
+    cJSON *volumes = jsonutil_member(p->spec, "volumes");
+    for (size_t k = 0; k < p->in->keep_count; k++) {
+        bool found = false;
+        for (cJSON *v = cJSON_IsArray(volumes) ? volumes->child : NULL; v && !found; v = v->next) {
+            const char *name = jsonutil_string(v, "name");
+            found = name && strcmp(name, p->in->keep[k]) == 0;
+        }
+        if (!found)
+            add_warning(p, "annotation keep-volumes names \"%s\", which is not a volume of "
+                           "this pod",
+                        p->in->keep[k]);
+    }
+}
+
+/* ---- 2.3 sealed secrets --------------------------------------------------------------- */
+
+/* FNV-1a: a stable short hash for volume names; not a security boundary. */
+static uint64_t fnv1a64(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* The volume name the webhook gives the Secret: readable when the Secret name allows it,
+ * else hashed; always a DNS label. */
+static void sealed_volume_name(const char *secret, char *out, size_t cap)
+{
+    size_t len = strlen(secret);
+    if (strlen(SEALED_VOLUME_PREFIX) + len <= K8S_DNS_LABEL_MAX && k8s_is_dns_label(secret, len)) {
+        snprintf(out, cap, SEALED_VOLUME_PREFIX "%s", secret);
+        return;
+    }
+    snprintf(out, cap, SEALED_VOLUME_PREFIX "%016llx", (unsigned long long)fnv1a64(secret));
+}
+
+static bool is_secret_volume_of(const cJSON *volume, const char *secret)
+{
+    const cJSON *s = jsonutil_member(volume, "secret");
+    const char *name = jsonutil_string(s, "secretName");
+    /* A volume projecting only some keys does not carry the whole Secret. */
+    return name && strcmp(name, secret) == 0 && jsonutil_is_absent(jsonutil_member(s, "items"));
+}
+
+static cJSON *volume_named(cJSON *spec, const char *name)
+{
+    cJSON *volumes = jsonutil_member(spec, "volumes");
+    for (cJSON *v = cJSON_IsArray(volumes) ? volumes->child : NULL; v; v = v->next) {
+        const char *n = jsonutil_string(v, "name");
+        if (n && strcmp(n, name) == 0)
+            return v;
+    }
+    return NULL;
+}
+
+static bool paths_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    while (la > 1 && a[la - 1] == '/')
+        la--;
+    while (lb > 1 && b[lb - 1] == '/')
+        lb--;
+    return la == lb && memcmp(a, b, la) == 0;
+}
+
+/* Chooses the volume carrying entry's Secret: an existing one (reused, not duplicated) or
+ * the webhook's own, added to spec.volumes when missing. */
+static cw_result sealed_volume(plan *p, const sealed_entry *e, char *name, size_t cap)
+{
+    cJSON *volumes = jsonutil_member(p->spec, "volumes");
+    for (cJSON *v = cJSON_IsArray(volumes) ? volumes->child : NULL; v; v = v->next) {
+        const char *n = jsonutil_string(v, "name");
+        if (n && is_secret_volume_of(v, e->secret)) {
+            snprintf(name, cap, "%s", n);
+            return CW_OK;
+        }
+    }
+    sealed_volume_name(e->secret, name, cap);
+    cJSON *clash = volume_named(p->spec, name);
+    if (clash)
+        return deny(p, 403, "volume_conflict",
+                    "volume \"%s\" exists but does not mount Secret \"%.63s\"; rename that volume",
+                    name, e->secret);
+    /* Added by an earlier entry of this pass? */
+    for (size_t i = 0; p->patch && i < (size_t)cJSON_GetArraySize(p->patch); i++) {
+        const cJSON *op = cJSON_GetArrayItem(p->patch, (int)i);
+        const cJSON *value = jsonutil_member(op, "value");
+        const char *vn = jsonutil_string(value, "name");
+        if (vn && strcmp(vn, name) == 0 && jsonutil_member(value, "secret"))
+            return CW_OK;
+    }
+
+    cJSON *volume = cJSON_CreateObject();
+    cJSON *secret = volume ? cJSON_AddObjectToObject(volume, "secret") : NULL;
+    if (!secret || !cJSON_AddStringToObject(volume, "name", name) ||
+        !cJSON_AddStringToObject(secret, "secretName", e->secret)) {
+        cJSON_Delete(volume);
+        return CW_ENOMEM;
+    }
+    jsonpatch_path path = p->spec_path;
+    jsonpatch_path_key(&path, "volumes");
+    if (!p->volumes_exist) {
+        cJSON *list = cJSON_CreateArray();
+        if (!list) {
+            cJSON_Delete(volume);
+            return CW_ENOMEM;
+        }
+        cJSON_AddItemToArray(list, volume);
+        p->volumes_exist = true;
+        return emit(p, "add", &path, list);
+    }
+    jsonpatch_path_append_end(&path);
+    return emit(p, "add", &path, volume);
+}
+
+/* Index of the container named name in spec[field], or -1. */
+static int container_index(cJSON *spec, const char *field, const char *name)
+{
+    cJSON *list = jsonutil_member(spec, field);
+    int i = 0;
+    for (cJSON *c = cJSON_IsArray(list) ? list->child : NULL; c; c = c->next, i++) {
+        const char *n = jsonutil_string(c, "name");
+        if (n && strcmp(n, name) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static cw_result check_containers(plan *p, const char *field)
+{
+    cJSON *list = jsonutil_member(p->spec, field);
+    if (jsonutil_is_absent(list))
+        return CW_OK;
+    if (!cJSON_IsArray(list))
+        return deny(p, 400, "invalid_object", "spec.%s must be a list", field);
+    size_t i = 0;
+    for (cJSON *c = list->child; c; c = c->next, i++) {
+        if (!jsonutil_string(c, "name"))
+            return deny(p, 400, "invalid_object", "spec.%s[%zu] has no name", field, i);
+        cJSON *mounts = jsonutil_member(c, "volumeMounts");
+        if (!jsonutil_is_absent(mounts) && !cJSON_IsArray(mounts))
+            return deny(p, 400, "invalid_object", "spec.%s[%zu].volumeMounts must be a list",
+                        field, i);
+        for (cJSON *m = cJSON_IsArray(mounts) ? mounts->child : NULL; m; m = m->next)
+            if (!jsonutil_string(m, "name") || !jsonutil_string(m, "mountPath"))
+                return deny(p, 400, "invalid_object",
+                            "spec.%s[%zu].volumeMounts: every mount needs a name and a mountPath",
+                            field, i);
+    }
+    return CW_OK;
+}
+
+/* Mounts volume at e->path in one container, unless it is there already. */
+static cw_result mount_in_container(plan *p, const char *field, int index, const char *volume,
+                                    const sealed_entry *e)
+{
+    cJSON *c = cJSON_GetArrayItem(jsonutil_member(p->spec, field), index);
+    const char *cname = jsonutil_string(c, "name");
+    cJSON *mounts = jsonutil_member(c, "volumeMounts");
+    for (cJSON *m = cJSON_IsArray(mounts) ? mounts->child : NULL; m; m = m->next) {
+        const char *path = jsonutil_string(m, "mountPath");
+        if (!paths_equal(path, e->path))
+            continue;
+        const char *mname = jsonutil_string(m, "name");
+        if (strcmp(mname, volume) == 0 || is_secret_volume_of(volume_named(p->spec, mname),
+                                                              e->secret))
+            return CW_OK; /* already mounted */
+        return deny(p, 400, "mount_conflict",
+                    "container \"%.63s\": mount path \"%.200s\" for sealed Secret \"%.63s\" is "
+                    "already used by volume \"%.63s\"",
+                    cname, e->path, e->secret, mname);
+    }
+
+    cJSON *mount = cJSON_CreateObject();
+    if (!mount || !cJSON_AddStringToObject(mount, "name", volume) ||
+        !cJSON_AddStringToObject(mount, "mountPath", e->path) ||
+        !cJSON_AddTrueToObject(mount, "readOnly")) {
+        cJSON_Delete(mount);
+        return CW_ENOMEM;
+    }
+    jsonpatch_path path = p->spec_path;
+    jsonpatch_path_key(&path, field);
+    jsonpatch_path_index(&path, (size_t)index);
+    jsonpatch_path_key(&path, "volumeMounts");
+    if (p->res)
+        p->res->secrets_mounted++;
+    if (jsonutil_is_absent(mounts)) {
+        /* A container gets at most one mount per entry, but several entries: the array made
+         * by the first is appended to by the next. Checking mode sees the real object. */
+        bool created = false;
+        for (int i = 0; p->patch && i < cJSON_GetArraySize(p->patch); i++) {
+            const char *opath = jsonutil_string(cJSON_GetArrayItem(p->patch, i), "path");
+            if (opath && strcmp(opath, path.buf) == 0)
+                created = true;
+        }
+        if (!created) {
+            cJSON *list = cJSON_CreateArray();
+            if (!list) {
+                cJSON_Delete(mount);
+                return CW_ENOMEM;
+            }
+            cJSON_AddItemToArray(list, mount);
+            return emit(p, "add", &path, list);
+        }
+    }
+    jsonpatch_path_append_end(&path);
+    return emit(p, "add", &path, mount);
+}
+
+static cw_result record_secret(plan *p, const sealed_entry *e)
+{
+    if (!p->record_secrets)
+        return CW_OK;
+    cJSON *r = cJSON_CreateObject();
+    if (!r || !cJSON_AddStringToObject(r, "secret", e->secret) ||
+        !cJSON_AddStringToObject(r, "mountPath", e->path)) {
+        cJSON_Delete(r);
+        return CW_ENOMEM;
+    }
+    cJSON_AddItemToArray(p->record_secrets, r);
+    return CW_OK;
+}
+
+static cw_result plan_sealed(plan *p)
+{
+    const inputs *in = p->in;
+    cw_result r;
+    if ((r = check_containers(p, "containers")) || (r = check_containers(p, "initContainers")))
+        return r;
+    if (in->sealed_count == 0)
+        return CW_OK;
+    for (size_t t = 0; t < in->target_count; t++)
+        if (container_index(p->spec, "containers", in->targets[t]) < 0 &&
+            container_index(p->spec, "initContainers", in->targets[t]) < 0)
+            return deny(p, 400, "annotation",
+                        "annotation %s names container \"%s\", which this pod does not have",
+                        ENGINE_ANN_SEALED_CONTAINERS, in->targets[t]);
+
+    for (size_t i = 0; i < in->sealed_count; i++) {
+        const sealed_entry *e = &in->sealed[i];
+        char volume[K8S_DNS_LABEL_MAX + 1];
+        size_t ops_before = p->ops;
+        if ((r = sealed_volume(p, e, volume, sizeof volume)))
+            return r;
+        if (in->target_count == 0) {
+            cJSON *list = jsonutil_member(p->spec, "containers");
+            int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
+            for (int c = 0; c < n; c++)
+                if ((r = mount_in_container(p, "containers", c, volume, e)))
+                    return r;
+        } else {
+            for (size_t t = 0; t < in->target_count; t++) {
+                int c = container_index(p->spec, "containers", in->targets[t]);
+                const char *field = "containers";
+                if (c < 0) {
+                    c = container_index(p->spec, "initContainers", in->targets[t]);
+                    field = "initContainers";
+                }
+                if ((r = mount_in_container(p, field, c, volume, e)))
+                    return r;
+            }
+        }
+        if (p->ops > ops_before && (r = record_secret(p, e)))
+            return r;
+    }
+    return CW_OK;
+}
+
+/* ---- 2.4 record ----------------------------------------------------------------------- */
+
+static bool array_contains(const cJSON *array, const cJSON *item)
+{
+    for (const cJSON *c = cJSON_IsArray(array) ? array->child : NULL; c; c = c->next)
+        if (jsonpatch_equal(c, item))
+            return true;
+    return false;
+}
+
+/* Merges the previous record's list name into fresh (dropping duplicates), keeping the
+ * previous entries first so that the record reads in the order things were done. */
+static cw_result merge_list(cJSON *record, const cJSON *previous, const char *name, cJSON *fresh)
+{
+    cJSON *merged = cJSON_CreateArray();
+    if (!merged)
+        return CW_ENOMEM;
+    const cJSON *old = jsonutil_member(previous, name);
+    for (const cJSON *c = cJSON_IsArray(old) ? old->child : NULL; c; c = c->next) {
+        cJSON *dup = cJSON_Duplicate(c, 1);
+        if (!dup) {
+            cJSON_Delete(merged);
+            return CW_ENOMEM;
+        }
+        cJSON_AddItemToArray(merged, dup);
+    }
+    for (const cJSON *c = fresh ? fresh->child : NULL; c; c = c->next) {
+        if (array_contains(merged, c))
+            continue;
+        cJSON *dup = cJSON_Duplicate(c, 1);
+        if (!dup) {
+            cJSON_Delete(merged);
+            return CW_ENOMEM;
+        }
+        cJSON_AddItemToArray(merged, dup);
+    }
+    if (cJSON_GetArraySize(merged) == 0) {
+        cJSON_Delete(merged);
+        return CW_OK;
+    }
+    cJSON_AddItemToObject(record, name, merged);
+    return CW_OK;
+}
+
+/* Builds the record annotation value and the operation that sets it. */
+static cw_result plan_record(plan *p)
+{
+    cJSON *previous = p->in->previous_record ? cJSON_Parse(p->in->previous_record) : NULL;
+    cJSON *record = cJSON_CreateObject();
+    cw_result r = CW_ENOMEM;
+    if (!record)
+        goto done;
+    const char *cls = p->record_class ? p->record_class
+                                      : jsonutil_string(previous, "runtimeClassName");
+    if (cls && !cJSON_AddStringToObject(record, "runtimeClassName", cls))
+        goto done;
+    if ((r = merge_list(record, previous, "replacedVolumes", p->record_volumes)) ||
+        (r = merge_list(record, previous, "sealedSecrets", p->record_secrets)))
+        goto done;
+    r = CW_ENOMEM;
+    char *text = cJSON_PrintUnformatted(record);
+    if (!text)
+        goto done;
+    p->res->record = text;
+
+    /* Strict add needs the parent (FACTS.md): create whole maps where they are missing. */
+    jsonpatch_path path;
+    jsonpatch_path_init(&path);
+    jsonpatch_path_key(&path, "metadata");
+    cJSON *metadata = jsonutil_member(p->object, "metadata");
+    cJSON *value = cJSON_CreateString(text);
+    if (!value)
+        goto done;
+    if (cJSON_IsObject(jsonutil_member(metadata, "annotations"))) {
+        jsonpatch_path_key(&path, "annotations");
+        jsonpatch_path_key(&path, ENGINE_ANN_RECORD);
+        r = emit(p, "add", &path, value);
+        goto done;
+    }
+    cJSON *map = cJSON_CreateObject();
+    if (!map) {
+        cJSON_Delete(value);
+        goto done;
+    }
+    cJSON_AddItemToObject(map, ENGINE_ANN_RECORD, value);
+    if (cJSON_IsObject(metadata)) {
+        jsonpatch_path_key(&path, "annotations");
+        r = emit(p, "add", &path, map);
+        goto done;
+    }
+    cJSON *md = cJSON_CreateObject();
+    if (!md) {
+        cJSON_Delete(map);
+        goto done;
+    }
+    cJSON_AddItemToObject(md, "annotations", map);
+    r = emit(p, "add", &path, md);
+done:
+    cJSON_Delete(previous);
+    cJSON_Delete(record);
+    return r;
+}
+
+/* ---- driver --------------------------------------------------------------------------- */
+
+static cw_result run_plan(plan *p)
+{
+    cJSON *volumes = jsonutil_member(p->spec, "volumes");
+    p->volumes_exist = cJSON_IsArray(volumes);
+    cw_result r;
+    if ((r = plan_runtime_class(p)) || (r = plan_storage(p)) || (r = plan_sealed(p)))
+        return r;
+    check_keep_list(p);
+    if (p->patch && p->ops > 0)
+        return plan_record(p);
+    return CW_OK;
+}
+
+static void skip(engine_result *res, const char *reason)
+{
+    res->outcome = ENGINE_SKIPPED;
+    res->skip_reason = reason;
+}
+
+static cw_result finish_denied(engine_result *res, plan *p)
+{
+    cJSON_Delete(res->patch);
+    res->patch = NULL;
+    for (size_t i = 0; i < res->warning_count; i++)
+        free(res->warnings[i]);
+    res->warning_count = 0;
+    free(res->record);
+    res->record = NULL;
+    res->runtime_class_set = false;
+    res->volumes_replaced = res->secrets_mounted = 0;
+    res->outcome = ENGINE_DENIED;
+    res->code = p->deny_code;
+    res->deny_reason = p->deny_reason;
+    snprintf(res->message, sizeof res->message, "%s", p->deny.msg);
+    return CW_OK;
+}
+
+cw_result engine_mutate(const config *cfg, const engine_request *req, engine_result *res)
+{
+    memset(res, 0, sizeof *res);
+    plan p = {.cfg = cfg, .res = res};
+    inputs *in = NULL;
+    cw_result r = CW_OK;
+
+    if (req->operation == ENGINE_OP_OTHER) {
+        skip(res, "operation not mutated");
+        return CW_OK;
+    }
+    cJSON *object = req->object;
+    if (!cJSON_IsObject(object)) {
+        deny(&p, 400, "invalid_object", "the object is not a JSON object");
+        return finish_denied(res, &p);
+    }
+
+    char group[256], version[64];
+    split_api_version(jsonutil_string(object, "apiVersion"), group, sizeof group, version,
+                      sizeof version);
+    const char *kind = req->kind ? req->kind : jsonutil_string(object, "kind");
+    spec_location loc = locate_spec(req->group ? req->group : group,
+                                    req->version ? req->version : version, kind ? kind : "");
+    if (loc == SPEC_NONE) {
+        skip(res, "kind not handled");
+        return CW_OK;
+    }
+    if (loc == SPEC_POD && req->operation != ENGINE_OP_CREATE) {
+        skip(res, "pod spec is immutable after creation");
+        return CW_OK;
+    }
+
+    cJSON *template = find_template(object, loc);
+    cJSON *label = lookup_meta(object, NULL, "labels", cfg->selector_label);
+    if (!label && template)
+        label = lookup_meta(template, NULL, "labels", cfg->selector_label);
+    const char *lv = cJSON_IsString(label) ? label->valuestring : NULL;
+    if (lv && strcmp(lv, "false") == 0) {
+        skip(res, "opted out by label");
+        return CW_OK;
+    }
+    if (req->scope == ENGINE_SCOPE_OBJECT && !(lv && strcmp(lv, "true") == 0)) {
+        skip(res, "not labelled");
+        return CW_OK;
+    }
+    const char *ns = req->namespace ? req->namespace
+                                    : jsonutil_string(jsonutil_member(object, "metadata"),
+                                                      "namespace");
+    if (ns && config_strings_contains(&cfg->exclude_namespaces, ns)) {
+        skip(res, "namespace excluded");
+        return CW_OK;
+    }
+    if (lookup_meta(object, NULL, "annotations", ENGINE_ANN_MIRROR)) {
+        skip(res, "mirror pod");
+        return CW_OK;
+    }
+
+    cJSON *metadata = jsonutil_member(object, "metadata");
+    if (!jsonutil_is_absent(metadata) &&
+        (!cJSON_IsObject(metadata) ||
+         !(jsonutil_is_absent(jsonutil_member(metadata, "annotations")) ||
+           cJSON_IsObject(jsonutil_member(metadata, "annotations"))))) {
+        deny(&p, 400, "invalid_object", "metadata and metadata.annotations must be objects");
+        return finish_denied(res, &p);
+    }
+    p.object = object;
+    p.spec = find_spec(object, loc, &p.spec_path);
+    if (!cJSON_IsObject(p.spec)) {
+        deny(&p, 400, "invalid_object", "the object has no pod spec at %s",
+             loc == SPEC_POD ? "spec" : p.spec_path.buf);
+        return finish_denied(res, &p);
+    }
+
+    in = calloc(1, sizeof *in);
+    res->patch = cJSON_CreateArray();
+    p.record_volumes = cJSON_CreateArray();
+    p.record_secrets = cJSON_CreateArray();
+    if (!in || !res->patch || !p.record_volumes || !p.record_secrets) {
+        r = CW_ENOMEM;
+        goto fail;
+    }
+    p.in = in;
+    p.patch = res->patch;
+    r = read_inputs(&p, object, template, ns, in);
+    if (!r)
+        r = run_plan(&p);
+    if (r == CW_ENOMEM)
+        goto fail;
+    if (r) {
+        finish_denied(res, &p);
+        r = CW_OK;
+        goto done;
+    }
+    res->outcome = ENGINE_ALLOWED;
+    if (p.ops == 0)
+        goto done;
+
+    /* Check: apply the patch to the object and plan again; nothing may be left to do. */
+    cJSON *applied = object;
+    cw_error err;
+    r = jsonpatch_apply(&applied, res->patch, &err);
+    if (r == CW_ENOMEM)
+        goto fail;
+    if (r || applied != object) {
+        deny(&p, 500, "internal", "internal error: the webhook's patch does not apply (%s)",
+             r ? err.msg : "root replaced");
+        finish_denied(res, &p);
+        r = CW_OK;
+        goto done;
+    }
+    plan check = {.cfg = cfg, .in = in, .object = object};
+    check.spec = find_spec(object, loc, &check.spec_path);
+    r = cJSON_IsObject(check.spec) ? run_plan(&check) : CW_EINVAL;
+    if (r == CW_ENOMEM)
+        goto fail;
+    if (r || check.ops != 0) {
+        deny(&p, 500, "internal",
+             "internal error: the mutated object is not in the wanted state (%s)",
+             r ? check.deny.msg : "changes left to make");
+        finish_denied(res, &p);
+        r = CW_OK;
+    }
+    goto done;
+
+fail:
+    engine_result_clear(res);
+done:
+    cJSON_Delete(p.record_volumes);
+    cJSON_Delete(p.record_secrets);
+    free(in);
+    return r;
+}
+
+void engine_result_clear(engine_result *res)
+{
+    cJSON_Delete(res->patch);
+    for (size_t i = 0; i < res->warning_count; i++)
+        free(res->warnings[i]);
+    free(res->record);
+    memset(res, 0, sizeof *res);
+}

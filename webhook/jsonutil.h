@@ -1,0 +1,23 @@
+/* jsonutil: small read-only helpers over cJSON trees. */
+#ifndef COCO_JSONUTIL_H
+#define COCO_JSONUTIL_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+/* The member key of o, or NULL when o is not an object or has no such member. Borrowed. */
+cJSON *jsonutil_member(const cJSON *o, const char *key);
+
+/* The string value of member key of o, or NULL when absent or not a string. Borrowed. */
+const char *jsonutil_string(const cJSON *o, const char *key);
+
+/* True when v is absent (NULL) or JSON null. */
+bool jsonutil_is_absent(const cJSON *v);
+
+/* Finds an object in the tree (depth-first) that has two members with the same key, and
+ * returns that key (borrowed), or NULL. The API server's decoder keeps the last of duplicate
+ * keys and cJSON the first, so a request with duplicates could be judged on a value the API
+ * server does not use: callers reject such input. O(n log n) per object. */
+const char *jsonutil_find_duplicate_key(const cJSON *root);
+
+#endif

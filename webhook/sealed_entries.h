@@ -1,0 +1,31 @@
+/* sealed_entries: parsing the sealed-secret entry lists of SPEC §2.3, "SECRET[:MOUNTPATH]"
+ * separated by commas, as found in the coco.confidentialcontainers.org/sealed-secrets
+ * annotation and in the config's sealedSecrets.namespaces.
+ *
+ * SECRET must be a Kubernetes Secret name (RFC 1123 subdomain); MOUNTPATH must be absolute,
+ * without "..", ":" or empty segments; the default is "<mountRoot>/<SECRET>". Blank
+ * entries (", ,") are ignored; whitespace around an entry is trimmed. A duplicate mount path
+ * within one list is an error. Errors quote the entry. */
+#ifndef COCO_SEALED_ENTRIES_H
+#define COCO_SEALED_ENTRIES_H
+
+#include <stddef.h>
+
+#include "result.h"
+
+#define SEALED_SECRET_NAME_MAX 253
+#define SEALED_PATH_MAX 1024
+#define SEALED_ENTRIES_MAX 64
+
+typedef struct sealed_entry {
+    char secret[SEALED_SECRET_NAME_MAX + 1];
+    char path[SEALED_PATH_MAX + 1]; /* normalised: no trailing "/" */
+} sealed_entry;
+
+/* Parses list into out[*count..cap), appending after the *count entries already there
+ * (so that config and annotation entries can be merged): an entry equal to one already
+ * present (same secret and path) is skipped; the same path for another secret is an error. */
+cw_result sealed_entries_parse(const char *list, const char *mount_root, sealed_entry *out,
+                               size_t cap, size_t *count, cw_error *err);
+
+#endif
