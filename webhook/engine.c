@@ -76,6 +76,14 @@ static cw_result deny(plan *p, int code, const char *reason, const char *fmt, ..
     return CW_EINVAL;
 }
 
+/* Starts path at the PodSpec's path. Copies only the used bytes of the buffer. */
+static void path_at_spec(jsonpatch_path *path, const plan *p)
+{
+    memcpy(path->buf, p->spec_path.buf, p->spec_path.len + 1);
+    path->len = p->spec_path.len;
+    path->overflow = p->spec_path.overflow;
+}
+
 /* Appends one operation (building) or counts it (checking). Takes ownership of value. */
 static cw_result emit(plan *p, const char *op, const jsonpatch_path *path, cJSON *value)
 {
@@ -331,7 +339,8 @@ static cw_result plan_runtime_class(plan *p)
                         ENGINE_ANN_RUNTIME_CLASS, want, name);
         return CW_OK;
     }
-    jsonpatch_path path = p->spec_path;
+    jsonpatch_path path;
+    path_at_spec(&path, p);
     jsonpatch_path_key(&path, "runtimeClassName");
     cJSON *value = cJSON_CreateString(want);
     if (!value)
@@ -425,7 +434,8 @@ static cw_result plan_storage(plan *p)
                             "volume \"%.63s\": persistentVolumeClaim.claimName must be a string",
                             name);
         }
-        jsonpatch_path path = p->spec_path;
+        jsonpatch_path path;
+    path_at_spec(&path, p);
         jsonpatch_path_key(&path, "volumes");
         jsonpatch_path_index(&path, i);
         size_t base = path.len;
@@ -558,7 +568,8 @@ static cw_result sealed_volume(plan *p, const sealed_entry *e, char *name, size_
         cJSON_Delete(volume);
         return CW_ENOMEM;
     }
-    jsonpatch_path path = p->spec_path;
+    jsonpatch_path path;
+    path_at_spec(&path, p);
     jsonpatch_path_key(&path, "volumes");
     if (!p->volumes_exist) {
         cJSON *list = cJSON_CreateArray();
@@ -639,7 +650,8 @@ static cw_result mount_in_container(plan *p, const char *field, int index, const
         cJSON_Delete(mount);
         return CW_ENOMEM;
     }
-    jsonpatch_path path = p->spec_path;
+    jsonpatch_path path;
+    path_at_spec(&path, p);
     jsonpatch_path_key(&path, field);
     jsonpatch_path_index(&path, (size_t)index);
     jsonpatch_path_key(&path, "volumeMounts");
@@ -942,7 +954,13 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
         return finish_denied(res, &p);
     }
 
-    in = calloc(1, sizeof *in);
+    /* inputs is large (entry buffers) and fully written by read_inputs: no zeroing. */
+    in = malloc(sizeof *in);
+    if (in) {
+        in->runtime_class_override = NULL;
+        in->keep_count = in->sealed_count = in->target_count = 0;
+        in->previous_record = NULL;
+    }
     res->patch = cJSON_CreateArray();
     p.record_volumes = cJSON_CreateArray();
     p.record_secrets = cJSON_CreateArray();

@@ -18,6 +18,7 @@ For every case the runner checks, with independent parts:
   * mutating the output again yields only empty patches (idempotency, reinvocation);
   * mutated Pods validate against the Kubernetes v1.25 schema, Notebooks against their CRD.
 """
+import copy
 import json
 import os
 import subprocess
@@ -169,7 +170,8 @@ def check_case(name):
                 assert op["op"] in ("add", "remove", "replace"), op
                 assert op["path"] not in ("", "/metadata", "/spec"), \
                     "not a targeted operation: %s" % op["path"]
-            got_py = jsonpatch.apply_patch(obj, patch)
+            # python3-jsonpatch inserts patch values by reference: give it its own copy.
+            got_py = jsonpatch.apply_patch(obj, copy.deepcopy(patch))
             assert got_py == want, "object %d (python3-jsonpatch):\n%s" % (
                 i, json.dumps(got_py, indent=1))
             got_go = go_apply(obj, patch, tmp)
