@@ -70,8 +70,10 @@ static char *read_file(const char *path, size_t *len)
 static size_t one_object(const config *cfg, const char *text, size_t len)
 {
     cJSON *obj = cJSON_ParseWithLengthOpts(text, len + 1, NULL, 1) /* + NUL: cJSON checks it */;
-    engine_request req = {.object = obj, .operation = ENGINE_OP_CREATE,
-                          .scope = ENGINE_SCOPE_NAMESPACE, .namespace = "fraud-detection"};
+    engine_request req = {.object = obj,
+                          .operation = ENGINE_OP_CREATE,
+                          .scope = ENGINE_SCOPE_NAMESPACE,
+                          .namespace = "fraud-detection"};
     engine_result res;
     size_t out = 0;
     if (engine_mutate(cfg, &req, &res) == CW_OK) {
@@ -123,8 +125,10 @@ int main(int argc, char **argv)
     size_t sink = one_object(cfg, text, len) + baseline(text, len); /* warm up */
     {
         cJSON *obj = cJSON_ParseWithLengthOpts(text, len + 1, NULL, 1) /* + NUL: cJSON checks it */;
-        engine_request req = {.object = obj, .operation = ENGINE_OP_CREATE,
-                              .scope = ENGINE_SCOPE_NAMESPACE, .namespace = "fraud-detection"};
+        engine_request req = {.object = obj,
+                              .operation = ENGINE_OP_CREATE,
+                              .scope = ENGINE_SCOPE_NAMESPACE,
+                              .namespace = "fraud-detection"};
         engine_result res;
         if (engine_mutate(cfg, &req, &res) != CW_OK || res.outcome == ENGINE_DENIED) {
             fprintf(stderr, "engine: %s\n", res.message);
@@ -156,8 +160,7 @@ int main(int argc, char **argv)
         allocs_base = (a1 - a0) / (unsigned long)iters;
         allocs_engine = (a2 - a1) / (unsigned long)iters;
     }
-    printf("input: %s (%zu bytes), %ld objects per round, best of 5 rounds\n", argv[1], len,
-           iters);
+    printf("input: %s (%zu bytes), %ld objects per round, best of 5 rounds\n", argv[1], len, iters);
     printf("baseline  parse+print:                       %8.2f us/object  %5lu allocations\n",
            best_base, allocs_base);
     printf("engine    parse+mutate+verify+patch+base64:  %8.2f us/object  %5lu allocations\n",

@@ -54,9 +54,12 @@ static const char mutate_usage[] =
 static int parse_opts(int argc, char **argv, mutate_opts *o)
 {
     static const struct option longopts[] = {
-        {"filename", required_argument, NULL, 'f'}, {"config", required_argument, NULL, 'c'},
-        {"output", required_argument, NULL, 'o'},   {"namespace", required_argument, NULL, 'n'},
-        {"all", no_argument, NULL, 'A'},            {"help", no_argument, NULL, 'h'},
+        {"filename", required_argument, NULL, 'f'},
+        {"config", required_argument, NULL, 'c'},
+        {"output", required_argument, NULL, 'o'},
+        {"namespace", required_argument, NULL, 'n'},
+        {"all", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (mutate_opts){.file = "-", .format = OUT_YAML, .scope = ENGINE_SCOPE_OBJECT};
@@ -77,8 +80,10 @@ static int parse_opts(int argc, char **argv, mutate_opts *o)
             else if (strcmp(optarg, "patch") == 0)
                 o->format = OUT_PATCH;
             else {
-                fprintf(stderr, "coco-webhook mutate: unknown output format \"%s\" "
-                                "(use yaml, json or patch)\n", optarg);
+                fprintf(stderr,
+                        "coco-webhook mutate: unknown output format \"%s\" "
+                        "(use yaml, json or patch)\n",
+                        optarg);
                 return 2;
             }
             break;
@@ -87,8 +92,8 @@ static int parse_opts(int argc, char **argv, mutate_opts *o)
             fprintf(stderr, "coco-webhook mutate: option %s needs a value\n", argv[optind - 1]);
             return 2;
         default:
-            fprintf(stderr, "coco-webhook mutate: unknown option \"%s\"\n\n%s",
-                    argv[optind - 1], mutate_usage);
+            fprintf(stderr, "coco-webhook mutate: unknown option \"%s\"\n\n%s", argv[optind - 1],
+                    mutate_usage);
             return 2;
         }
     }
@@ -144,7 +149,10 @@ static void describe(const cJSON *obj, char *buf, size_t cap)
     const char *gen = jsonutil_string(md, "generateName");
     const char *ns = jsonutil_string(md, "namespace");
     snprintf(buf, cap, "%s %s%s%s%s", kind ? kind : "object", ns ? ns : "", ns ? "/" : "",
-             name ? name : gen ? gen : "(unnamed)", !name && gen ? "*" : "");
+             name  ? name
+             : gen ? gen
+                   : "(unnamed)",
+             !name && gen ? "*" : "");
 }
 
 /* Mutates one object in place. Returns 0, or 1 when it was denied. */
@@ -152,9 +160,8 @@ static int mutate_object(const config *cfg, const mutate_opts *o, cJSON *obj, pa
 {
     engine_request req = {
         .object = obj,
-        .namespace = jsonutil_string(jsonutil_member(obj, "metadata"), "namespace")
-                         ? NULL
-                         : o->namespace,
+        .namespace =
+            jsonutil_string(jsonutil_member(obj, "metadata"), "namespace") ? NULL : o->namespace,
         .operation = ENGINE_OP_CREATE,
         .scope = o->scope,
     };

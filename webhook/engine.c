@@ -52,11 +52,11 @@ typedef struct plan {
     cJSON *patch;
     size_t ops;
     engine_result *res;
-    cJSON *record_volumes;  /* owned during building */
-    cJSON *record_secrets;  /* owned during building */
+    cJSON *record_volumes; /* owned during building */
+    cJSON *record_secrets; /* owned during building */
     const char *record_class;
-    bool volumes_exist;     /* spec.volumes exists, or an earlier op created it */
-    size_t volume_count;    /* length of spec.volumes after earlier ops */
+    bool volumes_exist;  /* spec.volumes exists, or an earlier op created it */
+    size_t volume_count; /* length of spec.volumes after earlier ops */
     int deny_code;
     const char *deny_reason;
     cw_error deny;
@@ -260,8 +260,7 @@ static bool name_listed(const char names[][K8S_DNS_LABEL_MAX + 1], size_t count,
     return false;
 }
 
-static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char *ns,
-                             inputs *in)
+static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char *ns, inputs *in)
 {
     const config *cfg = p->cfg;
     const char *v;
@@ -307,9 +306,8 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
                                   &in->sealed_count, &err))
         return deny(p, 400, "annotation", "annotation %s: %s", ENGINE_ANN_SEALED, err.msg);
 
-    cJSON *rec = jsonutil_member(jsonutil_member(jsonutil_member(object, "metadata"),
-                                                 "annotations"),
-                                 ENGINE_ANN_RECORD);
+    cJSON *rec = jsonutil_member(
+        jsonutil_member(jsonutil_member(object, "metadata"), "annotations"), ENGINE_ANN_RECORD);
     in->previous_record = cJSON_IsString(rec) ? rec->valuestring : NULL;
     return CW_OK;
 }
@@ -319,8 +317,8 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
 static cw_result plan_runtime_class(plan *p)
 {
     const config *cfg = p->cfg;
-    const char *want = p->in->runtime_class_override ? p->in->runtime_class_override
-                                                     : cfg->runtime_class;
+    const char *want =
+        p->in->runtime_class_override ? p->in->runtime_class_override : cfg->runtime_class;
     cJSON *cur = jsonutil_member(p->spec, "runtimeClassName");
     if (!jsonutil_is_absent(cur)) {
         if (!cJSON_IsString(cur))
@@ -361,8 +359,8 @@ static cJSON *make_empty_dir(const config *cfg)
     if (cfg->empty_dir_medium && cfg->empty_dir_medium[0] &&
         !cJSON_AddStringToObject(e, "medium", cfg->empty_dir_medium))
         goto fail;
-    if (cfg->empty_dir_size_limit && !cJSON_AddStringToObject(e, "sizeLimit",
-                                                               cfg->empty_dir_size_limit))
+    if (cfg->empty_dir_size_limit &&
+        !cJSON_AddStringToObject(e, "sizeLimit", cfg->empty_dir_size_limit))
         goto fail;
     return e;
 fail:
@@ -435,7 +433,7 @@ static cw_result plan_storage(plan *p)
                             name);
         }
         jsonpatch_path path;
-    path_at_spec(&path, p);
+        path_at_spec(&path, p);
         jsonpatch_path_key(&path, "volumes");
         jsonpatch_path_index(&path, i);
         size_t base = path.len;
@@ -474,8 +472,9 @@ static void check_keep_list(plan *p)
             found = name && strcmp(name, p->in->keep[k]) == 0;
         }
         if (!found)
-            add_warning(p, "annotation keep-volumes names \"%s\", which is not a volume of "
-                           "this pod",
+            add_warning(p,
+                        "annotation keep-volumes names \"%s\", which is not a volume of "
+                        "this pod",
                         p->in->keep[k]);
     }
 }
@@ -562,8 +561,9 @@ static cw_result sealed_volume(plan *p, const sealed_entry *e, char *name, size_
     }
 
     cJSON *volume = cJSON_CreateObject();
-    cJSON *secret = volume ? cJSON_AddObjectToObject(volume, "secret") : NULL;
-    if (!secret || !cJSON_AddStringToObject(volume, "name", name) ||
+    cJSON *secret = NULL;
+    if (!volume || !cJSON_AddStringToObject(volume, "name", name) ||
+        !(secret = cJSON_AddObjectToObject(volume, "secret")) ||
         !cJSON_AddStringToObject(secret, "secretName", e->secret)) {
         cJSON_Delete(volume);
         return CW_ENOMEM;
@@ -611,8 +611,8 @@ static cw_result check_containers(plan *p, const char *field)
             return deny(p, 400, "invalid_object", "spec.%s[%zu] has no name", field, i);
         cJSON *mounts = jsonutil_member(c, "volumeMounts");
         if (!jsonutil_is_absent(mounts) && !cJSON_IsArray(mounts))
-            return deny(p, 400, "invalid_object", "spec.%s[%zu].volumeMounts must be a list",
-                        field, i);
+            return deny(p, 400, "invalid_object", "spec.%s[%zu].volumeMounts must be a list", field,
+                        i);
         for (cJSON *m = cJSON_IsArray(mounts) ? mounts->child : NULL; m; m = m->next)
             if (!jsonutil_string(m, "name") || !jsonutil_string(m, "mountPath"))
                 return deny(p, 400, "invalid_object",
@@ -634,8 +634,8 @@ static cw_result mount_in_container(plan *p, const char *field, int index, const
         if (!paths_equal(path, e->path))
             continue;
         const char *mname = jsonutil_string(m, "name");
-        if (strcmp(mname, volume) == 0 || is_secret_volume_of(volume_named(p->spec, mname),
-                                                              e->secret))
+        if (strcmp(mname, volume) == 0 ||
+            is_secret_volume_of(volume_named(p->spec, mname), e->secret))
             return CW_OK; /* already mounted */
         return deny(p, 400, "mount_conflict",
                     "container \"%.63s\": mount path \"%.200s\" for sealed Secret \"%.63s\" is "
@@ -791,8 +791,8 @@ static cw_result plan_record(plan *p)
     cw_result r = CW_ENOMEM;
     if (!record)
         goto done;
-    const char *cls = p->record_class ? p->record_class
-                                      : jsonutil_string(previous, "runtimeClassName");
+    const char *cls =
+        p->record_class ? p->record_class : jsonutil_string(previous, "runtimeClassName");
     if (cls && !cJSON_AddStringToObject(record, "runtimeClassName", cls))
         goto done;
     if ((r = merge_list(record, previous, "replacedVolumes", p->record_volumes)) ||
@@ -926,9 +926,9 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
         skip(res, "not labelled");
         return CW_OK;
     }
-    const char *ns = req->namespace ? req->namespace
-                                    : jsonutil_string(jsonutil_member(object, "metadata"),
-                                                      "namespace");
+    const char *ns = req->namespace
+                         ? req->namespace
+                         : jsonutil_string(jsonutil_member(object, "metadata"), "namespace");
     if (ns && config_strings_contains(&cfg->exclude_namespaces, ns)) {
         skip(res, "namespace excluded");
         return CW_OK;

@@ -17,10 +17,10 @@
 #include "config.h"
 #include "result.h"
 
-#define ENGINE_WARNING_MAX 120  /* characters of one admission warning (FACTS.md) */
-#define ENGINE_WARNINGS_MAX 64  /* warnings kept for one object */
+#define ENGINE_WARNING_MAX 120     /* characters of one admission warning (FACTS.md) */
+#define ENGINE_WARNINGS_MAX 64     /* warnings kept for one object */
 #define ENGINE_ANNOTATION_MAX 4096 /* bytes of one annotation value the engine reads */
-#define ENGINE_ENTRIES_MAX 64   /* entries of one list annotation */
+#define ENGINE_ENTRIES_MAX 64      /* entries of one list annotation */
 
 #define ENGINE_LABEL_DEFAULT "coco.confidentialcontainers.org/enabled"
 #define ENGINE_ANN_RUNTIME_CLASS "coco.confidentialcontainers.org/runtime-class"
@@ -59,18 +59,18 @@ typedef enum engine_outcome {
 
 typedef struct engine_result {
     engine_outcome outcome;
-    const char *skip_reason;  /* static text when SKIPPED, e.g. "not labelled" */
-    cJSON *patch;             /* owned array of operations (ALLOWED; may be empty) */
+    const char *skip_reason;             /* static text when SKIPPED, e.g. "not labelled" */
+    cJSON *patch;                        /* owned array of operations (ALLOWED; may be empty) */
     char *warnings[ENGINE_WARNINGS_MAX]; /* owned strings, each <= ENGINE_WARNING_MAX chars */
     size_t warning_count;
-    char *record;             /* owned compact JSON of what this call changed, or NULL */
-    int code;                 /* DENIED: 400 malformed annotation, 403 policy, 500 internal */
+    char *record;               /* owned compact JSON of what this call changed, or NULL */
+    int code;                   /* DENIED: 400 malformed annotation, 403 policy, 500 internal */
     char message[CW_ERROR_MAX]; /* DENIED: the message a kubectl user reads */
-    const char *deny_reason;  /* DENIED: a short static metric label, e.g. "runtime_class" */
+    const char *deny_reason;    /* DENIED: a short static metric label, e.g. "runtime_class" */
     /* What this call changed, for logs and metrics. */
     bool runtime_class_set;
     size_t volumes_replaced;
-    size_t secrets_mounted;   /* volumeMounts added */
+    size_t secrets_mounted; /* volumeMounts added */
 } engine_result;
 
 /* Decides and mutates. Fills *res (initialised by the engine; release with

@@ -48,8 +48,8 @@ static const char *path_problem(const char *p, size_t len)
     return NULL;
 }
 
-static cw_result parse_one(const char *entry, size_t len, const char *mount_root,
-                           sealed_entry *out, cw_error *err)
+static cw_result parse_one(const char *entry, size_t len, const char *mount_root, sealed_entry *out,
+                           cw_error *err)
 {
     const char *colon = memchr(entry, ':', len);
     size_t name_len = colon ? (size_t)(colon - entry) : len;

@@ -94,8 +94,12 @@ static void test_request_overrides_object(void **state)
     /* Kind from request.kind when the object lacks apiVersion/kind. */
     cJSON_DeleteItemFromObject(o, "kind");
     cJSON_DeleteItemFromObject(o, "apiVersion");
-    engine_request req = {.object = o, .kind = "Pod", .group = "", .version = "v1",
-                          .operation = ENGINE_OP_CREATE, .scope = ENGINE_SCOPE_OBJECT};
+    engine_request req = {.object = o,
+                          .kind = "Pod",
+                          .group = "",
+                          .version = "v1",
+                          .operation = ENGINE_OP_CREATE,
+                          .scope = ENGINE_SCOPE_OBJECT};
     assert_int_equal(engine_mutate(cfg, &req, &r), CW_OK);
     assert_int_equal(r.outcome, ENGINE_ALLOWED);
     engine_result_clear(&r);
@@ -123,15 +127,15 @@ static void test_denial_codes(void **state)
         {"", "\"runtimeClassName\":7,", 400, "invalid_object", "must be a string"},
         {",\"annotations\":{\"coco.confidentialcontainers.org/sealed-secrets\":5}", "", 400,
          "annotation", "must be a string"},
-        {",\"annotations\":{\"coco.confidentialcontainers.org/sealed-secrets\":\"a:b\"}", "",
-         400, "annotation", "\"a:b\""},
+        {",\"annotations\":{\"coco.confidentialcontainers.org/sealed-secrets\":\"a:b\"}", "", 400,
+         "annotation", "\"a:b\""},
         {",\"annotations\":{\"coco.confidentialcontainers.org/keep-volumes\":\"A\"}", "", 400,
          "annotation", "\"A\" is not a valid name"},
         {"", "\"volumes\":{},", 400, "invalid_object", "spec.volumes must be a list"},
         {"", "\"volumes\":[{\"persistentVolumeClaim\":{}}],", 400, "invalid_object",
          "spec.volumes[0] has no name"},
-        {"", "\"volumes\":[{\"name\":\"v\",\"persistentVolumeClaim\":{}}],", 400,
-         "invalid_object", "claimName"},
+        {"", "\"volumes\":[{\"name\":\"v\",\"persistentVolumeClaim\":{}}],", 400, "invalid_object",
+         "claimName"},
         {",\"annotations\":{\"coco.confidentialcontainers.org/sealed-secrets\":\"s\"}",
          "\"volumes\":[{\"name\":\"coco-sealed-s\",\"emptyDir\":{}}],", 403, "volume_conflict",
          "rename that volume"},
@@ -207,8 +211,8 @@ static void test_hashed_volume_name_and_counts(void **state)
     assert_int_equal(r.secrets_mounted, 2);
     const cJSON *vols = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "spec"), "volumes");
     assert_int_equal(cJSON_GetArraySize(vols), 2);
-    const char *hashed = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(vols, 0),
-                                                                  "name"));
+    const char *hashed =
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(vols, 0), "name"));
     assert_int_equal(strlen(hashed), strlen("coco-sealed-") + 16);
     assert_string_equal(
         cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(vols, 1), "name")),
