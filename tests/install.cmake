@@ -1,0 +1,9 @@
+# Install side (tests/install/): the kustomize manifests, `coco-webhook certs`, the
+# certificates with the server, and the Containerfile. Needs kubectl (kustomize), openssl,
+# curl and python3-jsonschema / python3-yaml.
+coco_script_test(install_manifests /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/install/manifests_test.py)
+coco_script_test(install_certs bash ${CMAKE_CURRENT_SOURCE_DIR}/install/certs_test.sh)
+coco_script_test(install_certs_serve bash ${CMAKE_CURRENT_SOURCE_DIR}/install/certs_serve_test.sh)
+coco_script_test(install_containerfile /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/install/containerfile_test.py)
+set_tests_properties(install_manifests install_certs install_certs_serve install_containerfile
+                     PROPERTIES LABELS install TIMEOUT 120)
