@@ -21,6 +21,13 @@
 /* Longest JSON Pointer we build or accept, and the most operations one patch may have. */
 #define JSONPATCH_PATH_MAX 4096
 #define JSONPATCH_OPS_MAX 10000
+/* Bounds on what one jsonpatch_apply may build, so that no patch (copying the document into
+ * itself, say) can exhaust memory or the stack: the result nests at most
+ * JSONPATCH_DEPTH_MAX objects and arrays (cJSON's parse limit, so it prints and parses
+ * back), and the values added, copied or moved deeper total at most JSONPATCH_NODES_MAX
+ * nodes. */
+#define JSONPATCH_DEPTH_MAX 1000
+#define JSONPATCH_NODES_MAX 1000000
 
 /* A JSON Pointer being built in a fixed buffer. Overflow is sticky and reported by
  * jsonpatch_path_ok(), so callers append without checking each step. */

@@ -1,0 +1,855 @@
+/* jsonpatch: RFC 6902 JSON Patch on cJSON trees (contract in jsonpatch.h).
+ *
+ * The applier walks JSON Pointers (RFC 6901) token by token, decoding "~1" and "~0" into a
+ * bounded buffer; nothing is allocated except the values it adds. Every node it creates
+ * goes through cJSON's allocator (cJSON_InitHooks may install an arena). */
+#include "jsonpatch.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------------------------
+ * Building paths */
+
+void jsonpatch_path_init(jsonpatch_path *p)
+{
+    p->buf[0] = '\0';
+    p->len = 0;
+    p->overflow = false;
+}
+
+/* Appends n bytes, or marks the path overflowed and leaves it as it was. */
+static bool path_put(jsonpatch_path *p, const char *s, size_t n)
+{
+    if (p->overflow)
+        return false;
+    if (n >= sizeof p->buf - p->len) {
+        p->overflow = true;
+        return false;
+    }
+    memcpy(p->buf + p->len, s, n);
+    p->len += n;
+    p->buf[p->len] = '\0';
+    return true;
+}
+
+void jsonpatch_path_key(jsonpatch_path *p, const char *key)
+{
+    size_t mark = p->len;
+    if (!path_put(p, "/", 1))
+        return;
+    for (const char *c = key; *c; c++) {
+        bool ok;
+        /* RFC 6901 §3: "~" first, so that "~1" in a key is not read back as "/". */
+        if (*c == '~')
+            ok = path_put(p, "~0", 2);
+        else if (*c == '/')
+            ok = path_put(p, "~1", 2);
+        else
+            ok = path_put(p, c, 1);
+        if (!ok) {
+            /* Keep the buffer a valid prefix; the overflow flag stays set. */
+            p->len = mark;
+            p->buf[mark] = '\0';
+            return;
+        }
+    }
+}
+
+void jsonpatch_path_index(jsonpatch_path *p, size_t index)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "/%zu", index);
+    if (n < 0 || (size_t)n >= sizeof digits) {
+        p->overflow = true;
+        return;
+    }
+    path_put(p, digits, (size_t)n);
+}
+
+void jsonpatch_path_append_end(jsonpatch_path *p)
+{
+    path_put(p, "/-", 2);
+}
+
+bool jsonpatch_path_ok(const jsonpatch_path *p)
+{
+    return !p->overflow;
+}
+
+void jsonpatch_path_truncate(jsonpatch_path *p, size_t len)
+{
+    /* Only a prefix taken earlier is meaningful; overflow stays sticky on purpose, so that a
+     * caller that skipped a check still gets the failure at jsonpatch_append. */
+    if (len > p->len)
+        return;
+    p->len = len;
+    p->buf[len] = '\0';
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Appending operations */
+
+static bool node_is(const cJSON *v, int type)
+{
+    return v && (v->type & 0xFF) == type;
+}
+
+cw_result jsonpatch_append(cJSON *patch, const char *op, const jsonpatch_path *path, cJSON *value,
+                           cw_error *err)
+{
+    cw_result r;
+    cJSON *item = NULL;
+
+    if (!node_is(patch, cJSON_Array) || !op || !path) {
+        r = cw_fail(err, CW_EINVAL, "jsonpatch_append: bad arguments");
+        goto fail;
+    }
+    bool is_remove = strcmp(op, "remove") == 0;
+    if (!is_remove && strcmp(op, "add") != 0 && strcmp(op, "replace") != 0) {
+        r = cw_fail(err, CW_EINVAL, "jsonpatch_append: unsupported op \"%s\"", op);
+        goto fail;
+    }
+    if (!jsonpatch_path_ok(path)) {
+        r = cw_fail(err, CW_ELIMIT, "%s: path longer than %d bytes", op, JSONPATCH_PATH_MAX - 1);
+        goto fail;
+    }
+    if (is_remove != (value == NULL)) {
+        r = cw_fail(err, CW_EINVAL, "%s \"%s\": %s", op, path->buf,
+                    is_remove ? "remove takes no value" : "missing value");
+        goto fail;
+    }
+    if (cJSON_GetArraySize(patch) >= JSONPATCH_OPS_MAX) {
+        r = cw_fail(err, CW_ELIMIT, "%s \"%s\": patch already has %d operations", op, path->buf,
+                    JSONPATCH_OPS_MAX);
+        goto fail;
+    }
+
+    item = cJSON_CreateObject();
+    if (!item || !cJSON_AddStringToObject(item, "op", op) ||
+        !cJSON_AddStringToObject(item, "path", path->buf))
+        goto nomem;
+    if (value) {
+        if (!cJSON_AddItemToObject(item, "value", value))
+            goto nomem;
+        value = NULL; /* owned by item now */
+    }
+    if (!cJSON_AddItemToArray(patch, item))
+        goto nomem;
+    return CW_OK;
+
+nomem:
+    r = cw_fail(err, CW_ENOMEM, "%s \"%s\": out of memory", op, path->buf);
+fail:
+    cJSON_Delete(item);
+    cJSON_Delete(value);
+    return r;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Equality (RFC 6902 §4.6) */
+
+/* A JSON number split into parts, to compare number texts exactly: the value is
+ * digits(int ++ frac) * 10^(exp - frac_len). */
+typedef struct decimal {
+    bool neg;
+    const char *ip; /* integer digits */
+    size_t il;
+    const char *fp; /* fraction digits */
+    size_t fl;
+    long long exp;
+} decimal;
+
+/* Exponents beyond this are not compared exactly (no JSON text we handle has them). */
+#define DECIMAL_EXP_MAX 100000000LL
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Parses s as a whole RFC 8259 number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool decimal_parse(const char *s, decimal *d)
+{
+    if (!s)
+        return false;
+    memset(d, 0, sizeof *d);
+    if (*s == '-') {
+        d->neg = true;
+        s++;
+    }
+    d->ip = s;
+    if (*s == '0') {
+        s++;
+    } else {
+        if (!is_digit(*s))
+            return false;
+        while (is_digit(*s))
+            s++;
+    }
+    d->il = (size_t)(s - d->ip);
+    if (*s == '.') {
+        s++;
+        d->fp = s;
+        while (is_digit(*s))
+            s++;
+        d->fl = (size_t)(s - d->fp);
+        if (d->fl == 0)
+            return false;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        bool eneg = false;
+        if (*s == '+' || *s == '-')
+            eneg = *s++ == '-';
+        if (!is_digit(*s))
+            return false;
+        long long e = 0;
+        while (is_digit(*s)) {
+            if (e > DECIMAL_EXP_MAX)
+                return false;
+            e = e * 10 + (*s++ - '0');
+        }
+        d->exp = eneg ? -e : e;
+    }
+    return *s == '\0';
+}
+
+static char decimal_digit(const decimal *d, size_t i)
+{
+    return i < d->il ? d->ip[i] : d->fp[i - d->il];
+}
+
+/* Significant digits [*first, *end) and the exponent of the last one. */
+static void decimal_norm(const decimal *d, size_t *first, size_t *end, long long *exp)
+{
+    size_t n = d->il + d->fl;
+    size_t a = 0, b = n;
+    while (a < b && decimal_digit(d, a) == '0')
+        a++;
+    while (b > a && decimal_digit(d, b - 1) == '0')
+        b--;
+    *first = a;
+    *end = b;
+    *exp = d->exp - (long long)d->fl + (long long)(n - b);
+}
+
+/* Exact comparison of two number texts: "10" == "1e1" == "10.0", "-0" == "0". */
+static bool decimal_equal(const decimal *x, const decimal *y)
+{
+    size_t xa, xb, ya, yb;
+    long long xe, ye;
+    decimal_norm(x, &xa, &xb, &xe);
+    decimal_norm(y, &ya, &yb, &ye);
+    if (xa == xb || ya == yb)
+        return xa == xb && ya == yb; /* zero, whatever its sign */
+    if (x->neg != y->neg || xb - xa != yb - ya || xe != ye)
+        return false;
+    for (size_t i = 0; i < xb - xa; i++) {
+        if (decimal_digit(x, xa + i) != decimal_digit(y, ya + i))
+            return false;
+    }
+    return true;
+}
+
+/* A Raw node counts as a number when its text is one JSON number. */
+static bool raw_number(const cJSON *v, decimal *d)
+{
+    return node_is(v, cJSON_Raw) && decimal_parse(v->valuestring, d);
+}
+
+static bool numbers_equal(const cJSON *a, const cJSON *b)
+{
+    decimal da, db;
+    bool ra = raw_number(a, &da), rb = raw_number(b, &db);
+    if (ra && rb)
+        return decimal_equal(&da, &db);
+    if (ra)
+        return strtod(a->valuestring, NULL) == b->valuedouble;
+    if (rb)
+        return a->valuedouble == strtod(b->valuestring, NULL);
+    return a->valuedouble == b->valuedouble;
+}
+
+static bool is_number(const cJSON *v)
+{
+    decimal d;
+    return node_is(v, cJSON_Number) || raw_number(v, &d);
+}
+
+/* The first member named key; skips nameless members a hand-built tree might have. */
+static cJSON *object_member(const cJSON *obj, const char *key)
+{
+    for (cJSON *m = obj->child; m; m = m->next) {
+        if (m->string && strcmp(m->string, key) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+/* Every name of a is in b, with an equal value. Where a hand-built object repeats a name,
+ * its first member counts, as for every lookup here (cJSON_GetObjectItem does the same). */
+static bool members_within(const cJSON *a, const cJSON *b)
+{
+    for (const cJSON *m = a->child; m; m = m->next) {
+        if (!m->string)
+            return false;
+        const cJSON *o = object_member(b, m->string);
+        if (!o)
+            return false;
+        if (object_member(a, m->string) == m && !jsonpatch_equal(m, o))
+            return false;
+    }
+    return true;
+}
+
+bool jsonpatch_equal(const cJSON *a, const cJSON *b)
+{
+    if (!a || !b)
+        return false;
+    if (is_number(a) || is_number(b))
+        return is_number(a) && is_number(b) && numbers_equal(a, b);
+
+    int type = a->type & 0xFF;
+    if (type != (b->type & 0xFF))
+        return false;
+    switch (type) {
+    case cJSON_False:
+    case cJSON_True:
+    case cJSON_NULL: return true;
+    case cJSON_String:
+    case cJSON_Raw: /* Raw text that is not a number: only the same text is equal */
+        if (!a->valuestring || !b->valuestring)
+            return false;
+        return strcmp(a->valuestring, b->valuestring) == 0;
+    case cJSON_Array: {
+        const cJSON *x = a->child, *y = b->child;
+        for (; x && y; x = x->next, y = y->next) {
+            if (!jsonpatch_equal(x, y))
+                return false;
+        }
+        return !x && !y;
+    }
+    case cJSON_Object: return members_within(a, b) && members_within(b, a);
+    default: return false;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Applying */
+
+typedef struct apply_ctx {
+    cJSON **doc;
+    size_t index;     /* of the operation, for messages */
+    const char *op;   /* NULL until known */
+    const char *path; /* NULL until known */
+    size_t budget;    /* value nodes still allowed to be added, copied or moved deeper */
+    cw_error *err;
+} apply_ctx;
+
+/* Longest path text quoted in a message, so that the message keeps its end. */
+#define MSG_PATH_MAX 160
+
+static cw_result op_fail(apply_ctx *c, cw_result code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Fails with "operation N (op "path"): <message>". */
+static cw_result op_fail(apply_ctx *c, cw_result code, const char *fmt, ...)
+{
+    if (!c->err)
+        return code;
+    char msg[CW_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!c->op)
+        return cw_fail(c->err, code, "operation %zu: %s", c->index, msg);
+    if (!c->path)
+        return cw_fail(c->err, code, "operation %zu (%s): %s", c->index, c->op, msg);
+    size_t plen = strlen(c->path);
+    if (plen > MSG_PATH_MAX)
+        return cw_fail(c->err, code, "operation %zu (%s \"%.*s...\"): %s", c->index, c->op,
+                       MSG_PATH_MAX, c->path, msg);
+    return cw_fail(c->err, code, "operation %zu (%s \"%s\"): %s", c->index, c->op, c->path, msg);
+}
+
+/* Where a pointer leads: the container of its last token (NULL for the root "") and that
+ * token, decoded. */
+typedef struct target {
+    cJSON *parent;
+    char key[JSONPATCH_PATH_MAX];
+    size_t depth; /* number of tokens */
+} target;
+
+/* Checks a pointer's syntax and length (RFC 6901 §3): "" or "/"-separated tokens where "~"
+ * is followed only by "0" or "1". what is "path" or "from", for messages. */
+static cw_result pointer_check(apply_ctx *c, const char *ptr, const char *what)
+{
+    size_t len = strnlen(ptr, JSONPATCH_PATH_MAX);
+    if (len >= JSONPATCH_PATH_MAX)
+        return op_fail(c, CW_ELIMIT, "%s longer than %d bytes", what, JSONPATCH_PATH_MAX - 1);
+    if (len > 0 && ptr[0] != '/')
+        return op_fail(c, CW_EINVAL, "%s must be empty or start with \"/\"", what);
+    for (size_t i = 0; i < len; i++) {
+        if (ptr[i] == '~' && ptr[i + 1] != '0' && ptr[i + 1] != '1')
+            return op_fail(c, CW_EINVAL, "%s has \"~\" not followed by \"0\" or \"1\"", what);
+    }
+    return CW_OK;
+}
+
+/* Decodes the token at *rest (just after a "/") into tok and moves *rest past it. The
+ * pointer has passed pointer_check, so tok (JSONPATCH_PATH_MAX bytes) is large enough. */
+static void pointer_token(const char **rest, char *tok)
+{
+    const char *s = *rest;
+    size_t n = 0;
+    while (*s && *s != '/') {
+        if (*s == '~') {
+            tok[n++] = s[1] == '1' ? '/' : '~';
+            s += 2;
+        } else {
+            tok[n++] = *s++;
+        }
+    }
+    tok[n] = '\0';
+    *rest = s;
+}
+
+/* Parses an array index token: canonical decimal (RFC 6901 §4: no leading zeros, no sign).
+ * Returns the index, -1 for "-", -2 for anything else; indexes beyond INT_MAX (more than
+ * cJSON can hold) come back as INT_MAX, which is always out of range. */
+static long long array_index(const char *tok)
+{
+    if (strcmp(tok, "-") == 0)
+        return -1;
+    if (!is_digit(tok[0]) || (tok[0] == '0' && tok[1] != '\0'))
+        return -2;
+    long long v = 0;
+    for (const char *s = tok; *s; s++) {
+        if (!is_digit(*s))
+            return -2;
+        if (v < INT_MAX)
+            v = v * 10 + (*s - '0');
+    }
+    return v > INT_MAX ? INT_MAX : v;
+}
+
+/* The child of container v named by tok, or NULL with a message. what is "path" or "from". */
+static cJSON *child_of(apply_ctx *c, cJSON *v, const char *tok, const char *what)
+{
+    /* Messages about "path" need no prefix: the operation's path is already quoted. */
+    const char *pre = strcmp(what, "from") == 0 ? "from: " : "";
+    if (node_is(v, cJSON_Object)) {
+        cJSON *m = object_member(v, tok);
+        if (!m)
+            op_fail(c, CW_EINVAL, "%s does not exist", what);
+        return m;
+    }
+    if (node_is(v, cJSON_Array)) {
+        long long i = array_index(tok);
+        if (i < 0) {
+            op_fail(c, CW_EINVAL, "%s\"%.40s\" is not an array index", pre, tok);
+            return NULL;
+        }
+        if (i >= cJSON_GetArraySize(v)) {
+            op_fail(c, CW_EINVAL, "%sindex out of range", pre);
+            return NULL;
+        }
+        return cJSON_GetArrayItem(v, (int)i);
+    }
+    op_fail(c, CW_EINVAL, "%s does not exist (it runs into a string, number, bool or null)", what);
+    return NULL;
+}
+
+/* Resolves everything but the last token of ptr. */
+static cw_result resolve(apply_ctx *c, const char *ptr, const char *what, target *t)
+{
+    cw_result r = pointer_check(c, ptr, what);
+    if (r)
+        return r;
+    t->parent = NULL;
+    t->key[0] = '\0';
+    t->depth = 0;
+    if (*ptr == '\0')
+        return CW_OK;
+
+    cJSON *cur = *c->doc;
+    const char *rest = ptr + 1;
+    for (;;) {
+        pointer_token(&rest, t->key);
+        t->depth++;
+        if (*rest == '\0')
+            break;
+        rest++;
+        cur = child_of(c, cur, t->key, what);
+        if (!cur)
+            return CW_EINVAL;
+    }
+    if (!node_is(cur, cJSON_Object) && !node_is(cur, cJSON_Array))
+        return op_fail(c, CW_EINVAL, "%s does not exist (its parent is not an object or array)",
+                       what);
+    t->parent = cur;
+    return CW_OK;
+}
+
+/* The existing value at a resolved target, or NULL with a message. */
+static cJSON *target_get(apply_ctx *c, const target *t, const char *what)
+{
+    if (!t->parent)
+        return *c->doc;
+    return child_of(c, t->parent, t->key, what);
+}
+
+/* Forgets the member name a node carries from an object (cJSON_Duplicate copies it). */
+static void node_drop_name(cJSON *v)
+{
+    if (!(v->type & cJSON_StringIsConst))
+        cJSON_free(v->string);
+    v->string = NULL;
+    v->type &= ~cJSON_StringIsConst;
+}
+
+/* Puts new in old's place, under old's name; frees old. Allocates nothing. */
+static void node_swap(cJSON *parent, cJSON *old, cJSON *new)
+{
+    node_drop_name(new);
+    new->string = old->string;
+    new->type |= old->type &cJSON_StringIsConst;
+    old->string = NULL;
+    old->type &= ~cJSON_StringIsConst;
+    cJSON_ReplaceItemViaPointer(parent, old, new);
+}
+
+/* Outcome of measuring a value that is about to be placed. */
+typedef enum measure_result { MEASURE_OK, MEASURE_DEEP, MEASURE_BIG } measure_result;
+
+/* Charges v's nodes to *budget and checks that v nests at most room containers deep. Stops
+ * early, so the recursion never goes deeper than room. */
+static measure_result measure(const cJSON *v, size_t room, size_t *budget)
+{
+    if (*budget == 0)
+        return MEASURE_BIG;
+    (*budget)--;
+    if (!node_is(v, cJSON_Object) && !node_is(v, cJSON_Array))
+        return MEASURE_OK;
+    if (room == 0)
+        return MEASURE_DEEP;
+    for (const cJSON *m = v->child; m; m = m->next) {
+        measure_result r = measure(m, room - 1, budget);
+        if (r != MEASURE_OK)
+            return r;
+    }
+    return MEASURE_OK;
+}
+
+/* Checks that v may be placed at t: the result stays within JSONPATCH_DEPTH_MAX nested
+ * containers (so it prints and parses back) and the apply within JSONPATCH_NODES_MAX. */
+static cw_result check_place(apply_ctx *c, const target *t, const cJSON *v)
+{
+    measure_result m = MEASURE_DEEP;
+    if (t->depth <= JSONPATCH_DEPTH_MAX)
+        m = measure(v, JSONPATCH_DEPTH_MAX - t->depth, &c->budget);
+    if (m == MEASURE_DEEP)
+        return op_fail(c, CW_ELIMIT, "the document would nest more than %d levels deep",
+                       JSONPATCH_DEPTH_MAX);
+    if (m == MEASURE_BIG)
+        return op_fail(c, CW_ELIMIT, "the patch adds or copies more than %d values in all",
+                       JSONPATCH_NODES_MAX);
+    return CW_OK;
+}
+
+/* A deep copy of v, checked by check_place, without a member name. Returns owned. */
+static cw_result copy_for(apply_ctx *c, const target *t, const cJSON *v, cJSON **out)
+{
+    cw_result r = check_place(c, t, v);
+    if (r)
+        return r;
+    *out = cJSON_Duplicate(v, true);
+    if (!*out)
+        return op_fail(c, CW_ENOMEM, "out of memory");
+    node_drop_name(*out);
+    return CW_OK;
+}
+
+/* Links v into array just before its member at. By hand: cJSON_InsertItemInArray of Debian's
+ * cJSON 1.7.15-1+deb12u4 refuses every index but 0 (returns false, inserts nothing). */
+static void array_insert(cJSON *array, cJSON *at, cJSON *v)
+{
+    v->next = at;
+    v->prev = at->prev; /* the last member when at is the first: cJSON keeps it there */
+    if (at == array->child)
+        array->child = v;
+    else
+        at->prev->next = v;
+    at->prev = v;
+}
+
+/* RFC 6902 §4.1 at a resolved target. Takes ownership of v even on failure. */
+static cw_result place_add(apply_ctx *c, const target *t, cJSON *v)
+{
+    node_drop_name(v);
+    if (!t->parent) {
+        cJSON_Delete(*c->doc);
+        *c->doc = v;
+        return CW_OK;
+    }
+    if (node_is(t->parent, cJSON_Object)) {
+        cJSON *old = object_member(t->parent, t->key);
+        if (old) {
+            node_swap(t->parent, old, v);
+            return CW_OK;
+        }
+        if (!cJSON_AddItemToObject(t->parent, t->key, v)) {
+            cJSON_Delete(v);
+            return op_fail(c, CW_ENOMEM, "out of memory");
+        }
+        return CW_OK;
+    }
+
+    long long i = array_index(t->key);
+    int size = cJSON_GetArraySize(t->parent);
+    if (i == -2) {
+        cJSON_Delete(v);
+        return op_fail(c, CW_EINVAL, "\"%.40s\" is not an array index", t->key);
+    }
+    if (i > size) {
+        cJSON_Delete(v);
+        return op_fail(c, CW_EINVAL, "index out of range");
+    }
+    if (i == -1 || i == size) {
+        if (size == INT_MAX) {
+            cJSON_Delete(v);
+            return op_fail(c, CW_ELIMIT, "array too long");
+        }
+        cJSON_AddItemToArray(t->parent, v);
+        return CW_OK;
+    }
+    array_insert(t->parent, cJSON_GetArrayItem(t->parent, (int)i), v);
+    return CW_OK;
+}
+
+static cw_result op_add(apply_ctx *c, const char *path, const cJSON *value)
+{
+    target t;
+    cJSON *v = NULL;
+    cw_result r = resolve(c, path, "path", &t);
+    if (!r)
+        r = copy_for(c, &t, value, &v);
+    if (r)
+        return r;
+    return place_add(c, &t, v);
+}
+
+static cw_result op_remove(apply_ctx *c, const char *path)
+{
+    target t;
+    cw_result r = resolve(c, path, "path", &t);
+    if (r)
+        return r;
+    if (!t.parent)
+        return op_fail(c, CW_EINVAL, "the whole document cannot be removed");
+    cJSON *old = target_get(c, &t, "path");
+    if (!old)
+        return CW_EINVAL;
+    cJSON_Delete(cJSON_DetachItemViaPointer(t.parent, old));
+    return CW_OK;
+}
+
+static cw_result op_replace(apply_ctx *c, const char *path, const cJSON *value)
+{
+    target t;
+    cJSON *v = NULL;
+    cw_result r = resolve(c, path, "path", &t);
+    if (r)
+        return r;
+    cJSON *old = target_get(c, &t, "path");
+    if (!old)
+        return CW_EINVAL;
+    r = copy_for(c, &t, value, &v);
+    if (r)
+        return r;
+    if (!t.parent) {
+        cJSON_Delete(*c->doc);
+        *c->doc = v;
+        return CW_OK;
+    }
+    node_swap(t.parent, old, v);
+    return CW_OK;
+}
+
+static cw_result op_test(apply_ctx *c, const char *path, const cJSON *value)
+{
+    target t;
+    cw_result r = resolve(c, path, "path", &t);
+    if (r)
+        return r;
+    const cJSON *cur = target_get(c, &t, "path");
+    if (!cur)
+        return CW_EINVAL;
+    if (!jsonpatch_equal(cur, value))
+        return op_fail(c, CW_EINVAL, "test failed: the value differs");
+    return CW_OK;
+}
+
+static cw_result op_copy(apply_ctx *c, const char *from, const char *path)
+{
+    target f, t;
+    cJSON *v = NULL;
+    cw_result r = resolve(c, from, "from", &f);
+    if (r)
+        return r;
+    const cJSON *src = target_get(c, &f, "from");
+    if (!src)
+        return CW_EINVAL;
+    r = resolve(c, path, "path", &t);
+    if (!r)
+        r = copy_for(c, &t, src, &v);
+    if (r)
+        return r;
+    return place_add(c, &t, v);
+}
+
+static cw_result op_move(apply_ctx *c, const char *from, const char *path)
+{
+    target f, t;
+    cw_result r = resolve(c, from, "from", &f);
+    if (r)
+        return r;
+    cJSON *src = target_get(c, &f, "from");
+    if (!src)
+        return CW_EINVAL;
+    if (strcmp(from, path) == 0)
+        return CW_OK; /* RFC 6902 §4.4: no effect */
+    /* RFC 6902 §4.4: a location cannot be moved into one of its children. Escapes are
+     * canonical after pointer_check, so comparing texts compares tokens. */
+    size_t flen = strlen(from);
+    if (strncmp(from, path, flen) == 0 && path[flen] == '/')
+        return op_fail(c, CW_EINVAL,
+                       "\"from\" is a prefix of \"path\": cannot move a value "
+                       "into itself");
+
+    /* The destination is resolved after the removal (RFC 6902 §4.4: remove, then add). */
+    if (!f.parent) {
+        /* Unreachable: from "" is a prefix of every other path. */
+        return op_fail(c, CW_EINTERNAL, "move of the whole document");
+    }
+    cJSON *v = cJSON_DetachItemViaPointer(f.parent, src);
+    r = resolve(c, path, "path", &t);
+    if (!r && t.depth > f.depth)
+        r = check_place(c, &t, v);
+    if (r) {
+        cJSON_Delete(v);
+        return r;
+    }
+    return place_add(c, &t, v);
+}
+
+/* The members of one operation object. */
+typedef struct op_members {
+    const cJSON *op, *path, *from, *value;
+} op_members;
+
+/* Collects the members RFC 6902 defines; others are ignored (RFC 6902 §4, conformance case
+ * "A.11. Ignoring Unrecognized Elements"). A member given twice is an error: cJSON keeps
+ * the first and Go the last, so such an operation means different things to each. */
+static cw_result op_members_read(apply_ctx *c, const cJSON *o, op_members *m)
+{
+    static const char *const names[] = {"op", "path", "from", "value"};
+    memset(m, 0, sizeof *m);
+    const cJSON **slots[] = {&m->op, &m->path, &m->from, &m->value};
+    for (const cJSON *x = o->child; x; x = x->next) {
+        if (!x->string)
+            continue;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            if (strcmp(x->string, names[i]) != 0)
+                continue;
+            if (*slots[i])
+                return op_fail(c, CW_EINVAL, "member \"%s\" appears twice", names[i]);
+            *slots[i] = x;
+        }
+    }
+    return CW_OK;
+}
+
+static bool is_string(const cJSON *v)
+{
+    return node_is(v, cJSON_String) && v->valuestring;
+}
+
+/* Validates one operation's members and applies it. */
+static cw_result apply_one(apply_ctx *c, const cJSON *o)
+{
+    op_members m;
+    if (!node_is(o, cJSON_Object))
+        return op_fail(c, CW_EINVAL, "not a JSON object");
+    cw_result r = op_members_read(c, o, &m);
+    if (r)
+        return r;
+    if (!m.op)
+        return op_fail(c, CW_EINVAL, "missing member \"op\"");
+    if (!is_string(m.op))
+        return op_fail(c, CW_EINVAL, "member \"op\" is not a string");
+    c->op = m.op->valuestring;
+    if (!m.path)
+        return op_fail(c, CW_EINVAL, "missing member \"path\"");
+    if (!is_string(m.path))
+        return op_fail(c, CW_EINVAL, "member \"path\" is not a string");
+    c->path = m.path->valuestring;
+
+    const char *op = c->op;
+    bool has_value =
+        strcmp(op, "add") == 0 || strcmp(op, "replace") == 0 || strcmp(op, "test") == 0;
+    bool has_from = strcmp(op, "move") == 0 || strcmp(op, "copy") == 0;
+    if (!has_value && !has_from && strcmp(op, "remove") != 0)
+        return op_fail(c, CW_EINVAL, "unknown op");
+    /* Stricter than RFC 6902 §4, on purpose: "from" or "value" on an operation that takes
+     * none is a mistake in whatever wrote the patch. */
+    if (has_value != (m.value != NULL))
+        return op_fail(c, CW_EINVAL,
+                       has_value ? "missing member \"value\""
+                                 : "member \"value\" does not belong to this op");
+    if (has_from != (m.from != NULL))
+        return op_fail(c, CW_EINVAL,
+                       has_from ? "missing member \"from\""
+                                : "member \"from\" does not belong to this op");
+    if (m.from && !is_string(m.from))
+        return op_fail(c, CW_EINVAL, "member \"from\" is not a string");
+
+    switch (op[0]) {
+    case 'a': return op_add(c, c->path, m.value);
+    case 'r':
+        if (op[2] == 'm')
+            return op_remove(c, c->path);
+        return op_replace(c, c->path, m.value);
+    case 't': return op_test(c, c->path, m.value);
+    case 'c': return op_copy(c, m.from->valuestring, c->path);
+    default: return op_move(c, m.from->valuestring, c->path);
+    }
+}
+
+cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err)
+{
+    if (!doc || !*doc)
+        return cw_fail(err, CW_EINVAL, "JSON patch: no document");
+    if (!node_is(patch, cJSON_Array))
+        return cw_fail(err, CW_EINVAL, "JSON patch: not a JSON array");
+    int n = cJSON_GetArraySize(patch);
+    if (n > JSONPATCH_OPS_MAX)
+        return cw_fail(err, CW_ELIMIT, "JSON patch: %d operations, more than %d", n,
+                       JSONPATCH_OPS_MAX);
+
+    apply_ctx c = {.doc = doc, .budget = JSONPATCH_NODES_MAX, .err = err};
+    for (const cJSON *o = patch->child; o; o = o->next, c.index++) {
+        c.op = NULL;
+        c.path = NULL;
+        cw_result r = apply_one(&c, o);
+        if (r)
+            return r;
+    }
+    return CW_OK;
+}
