@@ -60,6 +60,11 @@ config *config_load(const char *path, cw_error *err);
 /* Parses a config from memory; name is used in messages. Same contract as config_load. */
 config *config_parse(const char *name, const char *buf, size_t len, cw_error *err);
 
+/* config_parse with the outcome as a code: CW_OK with *out owned, else CW_EINVAL (malformed),
+ * CW_ELIMIT (a limit crossed) or CW_ENOMEM with *out NULL and err set. */
+cw_result config_parse_result(const char *name, const char *buf, size_t len, config **out,
+                              cw_error *err);
+
 /* Adds ns to exclude_namespaces unless present (the server's own namespace). */
 cw_result config_exclude_namespace(config *cfg, const char *ns, cw_error *err);
 

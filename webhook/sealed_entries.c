@@ -15,8 +15,15 @@ static bool is_space(char c)
 
 static cw_result bad_entry(cw_error *err, const char *entry, size_t len, const char *why)
 {
-    int shown = len > QUOTE_MAX ? QUOTE_MAX : (int)len;
-    return cw_fail(err, CW_EINVAL, "sealed-secret entry \"%.*s%s\": %s", shown, entry,
+    /* The message reaches kubectl users and logs: no control characters, bounded length. */
+    char shown[QUOTE_MAX + 1];
+    size_t n = len > QUOTE_MAX ? QUOTE_MAX : len;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)entry[i];
+        shown[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    shown[n] = '\0';
+    return cw_fail(err, CW_EINVAL, "sealed-secret entry \"%s%s\": %s", shown,
                    len > QUOTE_MAX ? "..." : "", why);
 }
 
