@@ -8,8 +8,8 @@
  * (`9007199254740993` stays so; `1.0` becomes `1`, `1e21` becomes `1e+21`).
  * JSON input (a document starting with `{` or `[`) is read with JSON rules, numbers kept as
  * written. Duplicate keys are errors. Multi-document streams give several documents;
- * a `List` (kind ending in "List" with an `items` array) is not expanded here: see
- * manifest_for_each_object().
+ * a `List` (kind ending in "List" with an `items` array) is not expanded here: callers
+ * that handle objects (cli_mutate.c) walk its items.
  *
  * Budgets (named limits below) bound input size, nesting depth, node count and alias
  * expansion, so hostile input (alias bombs, deep nesting) fails fast with CW_ELIMIT.
@@ -29,6 +29,8 @@
 #define MANIFEST_DEPTH_MAX 200                   /* nesting of collections */
 #define MANIFEST_NODES_MAX 2000000               /* nodes after alias expansion, whole stream */
 #define MANIFEST_DOCS_MAX 10000                  /* documents in one stream */
+#define MANIFEST_BYTES_MAX (256u * 1024 * 1024)  /* bytes of keys and strings after alias
+                                                    expansion, whole stream */
 
 typedef struct manifest_docs {
     cJSON **docs;   /* owned; each owned; a document may be cJSON_NULL (empty document) */
