@@ -1,10 +1,229 @@
-/* TEMPORARY placeholder, replaced by the real command in this change series. */
+/* cli_serve: `coco-webhook serve`, the admission server's command line and lifecycle:
+ * flags over the config file, startup checks, signals (SIGHUP reloads, SIGTERM/SIGINT stop
+ * gracefully), and the main thread's loop that watches files for changes. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "arena.h"
 #include "cli.h"
+#include "config.h"
+#include "log.h"
+#include "reload.h"
+#include "server.h"
+
+/* How long a stop waits for requests in flight (the Pod's default grace period is 30 s), and
+ * how long open keep-alive connections may stay quiet before they are closed. */
+#define SERVE_SHUTDOWN_TIMEOUT_MS 25000
+#define SERVE_DRAIN_QUIET_MS 500
+
+static const char usage[] =
+    "Usage: coco-webhook serve [OPTIONS]\n"
+    "\n"
+    "Runs the HTTPS admission webhook: POST " SERVER_PATH_MUTATE " (objects labelled\n"
+    "coco.confidentialcontainers.org/enabled=true), POST " SERVER_PATH_MUTATE_NAMESPACE
+    " (every object\nof an opted-in namespace), GET " SERVER_PATH_HEALTHZ ", " SERVER_PATH_READYZ
+    ", " SERVER_PATH_METRICS ".\n"
+    "\n"
+    "Options (each may also be set in the config file; flags win):\n"
+    "  --listen ADDR      address to listen on, \":PORT\", \"HOST:PORT\" or \"[V6]:PORT\"\n"
+    "                     (default \"" SERVER_LISTEN_DEFAULT "\")\n"
+    "  --tls-cert FILE    PEM certificate chain (default /etc/coco-webhook/tls/tls.crt)\n"
+    "  --tls-key FILE     PEM private key (default /etc/coco-webhook/tls/tls.key)\n"
+    "  --config FILE      YAML config file (default: built-in defaults)\n"
+    "  --log-level LEVEL  debug, info, warn or error (default info)\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "The certificate, key and config are re-read when they change and on SIGHUP.\n"
+    "SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.\n"
+    "The environment variable POD_NAMESPACE, if set, is added to excludeNamespaces.\n";
+
+typedef struct serve_flags {
+    const char *listen, *cert, *key, *config, *log_level;
+} serve_flags;
+
+/* Accepts "--name VALUE" and "--name=VALUE". Returns 0, or 2 after a usage error. */
+static int parse_flags(int argc, char **argv, serve_flags *f, bool *help)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } opts[] = {
+        {"--listen", offsetof(serve_flags, listen)},
+        {"--tls-cert", offsetof(serve_flags, cert)},
+        {"--tls-key", offsetof(serve_flags, key)},
+        {"--config", offsetof(serve_flags, config)},
+        {"--log-level", offsetof(serve_flags, log_level)},
+    };
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            *help = true;
+            return 0;
+        }
+        size_t k = 0;
+        for (; k < sizeof opts / sizeof opts[0]; k++) {
+            size_t n = strlen(opts[k].name);
+            if (strncmp(a, opts[k].name, n) != 0 || (a[n] != '\0' && a[n] != '='))
+                continue;
+            const char *value = a[n] == '=' ? a + n + 1 : NULL;
+            if (!value) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "coco-webhook serve: %s needs a value\n", opts[k].name);
+                    return 2;
+                }
+                value = argv[++i];
+            }
+            *(const char **)((char *)f + opts[k].offset) = value;
+            break;
+        }
+        if (k == sizeof opts / sizeof opts[0]) {
+            fprintf(stderr, "coco-webhook serve: unknown option \"%s\"\n\n%s", a, usage);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* Blocks the signals handled here in every thread (the server's threads inherit the mask)
+ * and returns a signalfd for them, read by the main loop. */
+static int signals_open(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+/* Runs until SIGTERM or SIGINT; returns the signal. */
+static int main_loop(int sfd)
+{
+    for (;;) {
+        struct pollfd p = {.fd = sfd, .events = POLLIN};
+        int n = poll(&p, 1, RELOAD_POLL_MS);
+        if (n < 0 && errno != EINTR)
+            return SIGTERM;
+        if (n <= 0) {
+            reload_check(false);
+            continue;
+        }
+        struct signalfd_siginfo si;
+        if (read(sfd, &si, sizeof si) != (ssize_t)sizeof si)
+            continue;
+        if (si.ssi_signo == SIGHUP) {
+            log_msg(CONFIG_LOG_INFO, "SIGHUP: reloading certificate and config", NULL);
+            reload_check(true);
+            continue;
+        }
+        return (int)si.ssi_signo;
+    }
+}
+
 int cli_serve(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("coco-webhook serve: not built yet\n", stderr);
-    return 1;
+    int status = 1;
+    int sfd = -1;
+    serve_flags f = {0};
+    bool help = false;
+    config *cfg = NULL;
+    char *listen = NULL, *cert = NULL, *key = NULL;
+    server *srv = NULL;
+    bool reload_started = false;
+    cw_error err = {{0}};
+
+    int rc = parse_flags(argc, argv, &f, &help);
+    if (rc != 0)
+        return rc;
+    if (help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    config_log_level flag_level = CONFIG_LOG_INFO;
+    if (f.log_level && !log_parse_level(f.log_level, &flag_level)) {
+        fprintf(stderr, "coco-webhook serve: --log-level must be debug, info, warn or error\n");
+        return 2;
+    }
+
+    cfg = f.config ? config_load(f.config, &err) : config_new_default();
+    if (!cfg) {
+        fprintf(stderr, "coco-webhook serve: %s\n", f.config ? err.msg : "out of memory");
+        goto done;
+    }
+    log_set_level(f.log_level ? flag_level : cfg->log_level);
+    /* Copies: cfg goes to reload, which may free it on the next reload. */
+    listen = strdup(f.listen ? f.listen : cfg->listen ? cfg->listen : SERVER_LISTEN_DEFAULT);
+    cert = f.cert ? strdup(f.cert) : cfg->tls_cert ? strdup(cfg->tls_cert) : NULL;
+    key = f.key ? strdup(f.key) : cfg->tls_key ? strdup(cfg->tls_key) : NULL;
+    if (!listen || !cert || !key) {
+        fprintf(stderr, "coco-webhook serve: out of memory\n");
+        goto done;
+    }
+
+    sfd = signals_open();
+    if (sfd < 0) {
+        fprintf(stderr, "coco-webhook serve: signalfd: %s\n", strerror(errno));
+        goto done;
+    }
+    arena_install_cjson_hooks();
+
+    reload_paths paths = {
+        .cert = cert,
+        .key = key,
+        .config = f.config,
+        .own_namespace = getenv("POD_NAMESPACE"),
+        .log_level_fixed = f.log_level != NULL,
+    };
+    reload_started = true;
+    config *owned = cfg;
+    cfg = NULL;
+    if (reload_init(&paths, owned, &err) != CW_OK) {
+        fprintf(stderr, "coco-webhook serve: %s\n", err.msg);
+        log_msg(CONFIG_LOG_ERROR, "cannot load the serving certificate", err.msg);
+        goto done;
+    }
+
+    uint16_t port = 0;
+    if (server_start(listen, &srv, &port, &err) != CW_OK) {
+        fprintf(stderr, "coco-webhook serve: %s\n", err.msg);
+        goto done;
+    }
+    log_line l;
+    log_begin(&l, CONFIG_LOG_INFO, "listening");
+    log_str(&l, "listen", listen);
+    log_int(&l, "port", port);
+    log_str(&l, "version", COCO_VERSION);
+    log_end(&l);
+
+    int sig = main_loop(sfd);
+    log_begin(&l, CONFIG_LOG_INFO, "shutting down");
+    log_str(&l, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    log_end(&l);
+    server_quiesce(srv);
+    bool drained = server_drain(srv, SERVE_DRAIN_QUIET_MS, SERVE_SHUTDOWN_TIMEOUT_MS);
+    server_stop(srv);
+    srv = NULL;
+    log_begin(&l, drained ? CONFIG_LOG_INFO : CONFIG_LOG_WARN, "stopped");
+    log_bool(&l, "drained", drained);
+    log_end(&l);
+    status = 0;
+done:
+    server_stop(srv);
+    if (reload_started)
+        reload_shutdown();
+    config_free(cfg);
+    if (sfd >= 0)
+        close(sfd);
+    free(listen);
+    free(cert);
+    free(key);
+    return status;
 }

@@ -13,7 +13,7 @@
 #include "result.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024) /* bytes of a config file */
-#define CONFIG_LIST_MAX 1024           /* entries of any list or map in it */
+#define CONFIG_LIST_MAX 1024          /* entries of any list or map in it */
 
 typedef enum config_log_level {
     CONFIG_LOG_DEBUG,
@@ -29,23 +29,23 @@ typedef struct config_strings {
 
 /* Sealed-secret entries configured for one namespace ("SECRET[:MOUNTPATH]" each). */
 typedef struct config_namespace_secrets {
-    char *namespace;       /* owned */
+    char *namespace; /* owned */
     config_strings entries;
 } config_namespace_secrets;
 
 typedef struct config {
-    char *listen;      /* ":8443" */
-    char *tls_cert;    /* "/etc/coco-webhook/tls/tls.crt" */
-    char *tls_key;     /* "/etc/coco-webhook/tls/tls.key" */
+    char *listen;   /* ":8443" */
+    char *tls_cert; /* "/etc/coco-webhook/tls/tls.crt" */
+    char *tls_key;  /* "/etc/coco-webhook/tls/tls.key" */
     config_log_level log_level;
-    char *selector_label;                 /* "coco.confidentialcontainers.org/enabled" */
-    config_strings exclude_namespaces;    /* kube-system, kube-public, kube-node-lease */
-    char *runtime_class;                  /* "kata-remote" */
-    config_strings runtime_class_allowed; /* always contains runtime_class */
-    bool replace_persistent_volumes;      /* true */
-    char *empty_dir_size_limit;           /* NULL, or a quantity such as "20Gi" */
-    char *empty_dir_medium;               /* NULL, "" or "Memory" */
-    char *sealed_mount_root;              /* "/sealed" */
+    char *selector_label;                        /* "coco.confidentialcontainers.org/enabled" */
+    config_strings exclude_namespaces;           /* kube-system, kube-public, kube-node-lease */
+    char *runtime_class;                         /* "kata-remote" */
+    config_strings runtime_class_allowed;        /* always contains runtime_class */
+    bool replace_persistent_volumes;             /* true */
+    char *empty_dir_size_limit;                  /* NULL, or a quantity such as "20Gi" */
+    char *empty_dir_medium;                      /* NULL, "" or "Memory" */
+    char *sealed_mount_root;                     /* "/sealed" */
     config_namespace_secrets *sealed_namespaces; /* owned array */
     size_t sealed_namespaces_count;
 } config;

@@ -870,7 +870,7 @@ static cw_result finish_denied(engine_result *res, plan *p)
     for (size_t i = 0; i < res->warning_count; i++)
         free(res->warnings[i]);
     res->warning_count = 0;
-    free(res->record);
+    cJSON_free(res->record);
     res->record = NULL;
     res->runtime_class_set = false;
     res->volumes_replaced = res->secrets_mounted = 0;
@@ -1025,6 +1025,6 @@ void engine_result_clear(engine_result *res)
     cJSON_Delete(res->patch);
     for (size_t i = 0; i < res->warning_count; i++)
         free(res->warnings[i]);
-    free(res->record);
+    cJSON_free(res->record);
     memset(res, 0, sizeof *res);
 }

@@ -63,8 +63,8 @@ typedef struct engine_result {
     cJSON *patch;                        /* owned array of operations (ALLOWED; may be empty) */
     char *warnings[ENGINE_WARNINGS_MAX]; /* owned strings, each <= ENGINE_WARNING_MAX chars */
     size_t warning_count;
-    char *record;               /* owned compact JSON of what this call changed, or NULL */
-    int code;                   /* DENIED: 400 malformed annotation, 403 policy, 500 internal */
+    char *record; /* owned, free with cJSON_free: compact JSON of the changes, or NULL */
+    int code;     /* DENIED: 400 malformed annotation, 403 policy, 500 internal */
     char message[CW_ERROR_MAX]; /* DENIED: the message a kubectl user reads */
     const char *deny_reason;    /* DENIED: a short static metric label, e.g. "runtime_class" */
     /* What this call changed, for logs and metrics. */

@@ -37,18 +37,18 @@ typedef struct jsonpatch_path {
     bool overflow;
 } jsonpatch_path;
 
-void jsonpatch_path_init(jsonpatch_path *p);                        /* the root, "" */
-void jsonpatch_path_key(jsonpatch_path *p, const char *key);       /* appends "/" + escaped key */
-void jsonpatch_path_index(jsonpatch_path *p, size_t index);        /* appends "/<index>" */
-void jsonpatch_path_append_end(jsonpatch_path *p);                 /* appends "/-" */
+void jsonpatch_path_init(jsonpatch_path *p);                 /* the root, "" */
+void jsonpatch_path_key(jsonpatch_path *p, const char *key); /* appends "/" + escaped key */
+void jsonpatch_path_index(jsonpatch_path *p, size_t index);  /* appends "/<index>" */
+void jsonpatch_path_append_end(jsonpatch_path *p);           /* appends "/-" */
 bool jsonpatch_path_ok(const jsonpatch_path *p);
 /* Truncates back to a length taken earlier from p->len, to reuse a prefix. */
 void jsonpatch_path_truncate(jsonpatch_path *p, size_t len);
 
 /* Appends {"op": op, "path": path, "value": value} to patch. Takes ownership of value
  * (may be NULL for "remove") even on failure. op is "add", "remove" or "replace". */
-cw_result jsonpatch_append(cJSON *patch, const char *op, const jsonpatch_path *path,
-                           cJSON *value, cw_error *err);
+cw_result jsonpatch_append(cJSON *patch, const char *op, const jsonpatch_path *path, cJSON *value,
+                           cw_error *err);
 
 /* Applies patch (a JSON array of operations) to *doc in place, strictly: add needs an
  * existing parent, remove/replace/move/copy/test need existing targets, array indexes must be

@@ -26,14 +26,15 @@
 #include "result.h"
 
 #define MANIFEST_INPUT_MAX (64u * 1024 * 1024) /* bytes of one input stream */
-#define MANIFEST_DEPTH_MAX 200                   /* nesting of collections */
-#define MANIFEST_NODES_MAX 2000000               /* nodes after alias expansion, whole stream */
-#define MANIFEST_DOCS_MAX 10000                  /* documents in one stream */
-#define MANIFEST_BYTES_MAX (256u * 1024 * 1024)  /* bytes of keys and strings after alias
-                                                    expansion, whole stream */
+#define MANIFEST_DEPTH_MAX 200                 /* nesting of collections */
+#define MANIFEST_NODES_MAX 2000000             /* nodes after alias expansion, whole stream */
+#define MANIFEST_DOCS_MAX 10000                /* documents in one stream */
+#define MANIFEST_BYTES_MAX                                                                         \
+    (256u * 1024 * 1024) /* bytes of keys and strings after alias                                  \
+                            expansion, whole stream */
 
 typedef struct manifest_docs {
-    cJSON **docs;   /* owned; each owned; a document may be cJSON_NULL (empty document) */
+    cJSON **docs; /* owned; each owned; a document may be cJSON_NULL (empty document) */
     size_t count;
 } manifest_docs;
 

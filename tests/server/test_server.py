@@ -1,0 +1,669 @@
+"""End-to-end tests of `coco-webhook serve`: the real binary on loopback over TLS.
+
+Usage: test_server.py GROUP   (cli, admission, http, parallel, tls, reload, shutdown)
+Each group starts its own servers; see serverlib.py for the helpers."""
+import base64
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+from serverlib import (BIN, LABEL, K8sVolume, Server, apply_patch, check_response,
+                       client_context, fingerprint_file, fraud_notebook, fraud_pod,
+                       make_cert, metric, peer_fingerprint, post, review, tmpdir)
+
+GROUPS = {}
+
+
+def group(name):
+    def deco(fn):
+        GROUPS.setdefault(name, []).append(fn)
+        return fn
+    return deco
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def simple_pod(labels=None, **spec):
+    s = {"containers": [{"name": "c", "image": "busybox"}]}
+    s.update(spec)
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "demo", "labels": labels or {}}, "spec": s}
+
+
+def ask(srv, rev, path="/mutate", conn=None):
+    c = conn or srv.conn()
+    r, body = post(c, path, rev)
+    if conn is None:
+        c.close()
+    return check_response(rev, r.status, body)
+
+
+# ---------------------------------------------------------------- cli
+
+@group("cli")
+def test_help_shows_default_listen():
+    p = subprocess.run([BIN, "serve", "--help"], stdout=subprocess.PIPE, timeout=10)
+    assert p.returncode == 0
+    assert b'":8443"' in p.stdout and b"/mutate-namespace" in p.stdout, p.stdout
+
+
+@group("cli")
+def test_unreadable_cert_exits_1():
+    d = tmpdir()
+    p = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--tls-cert",
+                        os.path.join(d, "missing.crt"), "--tls-key", os.path.join(d, "k")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+    assert p.returncode == 1, p.returncode
+    assert b"missing.crt" in p.stderr, p.stderr
+
+
+@group("cli")
+def test_mismatched_key_exits_1():
+    d = tmpdir()
+    crt, _ = make_cert(os.path.join(d, "a"))
+    _, key = make_cert(os.path.join(d, "b"))
+    p = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--tls-cert", crt,
+                        "--tls-key", key], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=10)
+    assert p.returncode == 1 and b"does not belong" in p.stderr, p.stderr
+
+
+@group("cli")
+def test_bad_flags():
+    p = subprocess.run([BIN, "serve", "--log-level", "loud"], stderr=subprocess.PIPE, timeout=10)
+    assert p.returncode == 2, p.returncode
+    p = subprocess.run([BIN, "serve", "--bogus"], stderr=subprocess.PIPE, timeout=10)
+    assert p.returncode == 2, p.returncode
+    d = tmpdir()
+    crt, key = make_cert(d)
+    p = subprocess.run([BIN, "serve", "--listen", "nowhere", "--tls-cert", crt, "--tls-key", key],
+                       stderr=subprocess.PIPE, timeout=10)
+    assert p.returncode == 1 and b"port" in p.stderr, p.stderr
+
+
+@group("cli")
+def test_config_file_settings_and_flags_win():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    cfg = os.path.join(d, "config.yaml")
+    with open(cfg, "w") as f:
+        f.write("listen: \"127.0.0.1:1\"\nlogLevel: error\ntlsCert: /nonexistent.crt\n"
+                "tlsKey: /nonexistent.key\n")
+    # Flags win over the file: --listen, --tls-cert/--tls-key and --log-level.
+    srv = Server(crt, key, ["--config", cfg, "--log-level", "info"])
+    ask(srv, review(simple_pod({LABEL: "true"})))
+    assert srv.stop() == 0
+    assert [x for x in srv.lines() if x.get("msg") == "admission"], srv.log_text()
+    # Without the flags, the file's settings apply: its certificate path is used.
+    p = subprocess.run([BIN, "serve", "--config", cfg], stderr=subprocess.PIPE, timeout=10)
+    assert p.returncode == 1 and b"/nonexistent.crt" in p.stderr, p.stderr
+    # And its log level: with "error", a good start logs nothing at info.
+    with open(cfg, "w") as f:
+        f.write("listen: \"127.0.0.1:%d\"\nlogLevel: error\ntlsCert: %s\ntlsKey: %s\n"
+                % (free_port(), crt, key))
+    p = subprocess.Popen([BIN, "serve", "--config", cfg], stderr=subprocess.PIPE)
+    time.sleep(1)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == 0 and err == b"", err
+
+
+# ---------------------------------------------------------------- admission
+
+@group("admission")
+def test_golden_fraud_pod():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    pod = fraud_pod()
+    rev = review(pod)
+    resp = ask(srv, rev)
+    assert resp["allowed"] is True, resp
+    out = apply_patch(pod, resp)
+    assert out["spec"]["runtimeClassName"] == "kata-remote", out["spec"]
+    vol = [v for v in out["spec"]["volumes"] if v["name"] == "repo-storage"][0]
+    assert "persistentVolumeClaim" not in vol and "emptyDir" in vol, vol
+    assert "coco.confidentialcontainers.org/mutated" in out["metadata"]["annotations"]
+    assert any("repo-pvc" in w for w in resp["warnings"]), resp
+    assert "mutated" in resp["auditAnnotations"], resp
+    # Idempotent: the mutated pod gets no patch.
+    again = ask(srv, review(out))
+    assert again["allowed"] and "patch" not in again, again
+    # The decision log line.
+    line = srv.wait_log(lambda x: x.get("msg") == "admission" and x.get("uid") == rev["request"]["uid"])
+    for k in ("ts", "level", "uid", "kind", "namespace", "name", "operation", "result",
+              "changes", "duration_ms"):
+        assert k in line, (k, line)
+    assert line["result"] == "mutated" and line["name"] == "fraud-encrypted-datasets", line
+    assert "aro_workshop123" not in srv.log_text()  # never whole objects
+    assert srv.stop() == 0
+
+
+@group("admission")
+def test_golden_notebook_create_update_dryrun():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    nb = fraud_notebook()
+    for op, old, dry in (("CREATE", None, False), ("UPDATE", fraud_notebook(), False),
+                         ("CREATE", None, True)):
+        rev = review(nb, operation=op, old=old, dry_run=dry)
+        resp = ask(srv, rev)
+        assert resp["allowed"], resp
+        out = apply_patch(nb, resp)
+        spec = out["spec"]["template"]["spec"]
+        assert spec["runtimeClassName"] == "kata-remote", spec
+        vol = [v for v in spec["volumes"] if v["name"] == "app-root"][0]
+        assert "persistentVolumeClaim" not in vol and "emptyDir" in vol, vol
+    assert srv.stop() == 0
+
+
+@group("admission")
+def test_selection_and_scopes():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key, env={"POD_NAMESPACE": "coco-system"})
+    c = srv.conn()
+    # Unlabelled on /mutate: unchanged. The same on /mutate-namespace: mutated.
+    pod = simple_pod()
+    resp = ask(srv, review(pod), conn=c)
+    assert resp["allowed"] and "patch" not in resp, resp
+    resp = ask(srv, review(pod), "/mutate-namespace", conn=c)
+    assert apply_patch(pod, resp)["spec"]["runtimeClassName"] == "kata-remote"
+    # Labelled "false": unchanged on both paths.
+    off = simple_pod({LABEL: "false"})
+    for path in ("/mutate", "/mutate-namespace"):
+        resp = ask(srv, review(off), path, conn=c)
+        assert resp["allowed"] and "patch" not in resp, resp
+    # Namespace from request.namespace when the object lacks it: kube-system is excluded.
+    on = simple_pod({LABEL: "true"})
+    del on["metadata"]["namespace"]
+    resp = ask(srv, review(on, namespace="kube-system"), conn=c)
+    assert "patch" not in resp, resp
+    resp = ask(srv, review(on, namespace="demo"), conn=c)
+    assert "patch" in resp, resp
+    # The server's own namespace (POD_NAMESPACE) is excluded.
+    resp = ask(srv, review(on, namespace="coco-system"), conn=c)
+    assert "patch" not in resp, resp
+    # Pods on UPDATE, DELETE and CONNECT: admitted unchanged.
+    resp = ask(srv, review(on, operation="UPDATE", old=on, namespace="demo"), conn=c)
+    assert resp["allowed"] and "patch" not in resp, resp
+    for op in ("DELETE", "CONNECT"):
+        rev = review(on, operation=op, old=on, namespace="demo")
+        resp = ask(srv, rev, conn=c)
+        assert resp["allowed"] and "patch" not in resp, resp
+    # Denial: a class not allowed.
+    runc = simple_pod({LABEL: "true"}, runtimeClassName="runc")
+    resp = ask(srv, review(runc), conn=c)
+    assert resp["allowed"] is False and resp["status"]["code"] == 403, resp
+    assert "runc" in resp["status"]["message"], resp
+    # Malformed annotation: 400 denial.
+    bad = simple_pod({LABEL: "true"})
+    bad["metadata"]["annotations"] = {"coco.confidentialcontainers.org/sealed-secrets": "Bad_Name"}
+    resp = ask(srv, review(bad), conn=c)
+    assert resp["allowed"] is False and resp["status"]["code"] == 400, resp
+    m = srv.metrics()
+    assert metric(m, "coco_webhook_requests_total", result="denied") == 2, m
+    assert metric(m, "coco_webhook_denials_total") == 2
+    assert metric(m, "coco_webhook_requests_total", kind="Pod", operation="CREATE",
+                  result="mutated") == 2
+    c.close()
+    assert srv.stop() == 0
+
+
+def malformed_bodies():
+    good = review(simple_pod({LABEL: "true"}))
+    cases = {}
+
+    def mod(name, fn):
+        r = json.loads(json.dumps(good))
+        fn(r)
+        cases[name] = json.dumps(r).encode()
+
+    cases["not json"] = b"{not json"
+    cases["empty"] = b""
+    cases["trailing garbage"] = json.dumps(good).encode() + b" x"
+    cases["two documents"] = json.dumps(good).encode() + b"{}"
+    cases["embedded NUL"] = json.dumps(good).encode() + b"\x00"
+    cases["array"] = b"[]"
+    mod("no request", lambda r: r.pop("request"))
+    mod("request null", lambda r: r.__setitem__("request", None))
+    mod("no uid", lambda r: r["request"].pop("uid"))
+    mod("empty uid", lambda r: r["request"].__setitem__("uid", ""))
+    mod("uid not a string", lambda r: r["request"].__setitem__("uid", 7))
+    mod("long uid", lambda r: r["request"].__setitem__("uid", "u" * 200))
+    mod("wrong apiVersion", lambda r: r.__setitem__("apiVersion", "admission.k8s.io/v1beta1"))
+    mod("wrong kind", lambda r: r.__setitem__("kind", "AdmissionRequest"))
+    mod("no request.kind", lambda r: r["request"].pop("kind"))
+    mod("bad operation", lambda r: r["request"].__setitem__("operation", "PATCH"))
+    mod("object null", lambda r: r["request"].__setitem__("object", None))
+    mod("object missing", lambda r: r["request"].pop("object"))
+    mod("object other kind", lambda r: r["request"]["object"].__setitem__("kind", "Service"))
+    mod("object other apiVersion",
+        lambda r: r["request"]["object"].__setitem__("apiVersion", "apps/v1"))
+    text = json.dumps(good)
+    cases["duplicate key in envelope"] = text.replace('"kind": "AdmissionReview"',
+                                                      '"kind": "AdmissionReview", "kind": "X"').encode()
+    cases["duplicate label key"] = text.replace(
+        '"%s": "true"' % LABEL, '"%s": "false", "%s": "true"' % (LABEL, LABEL)).encode()
+    return cases
+
+
+@group("admission")
+def test_malformed_reviews_are_400():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    c = srv.conn()
+    for name, body in malformed_bodies().items():
+        r, data = post(c, "/mutate", body)
+        assert r.status == 400, (name, r.status, data)
+        assert r.getheader("Content-Type") == "application/json", name
+        err = json.loads(data)
+        assert set(err) == {"error"} and err["error"], (name, err)
+        if r.getheader("Connection", "").lower() == "close":
+            c.close()
+            c = srv.conn()
+    # Still serving normally afterwards.
+    ask(srv, review(simple_pod({LABEL: "true"})), conn=c)
+    m = srv.metrics()
+    assert metric(m, "coco_webhook_http_responses_total", code="400") == len(malformed_bodies())
+    c.close()
+    assert srv.stop() == 0
+
+
+# ---------------------------------------------------------------- http
+
+def raw_tls(port):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    return client_context().wrap_socket(raw)
+
+
+def read_status(s):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return int(data.split(b" ", 2)[1]) if data else None
+
+
+@group("http")
+def test_http_edges():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    rev = review(simple_pod({LABEL: "true"}))
+    body = json.dumps(rev).encode()
+
+    def fresh(method, path, body=None, headers=None):
+        c = srv.conn()
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r, data
+
+    r, data = fresh("GET", "/mutate")
+    assert r.status == 405 and r.getheader("Allow") == "POST", (r.status, r.getheaders())
+    assert json.loads(data)["error"]
+    r, _ = fresh("PUT", "/mutate-namespace", body, {"Content-Type": "application/json"})
+    assert r.status == 405 and r.getheader("Allow") == "POST"
+    r, _ = fresh("POST", "/healthz", b"{}", {"Content-Type": "application/json"})
+    assert r.status == 405 and "GET" in r.getheader("Allow")
+    r, data = fresh("GET", "/nope")
+    assert r.status == 404 and json.loads(data)["error"]
+    r, data = fresh("POST", "/mutate/", body, {"Content-Type": "application/json"})
+    assert r.status == 404
+    for ct in ("text/plain", "application/jsonx", "application/json; charset=latin1", None):
+        h = {"Content-Type": ct} if ct else {}
+        r, data = fresh("POST", "/mutate", body, h)
+        assert r.status == 415, (ct, r.status)
+        assert json.loads(data)["error"]
+    for ct in ("application/json; charset=utf-8", "Application/JSON", "application/json;charset=UTF-8"):
+        r, data = fresh("POST", "/mutate", body, {"Content-Type": ct})
+        assert r.status == 200, (ct, r.status, data)
+    # ?timeout= as the API server sends it, and malformed.
+    for q, want in (("10s", 200), ("1m0s", 200), ("500ms", 200), ("abc", 400), ("10", 400),
+                    ("", 400)):
+        r, _ = fresh("POST", "/mutate?timeout=" + q, body, {"Content-Type": "application/json"})
+        assert r.status == want, (q, r.status)
+    # GET routes.
+    for path, want in (("/healthz", 200), ("/readyz", 200), ("/metrics", 200)):
+        r, _ = fresh("GET", path)
+        assert r.status == want, (path, r.status)
+    # 413 from Content-Length, decided before the body is sent.
+    s = raw_tls(srv.port)
+    s.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n" % (8 * 1024 * 1024 + 1))
+    assert read_status(s) == 413
+    s.close()
+    # Exactly the cap is read (and is then not a valid review).
+    big = b'{"pad":"' + b"x" * (8 * 1024 * 1024 - 10) + b'"}'
+    assert len(big) == 8 * 1024 * 1024
+    r, _ = fresh("POST", "/mutate", big, {"Content-Type": "application/json"})
+    assert r.status == 400, r.status
+    # 413 for a chunked body over the cap.
+    s = raw_tls(srv.port)
+    s.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Transfer-Encoding: chunked\r\n\r\n")
+    chunk = b"x" * (1024 * 1024)
+    for _ in range(9):
+        s.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    s.sendall(b"0\r\n\r\n")
+    assert read_status(s) == 413
+    s.close()
+    # A chunked body under the cap works.
+    s = raw_tls(srv.port)
+    s.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Transfer-Encoding: chunked\r\n\r\n")
+    for i in range(0, len(body), 100):
+        part = body[i:i + 100]
+        s.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+    s.sendall(b"0\r\n\r\n")
+    assert read_status(s) == 200
+    s.close()
+    # A body completed after the request's ?timeout= passed: 503, no work done.
+    s = raw_tls(srv.port)
+    s.sendall(b"POST /mutate?timeout=200ms HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+              + body[:50])
+    time.sleep(0.4)
+    s.sendall(body[50:])
+    assert read_status(s) == 503
+    s.close()
+    m = srv.metrics()
+    assert metric(m, "coco_webhook_http_responses_total", code="503") == 1
+    assert metric(m, "coco_webhook_http_responses_total", code="413") == 2
+    assert metric(m, "coco_webhook_http_responses_total", code="415") == 4
+    assert srv.stop() == 0
+
+
+@group("http")
+def test_keep_alive_reuses_connection():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    c = srv.conn()
+    c.connect()
+    sock = c.sock
+    for i in range(200):
+        rev = review(simple_pod({LABEL: "true"}))
+        r, body = post(c, "/mutate?timeout=10s", rev)
+        check_response(rev, r.status, body)
+        assert r.getheader("Connection", "").lower() != "close"
+        assert c.sock is sock, "connection was not reused at request %d" % i
+    for path in ("/healthz", "/metrics", "/readyz"):
+        c.request("GET", path)
+        r = c.getresponse()
+        r.read()
+        assert r.status == 200 and c.sock is sock, path
+    c.close()
+    assert srv.stop() == 0
+
+
+# ---------------------------------------------------------------- parallel
+
+def load_clients(port, n_clients, per_client, errors, done, stop=None, new_conn_every=0,
+                 path="/mutate", make=None):
+    def worker(k):
+        c = None
+        for i in range(per_client):
+            if stop is not None and stop.is_set():
+                break
+            if c is None or (new_conn_every and i % new_conn_every == 0):
+                if c is not None:
+                    c.close()
+                c = __import__("serverlib").https_conn(port)
+            obj = make() if make else simple_pod({LABEL: "true"})
+            rev = review(obj, uid="c%d-%d-%s" % (k, i, uuid.uuid4()))
+            try:
+                r, body = post(c, path, rev)
+                resp = check_response(rev, r.status, body)
+                if obj["metadata"]["labels"].get(LABEL) == "true":
+                    assert "patch" in resp, resp
+                done.append(resp)
+                if r.getheader("Connection", "").lower() == "close":
+                    c.close()
+                    c = None
+            except Exception as e:  # recorded, checked by the test
+                errors.append("client %d request %d: %r" % (k, i, e))
+                if c is not None:
+                    c.close()
+                c = None
+        if c is not None:
+            c.close()
+    threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(n_clients)]
+    for t in threads:
+        t.start()
+    return threads
+
+
+@group("parallel")
+def test_64_parallel_clients():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    errors, done = [], []
+    threads = load_clients(srv.port, 64, 30, errors, done)
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors[:5]
+    assert len(done) == 64 * 30, len(done)
+    m = srv.metrics()
+    assert metric(m, "coco_webhook_requests_total") == 64 * 30
+    assert srv.stop() == 0
+
+
+# ---------------------------------------------------------------- tls
+
+def s_client(port, *args):
+    p = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port] + list(args),
+                       input=b"", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+@group("tls")
+def test_tls_versions():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    for flag in ("-tls1", "-tls1_1"):
+        rc, out = s_client(srv.port, flag, "-cipher", "DEFAULT@SECLEVEL=0")
+        assert rc != 0, (flag, out)
+        # The server refused: the handshake reached it and failed there, not in our client.
+        assert "no protocols available" not in out, (flag, out)
+    for flag, proto in (("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")):
+        rc, out = s_client(srv.port, flag)
+        assert rc == 0 and proto in out, (flag, out)
+    fp = fingerprint_file(crt)
+    assert peer_fingerprint(srv.port) == fp
+    # Python's client: TLS 1.1 maximum is refused.
+    ctx = client_context()
+    ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    try:
+        ctx.set_ciphers("DEFAULT@SECLEVEL=0")
+    except ssl.SSLError:
+        pass
+    raw = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    try:
+        ctx.wrap_socket(raw)
+        raise AssertionError("TLS 1.1 handshake succeeded")
+    except (ssl.SSLError, OSError):
+        pass
+    finally:
+        raw.close()
+    assert srv.stop() == 0
+
+
+# ---------------------------------------------------------------- reload
+
+@group("reload")
+def test_certificate_rotation_under_load():
+    d = tmpdir()
+    vol = K8sVolume(os.path.join(d, "tls"))
+    a = make_cert(os.path.join(d, "a"), cn="first")
+    b = make_cert(os.path.join(d, "b"), cn="second")
+    c_ = make_cert(os.path.join(d, "c"), cn="third")
+    read = lambda p: open(p, "rb").read()
+    vol.publish({"tls.crt": read(a[0]), "tls.key": read(a[1])})
+    srv = Server(vol.path("tls.crt"), vol.path("tls.key"))
+    assert peer_fingerprint(srv.port) == fingerprint_file(a[0])
+    errors, done, stop = [], [], threading.Event()
+    threads = load_clients(srv.port, 8, 100000, errors, done, stop=stop, new_conn_every=5)
+    time.sleep(1)
+    vol.publish({"tls.crt": read(b[0]), "tls.key": read(b[1])})
+    want = fingerprint_file(b[0])
+    deadline = time.time() + 10
+    while time.time() < deadline and peer_fingerprint(srv.port) != want:
+        time.sleep(0.1)
+    assert peer_fingerprint(srv.port) == want, "new connections do not see the new certificate"
+    rc, out = s_client(srv.port, "-tls1_3")
+    assert rc == 0 and "CN = second" in out, out
+    # A bad new pair (key of another certificate) is kept out.
+    vol.publish({"tls.crt": read(c_[0]), "tls.key": read(a[1])})
+    deadline = time.time() + 10
+    while time.time() < deadline and metric(srv.metrics(), "coco_webhook_reloads_total",
+                                            file="certificate", result="failure") < 1:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    assert peer_fingerprint(srv.port) == want
+    # Then a good one again, by SIGHUP too.
+    vol.publish({"tls.crt": read(c_[0]), "tls.key": read(c_[1])})
+    srv.signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while time.time() < deadline and peer_fingerprint(srv.port) != fingerprint_file(c_[0]):
+        time.sleep(0.1)
+    assert peer_fingerprint(srv.port) == fingerprint_file(c_[0])
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors[:5]
+    assert len(done) > 100, len(done)
+    m = srv.metrics()
+    assert metric(m, "coco_webhook_reloads_total", file="certificate", result="success") >= 2, m
+    assert metric(m, "coco_webhook_reloads_total", file="certificate", result="failure") >= 1
+    expiry = metric(m, "coco_webhook_certificate_expiry_timestamp_seconds")
+    assert time.time() < expiry < time.time() + 3 * 86400, expiry
+    assert srv.stop() == 0
+
+
+@group("reload")
+def test_config_reload_under_load():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    vol = K8sVolume(os.path.join(d, "cfg"))
+    vol.publish({"config.yaml": b"runtimeClass:\n  name: kata-remote\n"})
+    srv = Server(crt, key, ["--config", vol.path("config.yaml")])
+    errors, done, stop = [], [], threading.Event()
+    threads = load_clients(srv.port, 8, 100000, errors, done, stop=stop)
+
+    def class_now():
+        obj = simple_pod({LABEL: "true"})
+        return apply_patch(obj, ask(srv, review(obj)))["spec"]["runtimeClassName"]
+
+    assert class_now() == "kata-remote"
+    vol.publish({"config.yaml": b"runtimeClass:\n  name: kata-qemu-snp\n"})
+    deadline = time.time() + 10
+    while time.time() < deadline and class_now() != "kata-qemu-snp":
+        time.sleep(0.1)
+    assert class_now() == "kata-qemu-snp"
+    # An invalid config is kept out and counted.
+    vol.publish({"config.yaml": b"runtimeClass:\n  nmae: typo\n"})
+    deadline = time.time() + 10
+    while time.time() < deadline and metric(srv.metrics(), "coco_webhook_reloads_total",
+                                            file="config", result="failure") < 1:
+        time.sleep(0.1)
+    m = srv.metrics()
+    assert metric(m, "coco_webhook_reloads_total", file="config", result="failure") == 1, m
+    assert metric(m, "coco_webhook_reloads_total", file="config", result="success") == 1, m
+    assert class_now() == "kata-qemu-snp"
+    failed = [x for x in srv.lines() if x.get("msg", "").startswith("config reload failed")]
+    assert failed and "nmae" in failed[0]["error"], failed
+    stop.set()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors[:5]
+    assert srv.stop() == 0
+
+
+# ---------------------------------------------------------------- shutdown
+
+@group("shutdown")
+def test_sigterm_under_load():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    # A request in flight: headers and half the body sent before SIGTERM.
+    rev = review(simple_pod({LABEL: "true"}))
+    body = json.dumps(rev).encode()
+    s = raw_tls(srv.port)
+    s.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body) + body[:100])
+    errors, done, stop = [], [], threading.Event()
+    threads = load_clients(srv.port, 16, 100000, errors, done, stop=stop)
+    time.sleep(1)
+    n_before = len(done)
+    srv.signal(signal.SIGTERM)
+    time.sleep(0.2)
+    s.sendall(body[100:])
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    head, _, payload = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), data[:200]
+    check_response(rev, 200, payload)
+    assert srv.proc.wait(timeout=30) == 0
+    stop.set()
+    for t in threads:
+        t.join(timeout=60)
+    assert n_before > 0
+    # After the stop, clients only fail to connect; no answer was cut or wrong.
+    bad = [e for e in errors if "ConnectionRefused" not in e and "RemoteDisconnected" not in e
+           and "BrokenPipe" not in e and "ConnectionReset" not in e]
+    assert not bad, bad[:5]
+    assert srv.stop() == 0
+    assert any(x.get("msg") == "stopped" for x in srv.lines())
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in GROUPS:
+        print("usage: test_server.py {%s}" % ",".join(GROUPS), file=sys.stderr)
+        return 2
+    if not BIN:
+        print("COCO_BIN is not set", file=sys.stderr)
+        return 2
+    failed = 0
+    for fn in GROUPS[sys.argv[1]]:
+        t0 = time.time()
+        try:
+            fn()
+            print("ok   %s (%.1fs)" % (fn.__name__, time.time() - t0), flush=True)
+        except Exception:
+            failed += 1
+            import traceback
+            print("FAIL %s" % fn.__name__, flush=True)
+            traceback.print_exc()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+/* arena: a per-thread bump allocator behind cJSON's allocation hooks, for the request path.
+ *
+ * One cJSON parse of an 8 KB AdmissionReview makes hundreds of small allocations (one per
+ * node and string); serving them from an arena and freeing them all at once halves the cost
+ * of a parse (ENGINEERING.md). cJSON_InitHooks is process-global, so the hooks installed by
+ * arena_install_cjson_hooks() pass through to malloc/free unless the calling thread has an
+ * arena active: other threads and other code (config reload, manifests) are unaffected.
+ *
+ * Rules while an arena is in use on a thread (between arena_begin and arena_end):
+ *  - every cJSON allocation of that thread comes from the arena until arena_pause, and from
+ *    malloc after it; cJSON_free/cJSON_Delete of arena memory is a no-op until arena_end, of
+ *    other memory a real free(), so a tree may mix both and is still freed with cJSON_Delete;
+ *  - nothing allocated from the arena may outlive arena_end (copy results to malloc'd memory);
+ *  - arena memory must never be passed to free() directly.
+ * Under AddressSanitizer, memory returned by arena_end is poisoned so that a use after the
+ * request is reported. */
+#ifndef COCO_ARENA_H
+#define COCO_ARENA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ARENA_CHUNK_FIRST (128 * 1024)    /* bytes of the chunk kept between requests */
+#define ARENA_CHUNK_MAX (4 * 1024 * 1024) /* chunks grow by doubling up to this size */
+
+/* Installs the hooks. Call once, before any thread uses cJSON. */
+void arena_install_cjson_hooks(void);
+bool arena_hooks_installed(void);
+
+/* Makes the calling thread's arena active. Not nestable. */
+void arena_begin(void);
+/* Sends further allocations to malloc while arena memory stays valid (and its frees no-ops)
+ * until arena_end: for code that frees cJSON results with free() (the engine's record). */
+void arena_pause(void);
+/* Releases everything allocated since arena_begin (keeps the first chunk for the next
+ * request) and deactivates the arena. */
+void arena_end(void);
+
+/* Frees the calling thread's kept chunk (thread exit, tests). */
+void arena_thread_release(void);
+
+/* Bytes handed out since arena_begin on this thread (tests, benchmarks). */
+size_t arena_used(void);
+
+#endif

@@ -1,0 +1,42 @@
+/* log: one JSON object per line on stderr (SPEC §4), with a level filter.
+ *
+ * A line is built in a fixed stack buffer (log_line) and written with one write(2), so lines
+ * from different threads never interleave. Values are JSON-escaped and truncated to keep a line
+ * bounded (LOG_LINE_MAX). Callers must never pass secret values or whole objects. */
+#ifndef COCO_LOG_H
+#define COCO_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define LOG_LINE_MAX 4096 /* bytes of one log line, newline included */
+
+typedef struct log_line {
+    char buf[LOG_LINE_MAX];
+    size_t len;
+    bool active; /* false when the level is filtered out: every append is a no-op */
+} log_line;
+
+/* Sets the lowest level written (default CONFIG_LOG_INFO). Thread-safe. */
+void log_set_level(config_log_level level);
+config_log_level log_get_level(void);
+bool log_enabled(config_log_level level);
+
+/* Parses "debug", "info", "warn" or "error". Returns false for anything else. */
+bool log_parse_level(const char *s, config_log_level *out);
+
+/* Starts a line with ts, level and msg. */
+void log_begin(log_line *l, config_log_level level, const char *msg);
+void log_str(log_line *l, const char *key, const char *value); /* NULL value: omitted */
+void log_int(log_line *l, const char *key, int64_t value);
+void log_num(log_line *l, const char *key, double value); /* 3 decimals */
+void log_bool(log_line *l, const char *key, bool value);
+/* Writes the line to stderr. */
+void log_end(log_line *l);
+
+/* Shorthand for a line with only a message and an optional "error" field. */
+void log_msg(config_log_level level, const char *msg, const char *error);
+
+#endif

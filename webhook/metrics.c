@@ -1,0 +1,297 @@
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Upper bounds of the latency histogram in seconds: admission work is sub-millisecond, the
+ * API server's timeout is 1-30 s. */
+static const double duration_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                         0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+#define DURATION_BUCKETS (sizeof duration_bounds / sizeof duration_bounds[0])
+
+/* HTTP status codes counted by code; others are counted under their class ("2xx"...). */
+static const unsigned int http_codes[] = {200, 400, 404, 405, 413, 415, 500, 503};
+#define HTTP_CODES (sizeof http_codes / sizeof http_codes[0])
+
+static const char *const kind_names[] = {"Pod", "Notebook", "other"};
+static const char *const op_names[] = {"CREATE", "UPDATE", "DELETE", "CONNECT", "other"};
+static const char *const result_names[] = {"mutated", "unchanged", "skipped", "denied", "error"};
+static const char *const mutation_names[] = {"runtime_class", "volume_replaced", "secret_mounted"};
+static const char *const file_names[] = {"certificate", "config"};
+
+typedef struct deny_slot {
+    _Atomic(const char *) reason;
+    atomic_uint_fast64_t count;
+} deny_slot;
+
+static struct {
+    atomic_uint_fast64_t requests[METRICS_KIND_COUNT][METRICS_OP_COUNT][METRICS_RESULT_COUNT];
+    atomic_uint_fast64_t mutations[METRICS_MUT_COUNT];
+    deny_slot denials[METRICS_DENY_REASONS_MAX];
+    atomic_uint_fast64_t denials_other;
+    atomic_uint_fast64_t buckets[DURATION_BUCKETS]; /* not cumulative; summed when rendered */
+    atomic_uint_fast64_t duration_count;
+    atomic_uint_fast64_t duration_sum_ns;
+    atomic_uint_fast64_t reloads[METRICS_FILE_COUNT][2];
+    atomic_uint_fast64_t http[HTTP_CODES];
+    atomic_uint_fast64_t http_class[6];
+    atomic_int_fast64_t cert_expiry;
+} m;
+
+#define INC(x, n) atomic_fetch_add_explicit(&(x), (n), memory_order_relaxed)
+#define GET(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+metrics_kind metrics_kind_of(const char *kind)
+{
+    if (kind && strcmp(kind, "Pod") == 0)
+        return METRICS_KIND_POD;
+    if (kind && strcmp(kind, "Notebook") == 0)
+        return METRICS_KIND_NOTEBOOK;
+    return METRICS_KIND_OTHER;
+}
+
+metrics_op metrics_op_of(const char *operation)
+{
+    for (int i = 0; i < METRICS_OP_OTHER; i++)
+        if (operation && strcmp(operation, op_names[i]) == 0)
+            return (metrics_op)i;
+    return METRICS_OP_OTHER;
+}
+
+const char *metrics_result_name(metrics_result r)
+{
+    return r < METRICS_RESULT_COUNT ? result_names[r] : "error";
+}
+
+void metrics_count_request(metrics_kind kind, metrics_op op, metrics_result result)
+{
+    if (kind >= METRICS_KIND_COUNT || op >= METRICS_OP_COUNT || result >= METRICS_RESULT_COUNT)
+        return;
+    INC(m.requests[kind][op][result], 1);
+}
+
+void metrics_count_mutation(metrics_mutation type, uint64_t n)
+{
+    if (type < METRICS_MUT_COUNT && n > 0)
+        INC(m.mutations[type], n);
+}
+
+void metrics_count_denial(const char *reason)
+{
+    if (!reason)
+        reason = "unspecified";
+    /* Slots are claimed once by compare-and-swap and never released. */
+    for (size_t i = 0; i < METRICS_DENY_REASONS_MAX; i++) {
+        const char *cur = atomic_load_explicit(&m.denials[i].reason, memory_order_acquire);
+        if (!cur) {
+            const char *expected = NULL;
+            if (atomic_compare_exchange_strong(&m.denials[i].reason, &expected, reason))
+                cur = reason;
+            else
+                cur = expected;
+        }
+        if (cur == reason || strcmp(cur, reason) == 0) {
+            INC(m.denials[i].count, 1);
+            return;
+        }
+    }
+    INC(m.denials_other, 1);
+}
+
+void metrics_observe_duration(double seconds)
+{
+    if (seconds < 0)
+        seconds = 0;
+    size_t i = 0;
+    while (i < DURATION_BUCKETS && seconds > duration_bounds[i])
+        i++;
+    if (i < DURATION_BUCKETS)
+        INC(m.buckets[i], 1);
+    INC(m.duration_count, 1);
+    INC(m.duration_sum_ns, (uint_fast64_t)(seconds * 1e9));
+}
+
+void metrics_count_reload(metrics_file file, bool ok)
+{
+    if (file < METRICS_FILE_COUNT)
+        INC(m.reloads[file][ok ? 0 : 1], 1);
+}
+
+void metrics_count_http(unsigned int code)
+{
+    for (size_t i = 0; i < HTTP_CODES; i++) {
+        if (http_codes[i] == code) {
+            INC(m.http[i], 1);
+            return;
+        }
+    }
+    if (code >= 100 && code < 600)
+        INC(m.http_class[code / 100], 1);
+}
+
+void metrics_set_cert_expiry(int64_t unix_seconds)
+{
+    atomic_store_explicit(&m.cert_expiry, unix_seconds, memory_order_relaxed);
+}
+
+void metrics_reset(void)
+{
+    memset(&m, 0, sizeof m);
+}
+
+/* A growing text buffer; failure is sticky and checked once at the end. */
+typedef struct text {
+    char *buf;
+    size_t len, cap;
+    bool failed;
+} text;
+
+static void text_printf(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void text_printf(text *t, const char *fmt, ...)
+{
+    if (t->failed)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            t->failed = true;
+            return;
+        }
+        if ((size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t ncap = t->cap * 2 + (size_t)n;
+        char *nbuf = realloc(t->buf, ncap);
+        if (!nbuf) {
+            t->failed = true;
+            return;
+        }
+        t->buf = nbuf;
+        t->cap = ncap;
+    }
+}
+
+/* Label values we print are fixed names or static reasons; escape anyway (text format 0.0.4). */
+static void text_label_value(text *t, const char *v)
+{
+    text_printf(t, "\"");
+    for (const char *p = v; *p; p++) {
+        if (*p == '\\' || *p == '"')
+            text_printf(t, "\\%c", *p);
+        else if (*p == '\n')
+            text_printf(t, "\\n");
+        else
+            text_printf(t, "%c", *p);
+    }
+    text_printf(t, "\"");
+}
+
+char *metrics_render(size_t *len)
+{
+    text t = {.cap = 8192};
+    t.buf = malloc(t.cap);
+    if (!t.buf)
+        return NULL;
+    t.buf[0] = '\0';
+
+    text_printf(&t,
+                "# HELP coco_webhook_build_info Build information.\n"
+                "# TYPE coco_webhook_build_info gauge\n"
+                "coco_webhook_build_info{version=\"%s\"} 1\n",
+                COCO_VERSION);
+
+    text_printf(&t, "# HELP coco_webhook_requests_total AdmissionReviews answered, by kind, "
+                    "operation and result.\n"
+                    "# TYPE coco_webhook_requests_total counter\n");
+    for (int k = 0; k < METRICS_KIND_COUNT; k++)
+        for (int o = 0; o < METRICS_OP_COUNT; o++)
+            for (int r = 0; r < METRICS_RESULT_COUNT; r++) {
+                uint64_t v = GET(m.requests[k][o][r]);
+                if (v)
+                    text_printf(&t,
+                                "coco_webhook_requests_total{kind=\"%s\",operation=\"%s\","
+                                "result=\"%s\"} %llu\n",
+                                kind_names[k], op_names[o], result_names[r], (unsigned long long)v);
+            }
+
+    text_printf(&t, "# HELP coco_webhook_mutations_total Changes made, by type.\n"
+                    "# TYPE coco_webhook_mutations_total counter\n");
+    for (int i = 0; i < METRICS_MUT_COUNT; i++)
+        text_printf(&t, "coco_webhook_mutations_total{type=\"%s\"} %llu\n", mutation_names[i],
+                    (unsigned long long)GET(m.mutations[i]));
+
+    text_printf(&t, "# HELP coco_webhook_denials_total Objects denied, by reason.\n"
+                    "# TYPE coco_webhook_denials_total counter\n");
+    for (size_t i = 0; i < METRICS_DENY_REASONS_MAX; i++) {
+        const char *reason = atomic_load_explicit(&m.denials[i].reason, memory_order_acquire);
+        if (!reason)
+            break;
+        text_printf(&t, "coco_webhook_denials_total{reason=");
+        text_label_value(&t, reason);
+        text_printf(&t, "} %llu\n", (unsigned long long)GET(m.denials[i].count));
+    }
+    if (GET(m.denials_other))
+        text_printf(&t, "coco_webhook_denials_total{reason=\"other\"} %llu\n",
+                    (unsigned long long)GET(m.denials_other));
+
+    text_printf(&t, "# HELP coco_webhook_request_duration_seconds Time to answer an "
+                    "AdmissionReview, from the first byte of the request.\n"
+                    "# TYPE coco_webhook_request_duration_seconds histogram\n");
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < DURATION_BUCKETS; i++) {
+        cumulative += GET(m.buckets[i]);
+        text_printf(&t, "coco_webhook_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                    duration_bounds[i], (unsigned long long)cumulative);
+    }
+    /* Read count after the buckets so that +Inf is never below the last bucket. */
+    uint64_t count = GET(m.duration_count);
+    if (count < cumulative)
+        count = cumulative;
+    text_printf(&t, "coco_webhook_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+                (unsigned long long)count);
+    text_printf(&t, "coco_webhook_request_duration_seconds_sum %.9f\n",
+                (double)GET(m.duration_sum_ns) / 1e9);
+    text_printf(&t, "coco_webhook_request_duration_seconds_count %llu\n",
+                (unsigned long long)count);
+
+    text_printf(&t, "# HELP coco_webhook_reloads_total Reloads of the certificate and the "
+                    "config, by file and result.\n"
+                    "# TYPE coco_webhook_reloads_total counter\n");
+    for (int f = 0; f < METRICS_FILE_COUNT; f++)
+        for (int r = 0; r < 2; r++)
+            text_printf(&t, "coco_webhook_reloads_total{file=\"%s\",result=\"%s\"} %llu\n",
+                        file_names[f], r == 0 ? "success" : "failure",
+                        (unsigned long long)GET(m.reloads[f][r]));
+
+    text_printf(&t,
+                "# HELP coco_webhook_certificate_expiry_timestamp_seconds notAfter of the "
+                "serving certificate.\n"
+                "# TYPE coco_webhook_certificate_expiry_timestamp_seconds gauge\n"
+                "coco_webhook_certificate_expiry_timestamp_seconds %lld\n",
+                (long long)GET(m.cert_expiry));
+
+    text_printf(&t, "# HELP coco_webhook_http_responses_total HTTP responses, by status code.\n"
+                    "# TYPE coco_webhook_http_responses_total counter\n");
+    for (size_t i = 0; i < HTTP_CODES; i++)
+        text_printf(&t, "coco_webhook_http_responses_total{code=\"%u\"} %llu\n", http_codes[i],
+                    (unsigned long long)GET(m.http[i]));
+    for (int c = 1; c < 6; c++)
+        if (GET(m.http_class[c]))
+            text_printf(&t, "coco_webhook_http_responses_total{code=\"%dxx\"} %llu\n", c,
+                        (unsigned long long)GET(m.http_class[c]));
+
+    if (t.failed) {
+        free(t.buf);
+        return NULL;
+    }
+    *len = t.len;
+    return t.buf;
+}

@@ -1,0 +1,78 @@
+/* metrics: the server's Prometheus metrics (SPEC §4), kept in atomic counters so that the
+ * request path takes no lock, and rendered in the Prometheus text format (0.0.4).
+ *
+ * Label values come from small fixed sets (kinds, operations, results, mutation types, HTTP
+ * codes) or from static strings chosen by the code (denial reasons), never from request data,
+ * so the number of series is bounded. */
+#ifndef COCO_METRICS_H
+#define COCO_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "result.h"
+
+typedef enum metrics_kind {
+    METRICS_KIND_POD,
+    METRICS_KIND_NOTEBOOK,
+    METRICS_KIND_OTHER,
+    METRICS_KIND_COUNT,
+} metrics_kind;
+
+typedef enum metrics_op {
+    METRICS_OP_CREATE,
+    METRICS_OP_UPDATE,
+    METRICS_OP_DELETE,
+    METRICS_OP_CONNECT,
+    METRICS_OP_OTHER,
+    METRICS_OP_COUNT,
+} metrics_op;
+
+/* What became of one AdmissionReview that reached the engine or was admitted without it. */
+typedef enum metrics_result {
+    METRICS_RESULT_MUTATED,   /* allowed with a non-empty patch */
+    METRICS_RESULT_UNCHANGED, /* selected, already in the wanted state */
+    METRICS_RESULT_SKIPPED,   /* not selected, or a kind/operation left alone */
+    METRICS_RESULT_DENIED,
+    METRICS_RESULT_ERROR, /* internal error (out of memory) */
+    METRICS_RESULT_COUNT,
+} metrics_result;
+
+typedef enum metrics_mutation {
+    METRICS_MUT_RUNTIME_CLASS,
+    METRICS_MUT_VOLUME_REPLACED,
+    METRICS_MUT_SECRET_MOUNTED,
+    METRICS_MUT_COUNT,
+} metrics_mutation;
+
+typedef enum metrics_file {
+    METRICS_FILE_CERTIFICATE,
+    METRICS_FILE_CONFIG,
+    METRICS_FILE_COUNT,
+} metrics_file;
+
+#define METRICS_DENY_REASONS_MAX 32 /* distinct denial reasons tracked; more go to "other" */
+
+metrics_kind metrics_kind_of(const char *kind);
+metrics_op metrics_op_of(const char *operation);
+const char *metrics_result_name(metrics_result r);
+
+void metrics_count_request(metrics_kind kind, metrics_op op, metrics_result result);
+void metrics_count_mutation(metrics_mutation type, uint64_t n);
+/* reason must be a static string (it is kept by pointer). */
+void metrics_count_denial(const char *reason);
+void metrics_observe_duration(double seconds);
+void metrics_count_reload(metrics_file file, bool ok);
+void metrics_count_http(unsigned int code);
+/* Unix time of the serving certificate's notAfter. */
+void metrics_set_cert_expiry(int64_t unix_seconds);
+
+/* Renders every metric. Returns an owned NUL-terminated string (free()), or NULL when out of
+ * memory; *len is its length. */
+char *metrics_render(size_t *len);
+
+/* Zeroes every metric (tests). */
+void metrics_reset(void);
+
+#endif

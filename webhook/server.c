@@ -1,0 +1,629 @@
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "admission.h"
+#include "certstore.h"
+#include "log.h"
+#include "metrics.h"
+#include "reload.h"
+
+struct server {
+    struct MHD_Daemon *daemon;
+    atomic_int in_flight; /* requests seen and not completed */
+    atomic_bool quiescing;
+    atomic_uint_fast64_t last_activity_ns; /* last request start or completion */
+};
+
+typedef enum route {
+    ROUTE_MUTATE,
+    ROUTE_MUTATE_NAMESPACE,
+    ROUTE_HEALTHZ,
+    ROUTE_READYZ,
+    ROUTE_METRICS,
+    ROUTE_UNKNOWN,
+} route;
+
+/* State of one POST request while its body arrives; freed in request_completed. */
+typedef struct request {
+    route route;
+    uint64_t start_ns;
+    int64_t timeout_ms;
+    char *body;
+    size_t len, cap;
+    size_t discarded; /* bytes past SERVER_BODY_MAX (chunked) */
+    bool too_large;
+} request;
+
+/* con_cls of requests answered in their first callback (no per-request state). Such an
+ * answer closes the connection (libmicrohttpd discards the rest of the request), which is
+ * right for errors but not for the probes and scrapes: those are answered in the next
+ * callback, marked by deferred_get[route]. */
+static char answered_at_once;
+static char deferred_get[ROUTE_UNKNOWN];
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static route route_of(const char *url)
+{
+    if (strcmp(url, SERVER_PATH_MUTATE) == 0)
+        return ROUTE_MUTATE;
+    if (strcmp(url, SERVER_PATH_MUTATE_NAMESPACE) == 0)
+        return ROUTE_MUTATE_NAMESPACE;
+    if (strcmp(url, SERVER_PATH_HEALTHZ) == 0)
+        return ROUTE_HEALTHZ;
+    if (strcmp(url, SERVER_PATH_READYZ) == 0)
+        return ROUTE_READYZ;
+    if (strcmp(url, SERVER_PATH_METRICS) == 0)
+        return ROUTE_METRICS;
+    return ROUTE_UNKNOWN;
+}
+
+cw_result server_parse_timeout(const char *s, int64_t *ms)
+{
+    /* Go's time.Duration.String(): a sequence of decimal numbers with units. */
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"ms", 1},     {"h", 3600000},       {"m", 60000},    {"s", 1000},
+                 {"us", 0.001}, {"\xc2\xb5s", 0.001}, {"ns", 0.000001}};
+    double total = 0;
+    const char *p = s;
+    if (!*p)
+        return CW_EINVAL;
+    while (*p) {
+        double v = 0;
+        int digits = 0;
+        while (*p >= '0' && *p <= '9' && digits < 12) {
+            v = v * 10 + (*p++ - '0');
+            digits++;
+        }
+        if (*p == '.') {
+            p++;
+            double scale = 0.1;
+            while (*p >= '0' && *p <= '9' && digits < 24) {
+                v += (*p++ - '0') * scale;
+                scale /= 10;
+                digits++;
+            }
+        }
+        if (digits == 0)
+            return CW_EINVAL;
+        size_t i = 0;
+        for (; i < sizeof units / sizeof units[0]; i++) {
+            size_t n = strlen(units[i].unit);
+            if (strncmp(p, units[i].unit, n) == 0) {
+                total += v * units[i].ms;
+                p += n;
+                break;
+            }
+        }
+        if (i == sizeof units / sizeof units[0])
+            return CW_EINVAL;
+        if (total > SERVER_TIMEOUT_MAX_MS)
+            return CW_ELIMIT;
+    }
+    *ms = (int64_t)total;
+    return CW_OK;
+}
+
+/* True for "application/json", optionally with parameters, the only charset allowed being
+ * utf-8 (RFC 8259 §8.1). Case-insensitive. */
+static bool is_json_content_type(const char *ct)
+{
+    static const char json[] = "application/json";
+    if (!ct)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    if (strncasecmp(ct, json, sizeof json - 1) != 0)
+        return false;
+    const char *p = ct + sizeof json - 1;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    while (*p == ';') {
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n >= 8 && strncasecmp(p, "charset=", 8) == 0) {
+            const char *v = p + 8;
+            size_t vn = n - 8;
+            if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
+                v++;
+                vn -= 2;
+            }
+            if (!(vn == 5 && strncasecmp(v, "utf-8", 5) == 0) &&
+                !(vn == 4 && strncasecmp(v, "utf8", 4) == 0))
+                return false;
+        }
+        p += n;
+        while (*p == ' ' || *p == '\t')
+            p++;
+    }
+    return *p == '\0';
+}
+
+static enum MHD_Result send_response(server *s, struct MHD_Connection *conn, unsigned int code,
+                                     struct MHD_Response *resp, const char *content_type)
+{
+    if (!resp)
+        return MHD_NO; /* out of memory: drop the connection */
+    if (content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (atomic_load_explicit(&s->quiescing, memory_order_relaxed))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result r = MHD_queue_response(conn, code, resp);
+    MHD_destroy_response(resp);
+    metrics_count_http(code);
+    return r;
+}
+
+static enum MHD_Result send_static(server *s, struct MHD_Connection *conn, unsigned int code,
+                                   const char *text, const char *content_type)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+    return send_response(s, conn, code, resp, content_type);
+}
+
+/* An error answer with a JSON body {"error": message}. */
+static enum MHD_Result send_error(server *s, struct MHD_Connection *conn, unsigned int code,
+                                  const char *message, const char *allow)
+{
+    size_t len = 0;
+    char *body = admission_error_body(message, &len);
+    if (!body)
+        return MHD_NO;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    if (allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    log_line l;
+    log_begin(&l, code >= 500 ? CONFIG_LOG_WARN : CONFIG_LOG_DEBUG, "request refused");
+    log_int(&l, "code", code);
+    log_str(&l, "error", message);
+    log_end(&l);
+    return send_response(s, conn, code, resp, "application/json");
+}
+
+static enum MHD_Result answer_get(server *s, struct MHD_Connection *conn, route r)
+{
+    switch (r) {
+    case ROUTE_HEALTHZ:
+        return send_static(s, conn, MHD_HTTP_OK, "ok\n", "text/plain; charset=utf-8");
+    case ROUTE_READYZ:
+        if (reload_ready() && !atomic_load(&s->quiescing))
+            return send_static(s, conn, MHD_HTTP_OK, "ok\n", "text/plain; charset=utf-8");
+        return send_static(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n",
+                           "text/plain; charset=utf-8");
+    case ROUTE_METRICS: {
+        size_t len = 0;
+        char *text = metrics_render(&len);
+        if (!text)
+            return MHD_NO;
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+        if (!resp)
+            free(text);
+        return send_response(s, conn, MHD_HTTP_OK, resp, "text/plain; version=0.0.4");
+    }
+    default: return MHD_NO;
+    }
+}
+
+/* The first callback of a request: everything decided from the request line and headers. */
+static enum MHD_Result begin_request(server *s, struct MHD_Connection *conn, const char *url,
+                                     const char *method, void **con_cls)
+{
+    route r = route_of(url);
+    bool post_route = r == ROUTE_MUTATE || r == ROUTE_MUTATE_NAMESPACE;
+    uint64_t start = now_ns();
+    atomic_fetch_add(&s->in_flight, 1);
+    atomic_store_explicit(&s->last_activity_ns, start, memory_order_relaxed);
+    *con_cls = &answered_at_once;
+
+    if (r == ROUTE_UNKNOWN)
+        return send_error(s, conn, MHD_HTTP_NOT_FOUND, "not found", NULL);
+    if (!post_route) {
+        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+            return send_error(s, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
+                              "GET, HEAD");
+        *con_cls = &deferred_get[r];
+        return MHD_YES;
+    }
+    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+        return send_error(s, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", "POST");
+    const char *ct =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!is_json_content_type(ct))
+        return send_error(s, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                          "Content-Type must be application/json", NULL);
+
+    unsigned long long length = 0;
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end = NULL;
+        errno = 0;
+        length = strtoull(cl, &end, 10);
+        if (errno || end == cl || *end != '\0')
+            return send_error(s, conn, MHD_HTTP_BAD_REQUEST, "invalid Content-Length", NULL);
+        if (length > SERVER_BODY_MAX)
+            return send_error(s, conn, MHD_HTTP_CONTENT_TOO_LARGE,
+                              "request body larger than the limit", NULL);
+    }
+
+    int64_t timeout_ms = SERVER_TIMEOUT_DEFAULT_MS;
+    const char *tq = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "timeout");
+    if (tq && server_parse_timeout(tq, &timeout_ms) != CW_OK)
+        return send_error(s, conn, MHD_HTTP_BAD_REQUEST, "invalid timeout query", NULL);
+
+    request *req = calloc(1, sizeof *req);
+    if (!req)
+        return MHD_NO;
+    req->route = r;
+    req->start_ns = start;
+    req->timeout_ms = timeout_ms;
+    if (cl) {
+        /* The exact size, once: the usual request needs no reallocation. */
+        req->body = malloc((size_t)length + 1);
+        if (!req->body) {
+            free(req);
+            return MHD_NO;
+        }
+        req->cap = (size_t)length + 1;
+    }
+    *con_cls = req;
+    return MHD_YES;
+}
+
+static bool body_append(request *req, const char *data, size_t n)
+{
+    if (req->too_large || req->len + n > SERVER_BODY_MAX) {
+        req->too_large = true;
+        req->discarded += n;
+        return req->discarded <= SERVER_DISCARD_MAX;
+    }
+    if (req->len + n + 1 > req->cap) {
+        size_t ncap = req->cap ? req->cap : 16384;
+        while (ncap < req->len + n + 1)
+            ncap *= 2;
+        if (ncap > SERVER_BODY_MAX + 1)
+            ncap = SERVER_BODY_MAX + 1;
+        char *nbuf = realloc(req->body, ncap);
+        if (!nbuf)
+            return false;
+        req->body = nbuf;
+        req->cap = ncap;
+    }
+    memcpy(req->body + req->len, data, n);
+    req->len += n;
+    return true;
+}
+
+static void log_decision(const admission_info *info, double seconds, unsigned int status)
+{
+    config_log_level level =
+        info->result == METRICS_RESULT_DENIED ? CONFIG_LOG_WARN : CONFIG_LOG_INFO;
+    if (info->result == METRICS_RESULT_ERROR)
+        level = CONFIG_LOG_ERROR;
+    log_line l;
+    log_begin(&l, level, "admission");
+    log_str(&l, "uid", info->uid);
+    log_str(&l, "kind", info->kind);
+    log_str(&l, "namespace", info->namespace);
+    log_str(&l, "name", info->name);
+    log_str(&l, "operation", info->operation);
+    log_str(&l, "result", metrics_result_name(info->result));
+    char changes[128];
+    snprintf(changes, sizeof changes, "%s%svolumes_replaced=%zu,secrets_mounted=%zu",
+             info->runtime_class_set ? "runtime_class" : "", info->runtime_class_set ? "," : "",
+             info->volumes_replaced, info->secrets_mounted);
+    log_str(&l, "changes", changes);
+    log_int(&l, "patch_ops", (int64_t)info->patch_ops);
+    log_int(&l, "warnings", (int64_t)info->warnings);
+    if (info->result == METRICS_RESULT_SKIPPED)
+        log_str(&l, "reason", info->skip_reason);
+    if (info->result == METRICS_RESULT_DENIED) {
+        log_str(&l, "reason", info->deny_reason);
+        log_int(&l, "code", info->deny_code);
+    }
+    log_int(&l, "status", status);
+    log_num(&l, "duration_ms", seconds * 1000.0);
+    log_end(&l);
+}
+
+/* The last callback of a POST: the body is complete. */
+static enum MHD_Result finish_review(server *s, struct MHD_Connection *conn, request *req)
+{
+    if (req->too_large)
+        return send_error(s, conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body larger than the limit",
+                          NULL);
+    uint64_t deadline = req->start_ns + (uint64_t)req->timeout_ms * 1000000u;
+    if (now_ns() >= deadline) {
+        /* The API server has given up on this call; do no work for it. */
+        return send_error(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                          "the request's timeout passed before its body was complete", NULL);
+    }
+
+    admission_response resp;
+    reload_ref *ref = reload_config_acquire();
+    engine_scope scope = req->route == ROUTE_MUTATE ? ENGINE_SCOPE_OBJECT : ENGINE_SCOPE_NAMESPACE;
+    cw_result rc = admission_review(reload_ref_config(ref), scope, req->body ? req->body : "",
+                                    req->len, &resp);
+    reload_config_release(ref);
+    uint64_t end = now_ns();
+    double seconds = (double)(end - req->start_ns) / 1e9;
+    if (rc != CW_OK) {
+        resp.info.result = METRICS_RESULT_ERROR;
+        metrics_count_request(metrics_kind_of(resp.info.kind), metrics_op_of(resp.info.operation),
+                              METRICS_RESULT_ERROR);
+        log_decision(&resp.info, seconds, 500);
+        return send_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", NULL);
+    }
+    if (resp.http_status != 200) {
+        log_line l;
+        log_begin(&l, CONFIG_LOG_WARN, "not a valid AdmissionReview");
+        log_str(&l, "error", resp.info.error);
+        log_end(&l);
+    } else {
+        const admission_info *info = &resp.info;
+        metrics_count_request(metrics_kind_of(info->kind), metrics_op_of(info->operation),
+                              info->result);
+        if (info->runtime_class_set)
+            metrics_count_mutation(METRICS_MUT_RUNTIME_CLASS, 1);
+        metrics_count_mutation(METRICS_MUT_VOLUME_REPLACED, info->volumes_replaced);
+        metrics_count_mutation(METRICS_MUT_SECRET_MOUNTED, info->secrets_mounted);
+        if (info->result == METRICS_RESULT_DENIED)
+            metrics_count_denial(info->deny_reason);
+        metrics_observe_duration(seconds);
+        log_decision(info, seconds, 200);
+        if (end > deadline) {
+            log_line l;
+            log_begin(&l, CONFIG_LOG_WARN, "answered after the request's timeout");
+            log_str(&l, "uid", info->uid);
+            log_int(&l, "timeout_ms", req->timeout_ms);
+            log_end(&l);
+        }
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(resp.len, resp.body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        admission_response_clear(&resp);
+        return MHD_NO;
+    }
+    return send_response(s, conn, resp.http_status, r, "application/json");
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls)
+{
+    (void)version;
+    server *s = cls;
+    if (!*con_cls)
+        return begin_request(s, conn, url, method, con_cls);
+    if (*con_cls == &answered_at_once) {
+        *upload_data_size = 0; /* a body after an early answer is discarded */
+        return MHD_YES;
+    }
+    char *mark = *con_cls;
+    if (mark >= deferred_get && mark < deferred_get + ROUTE_UNKNOWN) {
+        if (*upload_data_size > 0) {
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        return answer_get(s, conn, (route)(mark - deferred_get));
+    }
+    request *req = *con_cls;
+    if (*upload_data_size > 0) {
+        bool ok = body_append(req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return ok ? MHD_YES : MHD_NO;
+    }
+    return finish_review(s, conn, req);
+}
+
+static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)toe;
+    server *s = cls;
+    if (!*con_cls)
+        return;
+    char *mark = *con_cls;
+    if (mark != &answered_at_once &&
+        !(mark >= deferred_get && mark < deferred_get + ROUTE_UNKNOWN)) {
+        request *req = *con_cls;
+        free(req->body);
+        free(req);
+    }
+    *con_cls = NULL;
+    atomic_store_explicit(&s->last_activity_ns, now_ns(), memory_order_relaxed);
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+/* libmicrohttpd's own messages (TLS handshake failures, resource limits): debug level, as a
+ * client can cause them at will. */
+__attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    if (!log_enabled(CONFIG_LOG_DEBUG))
+        return;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_msg(CONFIG_LOG_DEBUG, "libmicrohttpd", msg);
+}
+
+cw_result server_parse_listen(const char *listen, char *host, size_t host_cap, uint16_t *port,
+                              cw_error *err)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon)
+        return cw_fail(err, CW_EINVAL, "listen address \"%s\" needs a port (\":8443\")", listen);
+    const char *h = listen;
+    size_t hlen = (size_t)(colon - listen);
+    if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+        h++;
+        hlen -= 2;
+    } else if (memchr(h, ':', hlen)) {
+        return cw_fail(err, CW_EINVAL, "listen address \"%s\": write IPv6 as [ADDR]:PORT", listen);
+    }
+    if (hlen >= host_cap)
+        return cw_fail(err, CW_ELIMIT, "listen address \"%s\" is too long", listen);
+    char *end = NULL;
+    errno = 0;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end != '\0' || p > 65535)
+        return cw_fail(err, CW_EINVAL, "listen address \"%s\": invalid port", listen);
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    *port = (uint16_t)p;
+    return CW_OK;
+}
+
+static unsigned int pool_size(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    if (n > 64)
+        n = 64;
+    return (unsigned int)n;
+}
+
+static struct MHD_Daemon *start_daemon(server *s, unsigned int flags, uint16_t port,
+                                       const struct sockaddr *addr)
+{
+    struct MHD_OptionItem sock_opt[] = {
+        {addr ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, 0, (void *)addr},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    return MHD_start_daemon(
+        flags, port, NULL, NULL, access_handler, s, MHD_OPTION_THREAD_POOL_SIZE, pool_size(),
+        MHD_OPTION_HTTPS_PRIORITIES, SERVER_TLS_PRIORITIES, MHD_OPTION_HTTPS_CERT_CALLBACK2,
+        certstore_retrieve, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_CONNECTION_LIMIT,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)SERVER_PER_IP_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_CONNECTION_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONNECTION_MEMORY,
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
+        NULL, MHD_OPTION_ARRAY, sock_opt, MHD_OPTION_END);
+}
+
+cw_result server_start(const char *listen, server **out, uint16_t *bound_port, cw_error *err)
+{
+    char host[256];
+    uint16_t port;
+    cw_result rc = server_parse_listen(listen, host, sizeof host, &port, err);
+    if (rc != CW_OK)
+        return rc;
+    if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES)
+        return cw_fail(err, CW_EINTERNAL, "libmicrohttpd lacks HTTPS certificate callbacks");
+
+    server *s = calloc(1, sizeof *s);
+    if (!s)
+        return cw_fail(err, CW_ENOMEM, "out of memory");
+    unsigned int flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (host[0] == '\0') {
+        /* Every address: IPv6 with IPv4 mapped, or IPv4 alone where IPv6 is off. */
+        s->daemon = start_daemon(s, flags | MHD_USE_DUAL_STACK, port, NULL);
+        if (!s->daemon)
+            s->daemon = start_daemon(s, flags, port, NULL);
+    } else {
+        struct addrinfo hints = {
+            .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+        struct addrinfo *ai = NULL;
+        int gai = getaddrinfo(host, NULL, &hints, &ai);
+        if (gai != 0) {
+            free(s);
+            return cw_fail(err, CW_EINVAL, "listen address \"%s\": %s", listen, gai_strerror(gai));
+        }
+        struct sockaddr_storage ss;
+        memset(&ss, 0, sizeof ss);
+        memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+        bool v6 = ai->ai_family == AF_INET6;
+        freeaddrinfo(ai);
+        if (v6)
+            ((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+        else
+            ((struct sockaddr_in *)&ss)->sin_port = htons(port);
+        s->daemon =
+            start_daemon(s, flags | (v6 ? MHD_USE_IPv6 : 0), port, (const struct sockaddr *)&ss);
+    }
+    if (!s->daemon) {
+        free(s);
+        return cw_fail(err, CW_EIO,
+                       "cannot listen on \"%s\" (address in use or not "
+                       "available?)",
+                       listen);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    *bound_port = info ? info->port : port;
+    *out = s;
+    return CW_OK;
+}
+
+void server_quiesce(server *s)
+{
+    atomic_store(&s->quiescing, true);
+    /* The listening socket is closed by us, as MHD hands it back. */
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+bool server_drain(server *s, int drain_ms, int timeout_ms)
+{
+    uint64_t start = now_ns();
+    for (;;) {
+        uint64_t now = now_ns();
+        if (atomic_load(&s->in_flight) == 0) {
+            const union MHD_DaemonInfo *info =
+                MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+            uint64_t quiet = now - atomic_load_explicit(&s->last_activity_ns, memory_order_relaxed);
+            if ((info && info->num_connections == 0) || quiet >= (uint64_t)drain_ms * 1000000u)
+                return true;
+        }
+        if (now - start >= (uint64_t)timeout_ms * 1000000u)
+            return false;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void server_stop(server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

@@ -1,0 +1,72 @@
+/* server: the HTTPS admission server on libmicrohttpd (SPEC §3-§4).
+ *
+ * One daemon, MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ITC with a thread pool of
+ * one thread per core; TLS 1.2 and 1.3 only; the certificate comes from certstore on every
+ * handshake, so reloads need no restart. Routes, limits and defaults are the named constants
+ * below (the install manifests are checked against them). Handlers never block: no sleeps,
+ * no file I/O; the config is taken from reload and held for the request.
+ *
+ * HTTP edge, decided before any body is read where possible: unknown path 404; wrong method
+ * 405 with Allow; POST without Content-Type application/json 415; Content-Length over
+ * SERVER_BODY_MAX 413 (chunked bodies are counted); malformed ?timeout= 400; a request whose
+ * deadline has passed when its body is complete 503. Error bodies are {"error":"..."}. */
+#ifndef COCO_SERVER_H
+#define COCO_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "result.h"
+
+#define SERVER_LISTEN_DEFAULT ":8443"
+#define SERVER_PORT_DEFAULT 8443
+#define SERVER_PATH_MUTATE "/mutate"                     /* ENGINE_SCOPE_OBJECT */
+#define SERVER_PATH_MUTATE_NAMESPACE "/mutate-namespace" /* ENGINE_SCOPE_NAMESPACE */
+#define SERVER_PATH_HEALTHZ "/healthz"
+#define SERVER_PATH_READYZ "/readyz"
+#define SERVER_PATH_METRICS "/metrics"
+
+#define SERVER_BODY_MAX (8 * 1024 * 1024) /* bytes of a request body (413 above) */
+#define SERVER_DISCARD_MAX                                                                         \
+    (4 * SERVER_BODY_MAX) /* chunked bytes read past the cap before                                \
+                             the connection is dropped */
+#define SERVER_CONNECTION_LIMIT 1024
+#define SERVER_PER_IP_LIMIT 256
+/* Inactivity timeout, above the API server's 90 s idle keep-alive so that the server never
+ * closes a connection the client is about to reuse. */
+#define SERVER_CONNECTION_TIMEOUT_S 120
+/* libmicrohttpd's per-connection pool (headers, read and write buffers); it is cleared on
+ * every request, so its size is a per-request cost. API server requests have ~1 KB of
+ * headers. */
+#define SERVER_CONNECTION_MEMORY (16 * 1024)
+#define SERVER_TIMEOUT_DEFAULT_MS 10000 /* when the request has no ?timeout= */
+#define SERVER_TIMEOUT_MAX_MS 3600000   /* longest ?timeout= accepted */
+#define SERVER_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+typedef struct server server;
+
+/* Parses a listen address: ":PORT" (every address), "HOST:PORT", "[V6]:PORT". */
+cw_result server_parse_listen(const char *listen, char *host, size_t host_cap, uint16_t *port,
+                              cw_error *err);
+
+/* Starts the daemon on listen (port 0 picks a free port; *bound_port tells which). The
+ * certificate must be loaded in certstore. Returns an owned server. */
+cw_result server_start(const char *listen, server **out, uint16_t *bound_port, cw_error *err);
+
+/* Stops accepting connections; answers on open connections carry "Connection: close" and
+ * /readyz fails from now on. */
+void server_quiesce(server *s);
+
+/* Waits until no request is in flight and the open connections are closed or have been
+ * quiet for drain_ms, or until timeout_ms passed. Returns true when drained. Never call from
+ * a server thread. */
+bool server_drain(server *s, int drain_ms, int timeout_ms);
+
+/* Stops the daemon and frees s. Never call from a server thread. */
+void server_stop(server *s);
+
+/* Parses a Go duration as the API server writes ?timeout= ("10s", "1m30s", "500ms").
+ * Exposed for tests. */
+cw_result server_parse_timeout(const char *s, int64_t *ms);
+
+#endif
