@@ -24,7 +24,8 @@ deps() {
     for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
     done
-    command -v kubectl >/dev/null || missing+=(kubectl)
+    # kubectl renders the manifests in the tests; Debian ships it as kubernetes-client.
+    command -v kubectl >/dev/null || missing+=(kubernetes-client)
     [ ${#missing[@]} -eq 0 ] && return 0
     echo "installing: ${missing[*]}" >&2
     local sudo=
@@ -33,18 +34,22 @@ deps() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-build() { # build DIR [cmake args...]
-    local dir=$1
+build() { # build DIR [--target T] [cmake args...]
+    local dir=$1 target=()
     shift
+    if [ "${1:-}" = --target ]; then
+        target=(--target "$2")
+        shift 2
+    fi
     cmake -S "$top" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-    cmake --build "$dir" -j"$(nproc)"
+    cmake --build "$dir" -j"$(nproc)" "${target[@]}"
 }
 
 case "${1:-}" in
 deps) deps ;;
 run)
     deps
-    build build
+    build build --target coco-webhook
     if [ ! -f certs/dev/tls.crt ]; then
         build/coco-webhook certs --out certs/dev --service localhost --ip 127.0.0.1
     fi
