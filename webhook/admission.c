@@ -456,7 +456,13 @@ cw_result admission_review(const config *cfg, engine_scope scope, const char *bo
     cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     /* The parse, the engine and the patch encoding all allocate from the arena: every
      * cJSON allocation of this request is released at once by arena_end. */
-    if (!root || !end || !only_whitespace(end, len - (size_t)(end - body))) {
+    if (!root && arena && arena_alloc_failed()) {
+        /* cJSON returns NULL for both malformed input and allocation failure; only the hooks
+         * can tell them apart. A valid review must not get a 400 "not valid JSON" (logged and
+         * counted as a bad client) when the server is out of memory. Without the hooks
+         * (tests, fuzzing) an out-of-memory parse still reads as a 400. */
+        rc = CW_ENOMEM;
+    } else if (!root || !end || !only_whitespace(end, len - (size_t)(end - body))) {
         snprintf(out->info.error, sizeof out->info.error, "body is not valid JSON");
         out->http_status = 400;
     } else {

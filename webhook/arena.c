@@ -36,6 +36,7 @@ typedef struct arena {
     size_t used; /* bytes handed out since arena_begin */
     bool active; /* allocations come from the arena */
     bool owning; /* frees of arena memory are no-ops (from arena_begin to arena_end) */
+    bool failed; /* a hook allocation returned NULL since arena_begin */
 } arena;
 
 static _Thread_local arena tls_arena;
@@ -109,9 +110,12 @@ static void *arena_alloc(arena *a, size_t n)
 static void *hook_malloc(size_t n)
 {
     arena *a = &tls_arena;
-    if (!a->active)
-        return malloc(n);
-    return arena_alloc(a, n);
+    void *p = a->active ? arena_alloc(a, n) : malloc(n);
+    /* cJSON reports an allocation failure as a parse error: remember it, so that the
+     * request path answers 500, not "malformed JSON" (arena_alloc_failed). */
+    if (!p)
+        a->failed = true;
+    return p;
 }
 
 static void hook_free(void *p)
@@ -144,6 +148,7 @@ void arena_begin(void)
     tls_arena.active = true;
     tls_arena.owning = true;
     tls_arena.used = 0;
+    tls_arena.failed = false;
 }
 
 void arena_pause(void)
@@ -180,6 +185,11 @@ void arena_thread_release(void)
     free(a->kept);
     a->kept = NULL;
     a->head = NULL;
+}
+
+bool arena_alloc_failed(void)
+{
+    return tls_arena.failed;
 }
 
 size_t arena_used(void)

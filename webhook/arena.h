@@ -39,6 +39,10 @@ void arena_end(void);
 /* Frees the calling thread's kept chunk (thread exit, tests). */
 void arena_thread_release(void);
 
+/* True when a cJSON allocation of the calling thread failed since arena_begin (through the
+ * hooks, arena or malloc): tells an out-of-memory parse failure from malformed input. */
+bool arena_alloc_failed(void);
+
 /* Bytes handed out since arena_begin on this thread (tests, benchmarks). */
 size_t arena_used(void);
 

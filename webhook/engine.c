@@ -55,7 +55,11 @@ typedef struct plan {
     cJSON *record_volumes; /* owned during building */
     cJSON *record_secrets; /* owned during building */
     const char *record_class;
-    bool volumes_exist;  /* spec.volumes exists, or an earlier op created it */
+    bool volumes_exist; /* spec.volumes exists, or an earlier op created it */
+    /* Secret volumes added by this pass (a Secret may be mounted at several paths). */
+    char added_volumes[SEALED_ENTRIES_MAX][K8S_DNS_LABEL_MAX + 1];
+    size_t added_volume_count;
+    size_t mounts_added; /* volumeMounts added by this pass */
     size_t volume_count; /* length of spec.volumes after earlier ops */
     int deny_code;
     const char *deny_reason;
@@ -105,20 +109,22 @@ static cw_result emit(plan *p, const char *op, const jsonpatch_path *path, cJSON
     return CW_OK;
 }
 
-static void add_warning(plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static cw_result add_warning(plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void add_warning(plan *p, const char *fmt, ...)
+static cw_result add_warning(plan *p, const char *fmt, ...)
 {
     if (!p->res || p->res->warning_count >= ENGINE_WARNINGS_MAX)
-        return;
+        return CW_OK;
     char buf[ENGINE_WARNING_MAX + 1];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     char *w = strdup(buf);
-    if (w)
-        p->res->warnings[p->res->warning_count++] = w;
+    if (!w)
+        return CW_ENOMEM; /* a warning the user must see is never dropped silently */
+    p->res->warnings[p->res->warning_count++] = w;
+    return CW_OK;
 }
 
 /* ---- object shape --------------------------------------------------------------------- */
@@ -198,6 +204,23 @@ static cJSON *lookup_meta(cJSON *object, cJSON *template, const char *map, const
     return jsonutil_member(jsonutil_member(jsonutil_member(object, "metadata"), map), key);
 }
 
+/* "a, b, c": the allowed RuntimeClasses for denial messages, cut with ", ..." when long. */
+static const char *allowed_classes(const config *cfg, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < cfg->runtime_class_allowed.count; i++) {
+        const char *name = cfg->runtime_class_allowed.items[i];
+        size_t need = strlen(name) + (i ? 2 : 0);
+        if (len + need + 5 >= cap) {
+            snprintf(buf + len, cap - len, ", ...");
+            break;
+        }
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", name);
+    }
+    return buf;
+}
+
 /* ---- annotations --------------------------------------------------------------------- */
 
 /* Reads a string annotation; a non-string or oversized value is a 400 denial. */
@@ -273,12 +296,12 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
             return deny(p, 400, "annotation",
                         "annotation %s: \"%.63s\" is not a valid RuntimeClass name",
                         ENGINE_ANN_RUNTIME_CLASS, v);
+        char allowed[200];
         if (!config_strings_contains(&cfg->runtime_class_allowed, v))
             return deny(p, 403, "runtime_class",
                         "annotation %s asks for RuntimeClass \"%.63s\", which is not allowed "
-                        "for Confidential Containers (allowed: %s%s)",
-                        ENGINE_ANN_RUNTIME_CLASS, v, cfg->runtime_class_allowed.items[0],
-                        cfg->runtime_class_allowed.count > 1 ? ", ..." : "");
+                        "for Confidential Containers (allowed: %s)",
+                        ENGINE_ANN_RUNTIME_CLASS, v, allowed_classes(cfg, allowed, sizeof allowed));
         in->runtime_class_override = v;
     }
 
@@ -324,13 +347,13 @@ static cw_result plan_runtime_class(plan *p)
         if (!cJSON_IsString(cur))
             return deny(p, 400, "invalid_object", "spec.runtimeClassName must be a string");
         const char *name = cur->valuestring;
+        char allowed[200];
         if (!config_strings_contains(&cfg->runtime_class_allowed, name))
             return deny(p, 403, "runtime_class",
                         "runtimeClassName \"%.63s\" would run this workload outside a "
                         "confidential VM; objects labelled for Confidential Containers must "
-                        "use an allowed RuntimeClass (%s%s) or none",
-                        name, cfg->runtime_class_allowed.items[0],
-                        cfg->runtime_class_allowed.count > 1 ? ", ..." : "");
+                        "use an allowed RuntimeClass (%s) or none",
+                        name, allowed_classes(cfg, allowed, sizeof allowed));
         if (p->in->runtime_class_override && strcmp(name, want) != 0)
             return deny(p, 400, "annotation",
                         "annotation %s asks for \"%.63s\" but runtimeClassName is \"%.63s\"",
@@ -383,7 +406,7 @@ static cw_result record_volume(plan *p, const char *volume, const char *claim)
     return CW_OK;
 }
 
-static void warn_replaced(plan *p, const char *volume, const char *claim)
+static cw_result warn_replaced(plan *p, const char *volume, const char *claim)
 {
     const char *tail = "replaced by pod-VM storage; data is lost when the pod ends";
     char what[96];
@@ -391,15 +414,12 @@ static void warn_replaced(plan *p, const char *volume, const char *claim)
         snprintf(what, sizeof what, "PVC \"%s\"", claim);
     else
         snprintf(what, sizeof what, "ephemeral volume");
-    if (strlen(volume) + strlen(what) + strlen(tail) + 12 <= ENGINE_WARNING_MAX) {
-        add_warning(p, "volume \"%s\": %s %s", volume, what, tail);
-        return;
-    }
+    if (strlen(volume) + strlen(what) + strlen(tail) + 12 <= ENGINE_WARNING_MAX)
+        return add_warning(p, "volume \"%s\": %s %s", volume, what, tail);
     /* Long names: shorten them so that the warning stays within the API server's limit. */
     if (claim)
-        add_warning(p, "volume \"%.16s...\": PVC \"%.16s...\" %s", volume, claim, tail);
-    else
-        add_warning(p, "volume \"%.24s...\": ephemeral volume %s", volume, tail);
+        return add_warning(p, "volume \"%.16s...\": PVC \"%.16s...\" %s", volume, claim, tail);
+    return add_warning(p, "volume \"%.24s...\": ephemeral volume %s", volume, tail);
 }
 
 static cw_result plan_storage(plan *p)
@@ -422,6 +442,11 @@ static cw_result plan_storage(plan *p)
                                                         : NULL;
         if (!source || !p->cfg->replace_persistent_volumes)
             continue;
+        if (!jsonutil_is_absent(pvc) && !jsonutil_is_absent(eph))
+            return deny(p, 400, "invalid_object",
+                        "volume \"%.63s\" has both persistentVolumeClaim and ephemeral; a "
+                        "volume has one source",
+                        name);
         if (name_listed(p->in->keep, p->in->keep_count, name))
             continue;
         const char *claim = NULL;
@@ -450,8 +475,7 @@ static cw_result plan_storage(plan *p)
             return r;
         if (p->res) {
             p->res->volumes_replaced++;
-            warn_replaced(p, name, claim);
-            if ((r = record_volume(p, name, claim)))
+            if ((r = warn_replaced(p, name, claim)) || (r = record_volume(p, name, claim)))
                 return r;
         }
     }
@@ -460,10 +484,10 @@ static cw_result plan_storage(plan *p)
 
 /* Warns about keep-volumes names that match no replaceable volume (likely a typo: the
  * volume the user meant to keep may be replaced). Building mode only. */
-static void check_keep_list(plan *p)
+static cw_result check_keep_list(plan *p)
 {
     if (!p->res)
-        return;
+        return CW_OK;
     cJSON *volumes = jsonutil_member(p->spec, "volumes");
     for (size_t k = 0; k < p->in->keep_count; k++) {
         bool found = false;
@@ -471,12 +495,14 @@ static void check_keep_list(plan *p)
             const char *name = jsonutil_string(v, "name");
             found = name && strcmp(name, p->in->keep[k]) == 0;
         }
-        if (!found)
-            add_warning(p,
-                        "annotation keep-volumes names \"%s\", which is not a volume of "
-                        "this pod",
-                        p->in->keep[k]);
+        cw_result r;
+        if (!found && (r = add_warning(p,
+                                       "annotation keep-volumes names \"%s\", which is not a "
+                                       "volume of this pod",
+                                       p->in->keep[k])))
+            return r;
     }
+    return CW_OK;
 }
 
 /* ---- 2.3 sealed secrets --------------------------------------------------------------- */
@@ -551,14 +577,11 @@ static cw_result sealed_volume(plan *p, const sealed_entry *e, char *name, size_
         return deny(p, 403, "volume_conflict",
                     "volume \"%s\" exists but does not mount Secret \"%.63s\"; rename that volume",
                     name, e->secret);
-    /* Added by an earlier entry of this pass? */
-    for (size_t i = 0; p->patch && i < (size_t)cJSON_GetArraySize(p->patch); i++) {
-        const cJSON *op = cJSON_GetArrayItem(p->patch, (int)i);
-        const cJSON *value = jsonutil_member(op, "value");
-        const char *vn = jsonutil_string(value, "name");
-        if (vn && strcmp(vn, name) == 0 && jsonutil_member(value, "secret"))
-            return CW_OK;
-    }
+    for (size_t i = 0; i < p->added_volume_count; i++)
+        if (strcmp(p->added_volumes[i], name) == 0)
+            return CW_OK; /* added by an earlier entry of this pass */
+    if (p->added_volume_count < SEALED_ENTRIES_MAX)
+        snprintf(p->added_volumes[p->added_volume_count++], K8S_DNS_LABEL_MAX + 1, "%s", name);
 
     cJSON *volume = cJSON_CreateObject();
     cJSON *secret = NULL;
@@ -655,6 +678,7 @@ static cw_result mount_in_container(plan *p, const char *field, int index, const
     jsonpatch_path_key(&path, field);
     jsonpatch_path_index(&path, (size_t)index);
     jsonpatch_path_key(&path, "volumeMounts");
+    p->mounts_added++;
     if (p->res)
         p->res->secrets_mounted++;
     if (jsonutil_is_absent(mounts)) {
@@ -712,7 +736,7 @@ static cw_result plan_sealed(plan *p)
     for (size_t i = 0; i < in->sealed_count; i++) {
         const sealed_entry *e = &in->sealed[i];
         char volume[K8S_DNS_LABEL_MAX + 1];
-        size_t ops_before = p->ops;
+        size_t mounts_before = p->mounts_added;
         if ((r = sealed_volume(p, e, volume, sizeof volume)))
             return r;
         if (in->target_count == 0) {
@@ -733,7 +757,7 @@ static cw_result plan_sealed(plan *p)
                     return r;
             }
         }
-        if (p->ops > ops_before && (r = record_secret(p, e)))
+        if (p->mounts_added > mounts_before && (r = record_secret(p, e)))
             return r;
     }
     return CW_OK;
@@ -779,7 +803,10 @@ static cw_result merge_list(cJSON *record, const cJSON *previous, const char *na
         cJSON_Delete(merged);
         return CW_OK;
     }
-    cJSON_AddItemToObject(record, name, merged);
+    if (!cJSON_AddItemToObject(record, name, merged)) {
+        cJSON_Delete(merged);
+        return CW_ENOMEM;
+    }
     return CW_OK;
 }
 
@@ -823,7 +850,11 @@ static cw_result plan_record(plan *p)
         cJSON_Delete(value);
         goto done;
     }
-    cJSON_AddItemToObject(map, ENGINE_ANN_RECORD, value);
+    if (!cJSON_AddItemToObject(map, ENGINE_ANN_RECORD, value)) {
+        cJSON_Delete(value);
+        cJSON_Delete(map);
+        goto done;
+    }
     if (cJSON_IsObject(metadata)) {
         jsonpatch_path_key(&path, "annotations");
         r = emit(p, "add", &path, map);
@@ -834,7 +865,11 @@ static cw_result plan_record(plan *p)
         cJSON_Delete(map);
         goto done;
     }
-    cJSON_AddItemToObject(md, "annotations", map);
+    if (!cJSON_AddItemToObject(md, "annotations", map)) {
+        cJSON_Delete(map);
+        cJSON_Delete(md);
+        goto done;
+    }
     r = emit(p, "add", &path, md);
 done:
     cJSON_Delete(previous);
@@ -851,10 +886,28 @@ static cw_result run_plan(plan *p)
     cw_result r;
     if ((r = plan_runtime_class(p)) || (r = plan_storage(p)) || (r = plan_sealed(p)))
         return r;
-    check_keep_list(p);
+    if ((r = check_keep_list(p)))
+        return r;
     if (p->patch && p->ops > 0)
         return plan_record(p);
     return CW_OK;
+}
+
+typedef enum label_state { LABEL_ABSENT, LABEL_TRUE, LABEL_FALSE, LABEL_OTHER } label_state;
+
+/* The selection label of o (an object or a pod template). */
+static label_state label_of(cJSON *o, const char *key)
+{
+    cJSON *v = jsonutil_member(jsonutil_member(jsonutil_member(o, "metadata"), "labels"), key);
+    if (jsonutil_is_absent(v))
+        return LABEL_ABSENT;
+    if (!cJSON_IsString(v))
+        return LABEL_OTHER;
+    if (strcmp(v->valuestring, "true") == 0)
+        return LABEL_TRUE;
+    if (strcmp(v->valuestring, "false") == 0)
+        return LABEL_FALSE;
+    return LABEL_OTHER;
 }
 
 static void skip(engine_result *res, const char *reason)
@@ -913,16 +966,21 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
         return CW_OK;
     }
 
+    /* SPEC §1: "false" opts out (on a workload's template too), "true" opts in, any other
+     * value is not selected; on the namespace path an object without the label is in. */
     cJSON *template = find_template(object, loc);
-    cJSON *label = lookup_meta(object, NULL, "labels", cfg->selector_label);
-    if (!label && template)
-        label = lookup_meta(template, NULL, "labels", cfg->selector_label);
-    const char *lv = cJSON_IsString(label) ? label->valuestring : NULL;
-    if (lv && strcmp(lv, "false") == 0) {
+    label_state own = label_of(object, cfg->selector_label);
+    label_state tpl = template ? label_of(template, cfg->selector_label) : LABEL_ABSENT;
+    if (own == LABEL_FALSE || tpl == LABEL_FALSE) {
         skip(res, "opted out by label");
         return CW_OK;
     }
-    if (req->scope == ENGINE_SCOPE_OBJECT && !(lv && strcmp(lv, "true") == 0)) {
+    bool opted_in = own == LABEL_TRUE || tpl == LABEL_TRUE;
+    if (!opted_in && (own == LABEL_OTHER || tpl == LABEL_OTHER)) {
+        skip(res, "label value is neither \"true\" nor \"false\"");
+        return CW_OK;
+    }
+    if (req->scope == ENGINE_SCOPE_OBJECT && !opted_in) {
         skip(res, "not labelled");
         return CW_OK;
     }
@@ -935,6 +993,12 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     }
     if (lookup_meta(object, NULL, "annotations", ENGINE_ANN_MIRROR)) {
         skip(res, "mirror pod");
+        return CW_OK;
+    }
+    /* An object being deleted only sheds finalizers: denying that would block deletion. */
+    if (!jsonutil_is_absent(
+            jsonutil_member(jsonutil_member(object, "metadata"), "deletionTimestamp"))) {
+        skip(res, "being deleted");
         return CW_OK;
     }
 

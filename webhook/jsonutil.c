@@ -34,16 +34,15 @@ static const char *duplicate_in_object(const cJSON *o)
     size_t n = 0;
     for (const cJSON *c = o->child; c; c = c->next)
         n++;
-    if (n <= PAIRWISE_MAX) {
+    const char **keys = n > PAIRWISE_MAX ? malloc(n * sizeof *keys) : NULL;
+    if (!keys) {
+        /* Small objects, or no memory for the sort: compare pairwise. */
         for (const cJSON *a = o->child; a; a = a->next)
             for (const cJSON *b = a->next; b; b = b->next)
                 if (a->string && b->string && strcmp(a->string, b->string) == 0)
                     return a->string;
         return NULL;
     }
-    const char **keys = malloc(n * sizeof *keys);
-    if (!keys)
-        return o->child->string; /* cannot check: treat as duplicate, callers reject */
     size_t i = 0;
     for (const cJSON *c = o->child; c; c = c->next)
         keys[i++] = c->string ? c->string : "";
