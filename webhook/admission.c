@@ -8,10 +8,7 @@
 #include <string.h>
 
 #include "arena.h"
-
-/* Objects with more members than this are checked for duplicate keys by sorting, smaller
- * ones pairwise (cheaper for the usual handful of keys). */
-#define DUP_PAIRWISE_MAX 16
+#include "jsonutil.h"
 
 /* ---- output buffer: malloc'd (it outlives the request's arena), failure sticky ---- */
 
@@ -134,53 +131,6 @@ char *admission_error_body(const char *message, size_t *len)
 }
 
 /* ---- input checks ---- */
-
-static int key_cmp(const void *a, const void *b)
-{
-    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-    return strcmp(x->string, y->string);
-}
-
-/* Finds a key that occurs twice in one object anywhere in the tree: cJSON keeps both and
- * reads the first, Go's decoder (the API server) the last, so such a body could be read
- * differently by us and by the API server (ENGINEERING.md). Returns the key or NULL; sets
- * *oom when a sort buffer could not be allocated. */
-static const char *find_duplicate_key(const cJSON *node, bool *oom)
-{
-    if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
-        return NULL;
-    size_t count = 0;
-    for (const cJSON *c = node->child; c; c = c->next) {
-        count++;
-        const char *dup = find_duplicate_key(c, oom);
-        if (dup || *oom)
-            return dup;
-    }
-    if (!cJSON_IsObject(node) || count < 2)
-        return NULL;
-    if (count <= DUP_PAIRWISE_MAX) {
-        for (const cJSON *a = node->child; a; a = a->next)
-            for (const cJSON *b = a->next; b; b = b->next)
-                if (strcmp(a->string, b->string) == 0)
-                    return a->string;
-        return NULL;
-    }
-    const cJSON **keys = cJSON_malloc(count * sizeof *keys);
-    if (!keys) {
-        *oom = true;
-        return NULL;
-    }
-    size_t i = 0;
-    for (const cJSON *c = node->child; c; c = c->next)
-        keys[i++] = c;
-    qsort(keys, count, sizeof *keys, key_cmp);
-    const char *dup = NULL;
-    for (i = 1; i < count && !dup; i++)
-        if (strcmp(keys[i - 1]->string, keys[i]->string) == 0)
-            dup = keys[i]->string;
-    cJSON_free(keys);
-    return dup;
-}
 
 /* A member that must be a string when present: NULL when absent or null, *bad when another
  * type. */
@@ -370,7 +320,7 @@ static cw_result answer(const config *cfg, engine_scope scope, cJSON *root, admi
     review r = {0};
     bool oom = false;
 
-    const char *dup = find_duplicate_key(root, &oom);
+    const char *dup = jsonutil_find_duplicate_key(root, &oom);
     if (oom)
         return CW_ENOMEM;
     if (dup) {
@@ -468,9 +418,12 @@ cw_result admission_review(const config *cfg, engine_scope scope, const char *bo
     } else {
         rc = answer(cfg, scope, root, out, &o);
     }
-    cJSON_Delete(root);
+    /* With the arena every node of the request is released at once by arena_end: walking the
+     * tree to free it node by node would only cost time. */
     if (arena)
         arena_end();
+    else
+        cJSON_Delete(root);
     if (rc != CW_OK)
         goto fail;
 

@@ -1,5 +1,6 @@
 #include "jsonutil.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,51 +25,59 @@ bool jsonutil_is_absent(const cJSON *v)
     return v == NULL || cJSON_IsNull(v);
 }
 
-static int compare_keys(const void *a, const void *b)
+static int key_cmp(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    return strcmp(x->string, y->string);
 }
 
-static const char *duplicate_in_object(const cJSON *o)
+const char *jsonutil_find_duplicate_key(const cJSON *node, bool *oom)
 {
-    size_t n = 0;
-    for (const cJSON *c = o->child; c; c = c->next)
-        n++;
-    const char **keys = n > PAIRWISE_MAX ? malloc(n * sizeof *keys) : NULL;
+    /* Recursion depth is bounded by the parsers' nesting limits (cJSON: 1000). */
+    if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
+        return NULL;
+    size_t count = 0;
+    for (const cJSON *c = node->child; c; c = c->next) {
+        count++;
+        const char *dup = jsonutil_find_duplicate_key(c, oom);
+        if (dup || *oom)
+            return dup;
+    }
+    if (!cJSON_IsObject(node) || count < 2)
+        return NULL;
+    if (count <= PAIRWISE_MAX) {
+        /* Compare short hashes first: most pairs differ there, and strcmp is the cost. */
+        uint32_t hash[PAIRWISE_MAX];
+        const cJSON *member[PAIRWISE_MAX];
+        size_t n = 0;
+        for (const cJSON *c = node->child; c; c = c->next, n++) {
+            uint32_t h = 2166136261u;
+            for (const char *k = c->string ? c->string : ""; *k; k++)
+                h = (h ^ (unsigned char)*k) * 16777619u;
+            hash[n] = h;
+            member[n] = c;
+        }
+        for (size_t a = 0; a < n; a++)
+            for (size_t b = a + 1; b < n; b++)
+                if (hash[a] == hash[b] && member[a]->string && member[b]->string &&
+                    strcmp(member[a]->string, member[b]->string) == 0)
+                    return member[a]->string;
+        return NULL;
+    }
+    /* cJSON's allocator: on the request path this is the request's arena. */
+    const cJSON **keys = cJSON_malloc(count * sizeof *keys);
     if (!keys) {
-        /* Small objects, or no memory for the sort: compare pairwise. */
-        for (const cJSON *a = o->child; a; a = a->next)
-            for (const cJSON *b = a->next; b; b = b->next)
-                if (a->string && b->string && strcmp(a->string, b->string) == 0)
-                    return a->string;
+        *oom = true;
         return NULL;
     }
     size_t i = 0;
-    for (const cJSON *c = o->child; c; c = c->next)
-        keys[i++] = c->string ? c->string : "";
-    qsort(keys, n, sizeof *keys, compare_keys);
+    for (const cJSON *c = node->child; c; c = c->next)
+        keys[i++] = c;
+    qsort(keys, count, sizeof *keys, key_cmp);
     const char *dup = NULL;
-    for (i = 1; i < n && !dup; i++)
-        if (strcmp(keys[i - 1], keys[i]) == 0)
-            dup = keys[i];
-    free(keys);
+    for (i = 1; i < count && !dup; i++)
+        if (strcmp(keys[i - 1]->string, keys[i]->string) == 0)
+            dup = keys[i]->string;
+    cJSON_free(keys);
     return dup;
-}
-
-const char *jsonutil_find_duplicate_key(const cJSON *root)
-{
-    /* Recursion depth is bounded by the parsers' nesting limits (cJSON: 1000). */
-    if (!cJSON_IsObject(root) && !cJSON_IsArray(root))
-        return NULL;
-    if (cJSON_IsObject(root) && root->child) {
-        const char *dup = duplicate_in_object(root);
-        if (dup)
-            return dup;
-    }
-    for (const cJSON *c = root->child; c; c = c->next) {
-        const char *dup = jsonutil_find_duplicate_key(c);
-        if (dup)
-            return dup;
-    }
-    return NULL;
 }

@@ -14,10 +14,11 @@ const char *jsonutil_string(const cJSON *o, const char *key);
 /* True when v is absent (NULL) or JSON null. */
 bool jsonutil_is_absent(const cJSON *v);
 
-/* Finds an object in the tree (depth-first) that has two members with the same key, and
- * returns that key (borrowed), or NULL. The API server's decoder keeps the last of duplicate
- * keys and cJSON the first, so a request with duplicates could be judged on a value the API
- * server does not use: callers reject such input. O(n log n) per object. */
-const char *jsonutil_find_duplicate_key(const cJSON *root);
+/* Finds an object in the tree that has two members with the same key, and returns that key
+ * (borrowed), or NULL. The API server's decoder keeps the last of duplicate keys and cJSON
+ * the first, so input with duplicates could be judged on a value the API server does not
+ * use: callers reject it. O(n log n) per object; sets *oom (and returns NULL) when the sort
+ * buffer cannot be allocated. */
+const char *jsonutil_find_duplicate_key(const cJSON *root, bool *oom);
 
 #endif

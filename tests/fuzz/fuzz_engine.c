@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int round = 0; round < 3; round++) {
         cJSON *obj = cJSON_ParseWithLengthOpts((const char *)data, size, NULL, 0);
         /* Callers reject duplicate keys (jsonutil.h); equality is undefined for them. */
-        if (!obj || jsonutil_find_duplicate_key(obj)) {
+        bool oom = false;
+        if (!obj || jsonutil_find_duplicate_key(obj, &oom) || oom) {
             cJSON_Delete(obj);
             return 0;
         }
