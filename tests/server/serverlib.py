@@ -339,7 +339,8 @@ def apply_patch(obj, resp):
         return copy.deepcopy(obj)
     ops = json.loads(base64.b64decode(resp["patch"], validate=True))
     assert isinstance(ops, list) and ops, ops
-    result = jsonpatch.JsonPatch(ops).apply(copy.deepcopy(obj))
+    # python3-jsonpatch inserts patch values by reference: give it its own copy of ops.
+    result = jsonpatch.JsonPatch(copy.deepcopy(ops)).apply(copy.deepcopy(obj))
     oracle = os.path.join(BUILD, "oracle", "jsonpatch-apply")
     if os.access(oracle, os.X_OK):
         d = tmpdir()
