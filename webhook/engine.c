@@ -60,7 +60,6 @@ typedef struct plan {
     char added_volumes[SEALED_ENTRIES_MAX][K8S_DNS_LABEL_MAX + 1];
     size_t added_volume_count;
     size_t mounts_added; /* volumeMounts added by this pass */
-    size_t volume_count; /* length of spec.volumes after earlier ops */
     int deny_code;
     const char *deny_reason;
     cw_error deny;
