@@ -122,6 +122,19 @@ static cw_result load_cert(cw_error *err)
     return rc;
 }
 
+/* The certificate now served, for the log: its file, fingerprint and expiry. */
+static void log_certificate(const char *msg)
+{
+    char fp[65];
+    certstore_fingerprint(fp);
+    log_line l;
+    log_begin(&l, CONFIG_LOG_INFO, msg);
+    log_str(&l, "file", st.cert);
+    log_str(&l, "sha256", fp);
+    log_int(&l, "not_after", certstore_not_after());
+    log_end(&l);
+}
+
 cw_result reload_init(const reload_paths *paths, config *cfg, cw_error *err)
 {
     st.cert = dup_or_null(paths->cert);
@@ -141,14 +154,7 @@ cw_result reload_init(const reload_paths *paths, config *cfg, cw_error *err)
     rc = load_cert(err);
     if (rc != CW_OK)
         return rc;
-    char fp[65];
-    certstore_fingerprint(fp);
-    log_line l;
-    log_begin(&l, CONFIG_LOG_INFO, "certificate loaded");
-    log_str(&l, "file", st.cert);
-    log_str(&l, "sha256", fp);
-    log_int(&l, "not_after", certstore_not_after());
-    log_end(&l);
+    log_certificate("certificate loaded");
     return CW_OK;
 }
 
@@ -186,14 +192,7 @@ static void reload_cert_files(void)
         return;
     }
     metrics_count_reload(METRICS_FILE_CERTIFICATE, true);
-    char fp[65];
-    certstore_fingerprint(fp);
-    log_line l;
-    log_begin(&l, CONFIG_LOG_INFO, "certificate reloaded");
-    log_str(&l, "file", st.cert);
-    log_str(&l, "sha256", fp);
-    log_int(&l, "not_after", certstore_not_after());
-    log_end(&l);
+    log_certificate("certificate reloaded");
 }
 
 void reload_check(bool force)
