@@ -150,13 +150,24 @@ def main():
               and "more than 100000 changes" in resp["status"]["message"],
               f"server past the patch cap: {resp}")
 
+        # More annotation bytes than the API server accepts: no work is spent on it.
+        fat = scale.pod(1)
+        fat["metadata"]["annotations"].update(
+            {f"example.com/blob-{i}": "x" * 1000 for i in range(300)})
+        p = run_mutate("annotations past the API server's limit", fat, 10 * SLOW)
+        check(p.returncode == 1 and b"more than 262144 bytes" in p.stderr,
+              f"mutate fat annotations: exit {p.returncode}, {p.stderr[-300:]!r}")
+        rev, resp = run_server(srv, "annotations past the API server's limit", fat, 10 * SLOW)
+        check(resp.get("allowed") is False and resp["status"]["code"] == 400
+              and "more than 262144 bytes" in resp["status"]["message"], f"server fat: {resp}")
+
         # The server is still answering normal reviews.
         rev, resp = run_server(srv, "fraud-detection pod afterwards", serverlib.fraud_pod(), 10)
         check(resp.get("allowed") is True, "fraud-detection pod afterwards")
     finally:
         rc = srv.stop()
         check(rc == 0, f"server exit {rc}")
-    print(f"{0 if failures else 5} passed, {len(failures)} failed")
+    print(f"{0 if failures else 6} passed, {len(failures)} failed")
     sys.exit(1 if failures else 0)
 
 
