@@ -62,6 +62,8 @@ enum {
     TAG_MOUNT,          /* TAG_MOUNT + slot number, mount path -> the mount */
 };
 
+enum { BAD_NAME, BAD_MOUNTS, BAD_MOUNT };
+
 /* One planning pass. In building mode (patch != NULL) operations are appended to patch and
  * warnings and the record are collected; in checking mode only ops is counted. */
 typedef struct plan {
@@ -90,7 +92,10 @@ typedef struct plan {
     strmap index;
     container_slot *slots; /* owned: containers, then initContainers */
     size_t slot_count;
-    bool indexed;
+    /* The first malformed container the index met (check_containers denies it). */
+    const char *bad_field; /* "containers" or "initContainers", or NULL */
+    size_t bad_index;
+    int bad_what; /* BAD_NAME, BAD_MOUNTS, BAD_MOUNT */
 } plan;
 
 static cw_result deny(plan *p, int code, const char *reason, const char *fmt, ...)
@@ -628,6 +633,7 @@ static container_slot *container_named(const plan *p, const char *name)
     return s ? s : strmap_get(&p->index, TAG_INIT_CONTAINER, name, len);
 }
 
+/* Denies the first malformed container of spec[field] that index_containers found. */
 static cw_result check_containers(plan *p, const char *field)
 {
     cJSON *list = jsonutil_member(p->spec, field);
@@ -635,28 +641,26 @@ static cw_result check_containers(plan *p, const char *field)
         return CW_OK;
     if (!cJSON_IsArray(list))
         return deny(p, 400, "invalid_object", "spec.%s must be a list", field);
-    size_t i = 0;
-    for (cJSON *c = list->child; c; c = c->next, i++) {
-        if (!jsonutil_string(c, "name"))
-            return deny(p, 400, "invalid_object", "spec.%s[%zu] has no name", field, i);
-        cJSON *mounts = jsonutil_member(c, "volumeMounts");
-        if (!jsonutil_is_absent(mounts) && !cJSON_IsArray(mounts))
-            return deny(p, 400, "invalid_object", "spec.%s[%zu].volumeMounts must be a list", field,
-                        i);
-        for (cJSON *m = cJSON_IsArray(mounts) ? mounts->child : NULL; m; m = m->next)
-            if (!jsonutil_string(m, "name") || !jsonutil_string(m, "mountPath"))
-                return deny(p, 400, "invalid_object",
-                            "spec.%s[%zu].volumeMounts: every mount needs a name and a mountPath",
-                            field, i);
+    if (!p->bad_field || strcmp(p->bad_field, field) != 0)
+        return CW_OK;
+    switch (p->bad_what) {
+    case BAD_NAME:
+        return deny(p, 400, "invalid_object", "spec.%s[%zu] has no name", field, p->bad_index);
+    case BAD_MOUNTS:
+        return deny(p, 400, "invalid_object", "spec.%s[%zu].volumeMounts must be a list", field,
+                    p->bad_index);
+    default:
+        return deny(p, 400, "invalid_object",
+                    "spec.%s[%zu].volumeMounts: every mount needs a name and a mountPath", field,
+                    p->bad_index);
     }
-    return CW_OK;
 }
 
 /* Mounts volume at e->path in one container, unless it is there already. */
 static cw_result mount_in_container(plan *p, container_slot *slot, const char *volume,
                                     const sealed_entry *e)
 {
-    uint64_t tag = TAG_MOUNT + (uint64_t)(slot - p->slots);
+    uint32_t tag = TAG_MOUNT + (uint32_t)(slot - p->slots);
     cJSON *existing = strmap_get(&p->index, tag, e->path, mount_path_len(e->path));
     if (existing) {
         const char *mname = jsonutil_string(existing, "name");
@@ -801,6 +805,25 @@ static cw_result entry_set_add(entry_set *set, const cJSON *v, bool *added)
 /* Merges the previous record's list name into fresh (dropping duplicates), keeping the
  * previous entries first so that the record reads in the order things were done. Entries
  * are compared by their compact text (the record is ours: equal entries print alike). */
+/* Short lists are merged by comparing entries pairwise: cheaper than printing them. */
+#define MERGE_PAIRWISE_MAX 16
+
+static bool array_contains(const cJSON *array, const cJSON *item)
+{
+    for (const cJSON *c = cJSON_IsArray(array) ? array->child : NULL; c; c = c->next)
+        if (jsonpatch_equal(c, item))
+            return true;
+    return false;
+}
+
+static size_t list_length(const cJSON *list, size_t stop)
+{
+    size_t n = 0;
+    for (const cJSON *c = cJSON_IsArray(list) ? list->child : NULL; c && n <= stop; c = c->next)
+        n++;
+    return n;
+}
+
 static cw_result merge_list(cJSON *record, const cJSON *previous, const char *name, cJSON *fresh)
 {
     entry_set set = {.map = STRMAP_INIT};
@@ -810,9 +833,11 @@ static cw_result merge_list(cJSON *record, const cJSON *previous, const char *na
     if (!merged)
         goto done;
     const cJSON *old = jsonutil_member(previous, name);
+    bool pairwise = list_length(old, MERGE_PAIRWISE_MAX) + list_length(fresh, MERGE_PAIRWISE_MAX) <=
+                    MERGE_PAIRWISE_MAX;
     for (const cJSON *c = cJSON_IsArray(old) ? old->child : NULL; c; c = c->next) {
         cJSON *dup = cJSON_Duplicate(c, 1);
-        if (!dup || (r = entry_set_add(&set, c, &added))) {
+        if (!dup || (!pairwise && (r = entry_set_add(&set, c, &added)))) {
             cJSON_Delete(dup);
             r = CW_ENOMEM;
             goto done;
@@ -821,10 +846,15 @@ static cw_result merge_list(cJSON *record, const cJSON *previous, const char *na
         any = true;
     }
     for (const cJSON *c = fresh ? fresh->child : NULL; c; c = c->next) {
-        if ((r = entry_set_add(&set, c, &added)))
-            goto done;
-        if (!added)
-            continue;
+        if (pairwise) {
+            if (array_contains(merged, c))
+                continue;
+        } else {
+            if ((r = entry_set_add(&set, c, &added)))
+                goto done;
+            if (!added)
+                continue;
+        }
         cJSON *dup = cJSON_Duplicate(c, 1);
         if (!dup) {
             r = CW_ENOMEM;
@@ -916,7 +946,7 @@ done:
 
 /* ---- indexes ------------------------------------------------------------------------- */
 
-static cw_result index_put(plan *p, uint64_t tag, const char *key, size_t len, void *value)
+static cw_result index_put(plan *p, uint32_t tag, const char *key, size_t len, void *value)
 {
     cw_result r = strmap_put(&p->index, tag, key, len, value);
     if (r == CW_ELIMIT)
@@ -926,26 +956,53 @@ static cw_result index_put(plan *p, uint64_t tag, const char *key, size_t len, v
 
 /* Indexes the containers of spec[field] and their mount paths. Entries without a string
  * name are left out: check_containers denies them before any lookup matters. */
-static cw_result index_containers(plan *p, const char *field, uint64_t tag)
+/* Notes the first malformed container, for check_containers to deny in its turn. */
+static void note_bad(plan *p, const char *field, size_t index, int what)
+{
+    if (p->bad_field)
+        return;
+    p->bad_field = field;
+    p->bad_index = index;
+    p->bad_what = what;
+}
+
+/* Indexes the containers of spec[field] and their mount paths, and notes the first one that
+ * is malformed (check_containers denies it in its turn, after the checks that come first). */
+static cw_result index_containers(plan *p, const char *field, uint32_t tag)
 {
     cJSON *list = jsonutil_member(p->spec, field);
     size_t i = 0;
     cw_result r;
     for (cJSON *c = cJSON_IsArray(list) ? list->child : NULL; c; c = c->next, i++) {
-        const char *name = jsonutil_string(c, "name");
-        if (!name)
+        const char *name = NULL;
+        cJSON *mounts = NULL;
+        for (cJSON *m = cJSON_IsObject(c) ? c->child : NULL; m; m = m->next) {
+            if (!m->string)
+                continue;
+            if (!name && strcmp(m->string, "name") == 0)
+                name = cJSON_IsString(m) ? m->valuestring : NULL;
+            else if (!mounts && strcmp(m->string, "volumeMounts") == 0)
+                mounts = m;
+        }
+        if (!name) {
+            note_bad(p, field, i, BAD_NAME);
             continue;
+        }
+        if (!jsonutil_is_absent(mounts) && !cJSON_IsArray(mounts))
+            note_bad(p, field, i, BAD_MOUNTS);
         container_slot *slot = &p->slots[p->slot_count];
         *slot = (container_slot){.field = field, .index = i, .name = name};
-        uint64_t mount_tag = TAG_MOUNT + (uint64_t)p->slot_count++;
+        uint32_t mount_tag = TAG_MOUNT + (uint32_t)p->slot_count++;
         if ((r = index_put(p, tag, name, strlen(name), slot)))
             return r;
-        cJSON *mounts = jsonutil_member(c, "volumeMounts");
         slot->has_mounts = cJSON_IsArray(mounts);
         for (cJSON *m = slot->has_mounts ? mounts->child : NULL; m; m = m->next) {
             const char *path = jsonutil_string(m, "mountPath");
-            if (path && jsonutil_string(m, "name") &&
-                (r = index_put(p, mount_tag, path, mount_path_len(path), m)))
+            if (!path || !jsonutil_string(m, "name")) {
+                note_bad(p, field, i, BAD_MOUNT);
+                continue;
+            }
+            if ((r = index_put(p, mount_tag, path, mount_path_len(path), m)))
                 return r;
         }
     }
@@ -990,6 +1047,7 @@ static void index_clear(plan *p)
     free(p->slots);
     p->slots = NULL;
     p->slot_count = 0;
+    p->bad_field = NULL;
 }
 
 /* ---- driver --------------------------------------------------------------------------- */

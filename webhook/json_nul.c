@@ -7,18 +7,20 @@
 #include <string.h>
 
 /* The offset of the first real \u0000 escape, or SIZE_MAX. An escape is real when the
- * backslash is not itself escaped: an even number of backslashes stands before it. Every
- * run of backslashes is counted at most once, so this stays linear. */
+ * backslash is not itself escaped: in a run of backslashes they pair up, and only an odd
+ * run's last one starts an escape. Each byte is looked at once (memchr between runs). */
 static size_t first_nul_escape(const char *s, size_t len)
 {
     const char *p = s, *end = s + len;
-    while ((p = memmem(p, (size_t)(end - p), "\\u0000", 6))) {
-        size_t before = 0;
-        for (const char *q = p; q > s && q[-1] == '\\'; q--)
-            before++;
-        if (before % 2 == 0)
-            return (size_t)(p - s);
-        p++;
+    while ((p = memchr(p, '\\', (size_t)(end - p)))) {
+        /* Count the run of backslashes starting here: an escape starts at every other one. */
+        const char *q = p;
+        while (q < end && *q == '\\')
+            q++;
+        size_t run = (size_t)(q - p);
+        if (run % 2 == 1 && end - q >= 5 && memcmp(q, "u0000", 5) == 0)
+            return (size_t)(q - 1 - s);
+        p = q;
     }
     return SIZE_MAX;
 }

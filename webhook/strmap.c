@@ -43,15 +43,21 @@ static void sip_seed(void)
 
 static uint64_t load_le64(const unsigned char *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+#else
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--)
         v = (v << 8) | p[i];
     return v;
+#endif
 }
 
 /* SipHash-1-3 (Aumasson and Bernstein, "SipHash: a fast short-input PRF"), with the tag
  * absorbed as the first message word. */
-uint64_t strmap_hash(uint64_t tag, const char *data, size_t len)
+uint64_t strmap_hash(uint32_t tag, const char *data, size_t len)
 {
     pthread_once(&sip_once, sip_seed);
     uint64_t v0 = sip_k0 ^ 0x736f6d6570736575ULL, v1 = sip_k1 ^ 0x646f72616e646f6dULL;
@@ -81,58 +87,68 @@ uint64_t strmap_hash(uint64_t tag, const char *data, size_t len)
     return v0 ^ v1 ^ v2 ^ v3;
 }
 
-static strmap_slot *find(const strmap *m, uint64_t hash, uint64_t tag, const char *key, size_t len)
+static bool slot_is(const strmap_slot *s, uint32_t tag, const char *key, size_t len)
+{
+    return s->len == len && s->tag == tag && memcmp(s->key, key, len) == 0;
+}
+
+static strmap_slot *find(const strmap *m, uint32_t tag, const char *key, size_t len)
 {
     size_t mask = m->cap - 1;
-    for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
+    for (size_t i = (size_t)strmap_hash(tag, key, len) & mask;; i = (i + 1) & mask) {
         strmap_slot *s = &m->slots[i];
-        if (!s->key)
-            return s;
-        if (s->hash == hash && s->tag == tag && s->len == len && memcmp(s->key, key, len) == 0)
+        if (!s->key || slot_is(s, tag, key, len))
             return s;
     }
 }
 
-void *strmap_get(const strmap *m, uint64_t tag, const char *key, size_t len)
+void *strmap_get(const strmap *m, uint32_t tag, const char *key, size_t len)
 {
-    if (m->count == 0)
+    if (!m->slots) {
+        for (size_t i = 0; i < m->count; i++)
+            if (slot_is(&m->small[i], tag, key, len))
+                return m->small[i].value;
         return NULL;
-    strmap_slot *s = find(m, strmap_hash(tag, key, len), tag, key, len);
+    }
+    strmap_slot *s = find(m, tag, key, len);
     return s->key ? s->value : NULL;
 }
 
 static cw_result grow(strmap *m)
 {
-    size_t ncap = m->cap ? m->cap * 2 : 16;
+    size_t ncap = m->cap ? m->cap * 2 : 4 * STRMAP_SMALL;
     strmap_slot *slots = calloc(ncap, sizeof *slots);
     if (!slots)
         return CW_ENOMEM;
-    strmap old = *m;
+    const strmap_slot *old = m->slots ? m->slots : m->small;
+    size_t old_n = m->slots ? m->cap : m->count;
+    strmap_slot *old_table = m->slots;
     m->slots = slots;
     m->cap = ncap;
-    for (size_t i = 0; i < old.cap; i++) {
-        const strmap_slot *s = &old.slots[i];
-        if (s->key)
-            *find(m, s->hash, s->tag, s->key, s->len) = *s;
-    }
-    free(old.slots);
+    for (size_t i = 0; i < old_n; i++)
+        if (old[i].key)
+            *find(m, old[i].tag, old[i].key, old[i].len) = old[i];
+    free(old_table);
     return CW_OK;
 }
 
-cw_result strmap_put(strmap *m, uint64_t tag, const char *key, size_t len, void *value)
+cw_result strmap_put(strmap *m, uint32_t tag, const char *key, size_t len, void *value)
 {
-    if (m->count >= STRMAP_COUNT_MAX)
+    if (m->count >= STRMAP_COUNT_MAX || len > UINT32_MAX)
         return CW_ELIMIT;
+    if (strmap_get(m, tag, key, len))
+        return CW_OK;
+    strmap_slot fresh = {.key = key, .len = (uint32_t)len, .tag = tag, .value = value};
+    if (!m->slots && m->count < STRMAP_SMALL) {
+        m->small[m->count++] = fresh;
+        return CW_OK;
+    }
     if ((m->count + 1) * 2 > m->cap) {
         cw_result r = grow(m);
         if (r)
             return r;
     }
-    uint64_t hash = strmap_hash(tag, key, len);
-    strmap_slot *s = find(m, hash, tag, key, len);
-    if (s->key)
-        return CW_OK;
-    *s = (strmap_slot){.key = key, .len = len, .tag = tag, .hash = hash, .value = value};
+    *find(m, tag, key, len) = fresh;
     m->count++;
     return CW_OK;
 }
@@ -140,5 +156,7 @@ cw_result strmap_put(strmap *m, uint64_t tag, const char *key, size_t len, void 
 void strmap_clear(strmap *m)
 {
     free(m->slots);
-    *m = (strmap)STRMAP_INIT;
+    m->slots = NULL;
+    m->cap = 0;
+    m->count = 0;
 }

@@ -19,40 +19,43 @@
 #include "result.h"
 
 #define STRMAP_COUNT_MAX (1u << 24) /* entries; an 8 MiB body holds far fewer names */
+/* Up to this many entries live in the map itself and are compared one by one: for a typical
+ * Pod's dozen names that costs less than hashing them and allocating a table. */
+#define STRMAP_SMALL 16
 
 typedef struct strmap_slot {
     const char *key; /* NULL: empty slot */
-    size_t len;
-    uint64_t tag;
-    uint64_t hash;
+    uint32_t len;
+    uint32_t tag;
     void *value;
 } strmap_slot;
 
 typedef struct strmap {
-    strmap_slot *slots; /* owned */
-    size_t cap;         /* a power of two, or 0 before the first insert */
+    strmap_slot *slots; /* owned hash table, or NULL while the entries fit in small */
+    size_t cap;         /* a power of two, or 0 */
     size_t count;
+    strmap_slot small[STRMAP_SMALL];
 } strmap;
 
 #define STRMAP_INIT                                                                                \
     {                                                                                              \
-        NULL, 0, 0                                                                                 \
+        .slots = NULL, .cap = 0, .count = 0                                                        \
     }
 
 /* Looks (tag, key[0..len)) up. Returns the value stored, or NULL. */
-void *strmap_get(const strmap *m, uint64_t tag, const char *key, size_t len);
+void *strmap_get(const strmap *m, uint32_t tag, const char *key, size_t len);
 
 /* Inserts (tag, key) -> value unless the key is present: the first value stays (the API
  * server's validation rejects duplicate names; the engine acts on the first, like its list
  * walks did). Returns CW_OK, CW_ENOMEM, or CW_ELIMIT past STRMAP_COUNT_MAX. value must not
- * be NULL. */
-cw_result strmap_put(strmap *m, uint64_t tag, const char *key, size_t len, void *value)
+ * be NULL; keys longer than 4 GiB are refused (CW_ELIMIT). */
+cw_result strmap_put(strmap *m, uint32_t tag, const char *key, size_t len, void *value)
     __attribute__((warn_unused_result));
 
 /* Frees the table (not the keys or values) and resets m to STRMAP_INIT. */
 void strmap_clear(strmap *m);
 
 /* SipHash-1-3 of data under the process key: exposed for tests and other indexes. */
-uint64_t strmap_hash(uint64_t tag, const char *data, size_t len);
+uint64_t strmap_hash(uint32_t tag, const char *data, size_t len);
 
 #endif
