@@ -13,6 +13,12 @@ static size_t first_nul_escape(const char *s, size_t len)
 {
     const char *p = s, *end = s + len;
     while ((p = memchr(p, '\\', (size_t)(end - p)))) {
+        if (end - p >= 2 && p[1] != '\\') { /* the usual escape: \" \n \uXXXX */
+            if (p[1] == 'u' && end - p >= 6 && memcmp(p + 2, "0000", 4) == 0)
+                return (size_t)(p - s);
+            p += 2;
+            continue;
+        }
         /* Count the run of backslashes starting here: an escape starts at every other one. */
         const char *q = p;
         while (q < end && *q == '\\')

@@ -46,15 +46,16 @@ const char *jsonutil_find_duplicate_key(const cJSON *node, bool *oom)
     if (!cJSON_IsObject(node) || count < 2)
         return NULL;
     if (count <= PAIRWISE_MAX) {
-        /* Compare short hashes first: most pairs differ there, and strcmp is the cost. */
+        /* Compare a cheap signature first (length, first and last byte): most pairs differ
+         * there, and strcmp is the cost. Hashing every key byte by byte cost more. */
         uint32_t hash[PAIRWISE_MAX];
         const cJSON *member[PAIRWISE_MAX];
         size_t n = 0;
         for (const cJSON *c = node->child; c; c = c->next, n++) {
-            uint32_t h = 2166136261u;
-            for (const char *k = c->string ? c->string : ""; *k; k++)
-                h = (h ^ (unsigned char)*k) * 16777619u;
-            hash[n] = h;
+            const char *k = c->string ? c->string : "";
+            size_t len = strlen(k);
+            hash[n] = (uint32_t)len << 16 ^ (uint32_t)(unsigned char)k[0] << 8 ^
+                      (uint32_t)(unsigned char)(len ? k[len - 1] : 0);
             member[n] = c;
         }
         for (size_t a = 0; a < n; a++)
