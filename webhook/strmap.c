@@ -92,10 +92,10 @@ static bool slot_is(const strmap_slot *s, uint32_t tag, const char *key, size_t 
     return s->len == len && s->tag == tag && memcmp(s->key, key, len) == 0;
 }
 
-static strmap_slot *find(const strmap *m, uint32_t tag, const char *key, size_t len)
+static strmap_slot *find(const strmap *m, uint64_t hash, uint32_t tag, const char *key, size_t len)
 {
     size_t mask = m->cap - 1;
-    for (size_t i = (size_t)strmap_hash(tag, key, len) & mask;; i = (i + 1) & mask) {
+    for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
         strmap_slot *s = &m->slots[i];
         if (!s->key || slot_is(s, tag, key, len))
             return s;
@@ -110,7 +110,7 @@ void *strmap_get(const strmap *m, uint32_t tag, const char *key, size_t len)
                 return m->small[i].value;
         return NULL;
     }
-    strmap_slot *s = find(m, tag, key, len);
+    strmap_slot *s = find(m, strmap_hash(tag, key, len), tag, key, len);
     return s->key ? s->value : NULL;
 }
 
@@ -125,9 +125,18 @@ static cw_result grow(strmap *m)
     strmap_slot *old_table = m->slots;
     m->slots = slots;
     m->cap = ncap;
-    for (size_t i = 0; i < old_n; i++)
-        if (old[i].key)
-            *find(m, old[i].tag, old[i].key, old[i].len) = old[i];
+    size_t count = 0;
+    for (size_t i = 0; i < old_n; i++) {
+        const strmap_slot *o = &old[i];
+        if (!o->key)
+            continue;
+        strmap_slot *t = find(m, strmap_hash(o->tag, o->key, o->len), o->tag, o->key, o->len);
+        if (!t->key) { /* a later duplicate of the small array is dropped: the first stays */
+            *t = *o;
+            count++;
+        }
+    }
+    m->count = count;
     free(old_table);
     return CW_OK;
 }
@@ -136,10 +145,10 @@ cw_result strmap_put(strmap *m, uint32_t tag, const char *key, size_t len, void 
 {
     if (m->count >= STRMAP_COUNT_MAX || len > UINT32_MAX)
         return CW_ELIMIT;
-    if (strmap_get(m, tag, key, len))
-        return CW_OK;
     strmap_slot fresh = {.key = key, .len = (uint32_t)len, .tag = tag, .value = value};
     if (!m->slots && m->count < STRMAP_SMALL) {
+        /* Duplicates are appended unchecked: lookups scan from the front, so the first one
+         * wins all the same, and grow() drops the others. */
         m->small[m->count++] = fresh;
         return CW_OK;
     }
@@ -148,7 +157,10 @@ cw_result strmap_put(strmap *m, uint32_t tag, const char *key, size_t len, void 
         if (r)
             return r;
     }
-    *find(m, tag, key, len) = fresh;
+    strmap_slot *s = find(m, strmap_hash(tag, key, len), tag, key, len);
+    if (s->key)
+        return CW_OK;
+    *s = fresh;
     m->count++;
     return CW_OK;
 }

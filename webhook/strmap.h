@@ -21,7 +21,7 @@
 #define STRMAP_COUNT_MAX (1u << 24) /* entries; an 8 MiB body holds far fewer names */
 /* Up to this many entries live in the map itself and are compared one by one: for a typical
  * Pod's dozen names that costs less than hashing them and allocating a table. */
-#define STRMAP_SMALL 16
+#define STRMAP_SMALL 32
 
 typedef struct strmap_slot {
     const char *key; /* NULL: empty slot */
