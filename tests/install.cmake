@@ -5,7 +5,9 @@ coco_script_test(install_manifests /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/
 coco_script_test(install_certs bash ${CMAKE_CURRENT_SOURCE_DIR}/install/certs_test.sh)
 coco_script_test(install_certs_serve bash ${CMAKE_CURRENT_SOURCE_DIR}/install/certs_serve_test.sh)
 coco_script_test(install_containerfile /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/install/containerfile_test.py)
+coco_script_test(install_certs_renew /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/install/certs_renew_test.py)
 set_tests_properties(install_manifests install_certs install_certs_serve install_containerfile
+                     install_certs_renew
                      PROPERTIES LABELS install TIMEOUT 120)
 
 # The image: built with podman from a local debootstrap base and run as Kubernetes runs it
