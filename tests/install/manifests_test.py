@@ -54,6 +54,9 @@ SCHEMA_KINDS = {
 MONITORING_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor"),
                     ("monitoring.coreos.com/v1", "PrometheusRule")}
 COMPONENTS = ("monitoring", "network-policy")
+SEALED_NAMESPACES = ("  namespaces:\n    fraud-detection:\n"
+                     "      - \"sealed-azure-sas:/sealed/azure-value\"\n"
+                     "      - \"sealed-dataset-key:/sealed/decryption\"\n")
 CERT_MANAGER_KINDS = {("cert-manager.io/v1", "Issuer"), ("cert-manager.io/v1", "Certificate")}
 
 failures = []
@@ -522,10 +525,20 @@ def render_components(tmp, overlay):
         shutil.copytree(os.path.join(SRC, "manifests"), work)
     mine = os.path.join(work, "overlays", "with-components-" + overlay)
     os.makedirs(mine, exist_ok=True)
+    # The README's ConfigMap patch: config.yaml replaced, with per-namespace sealed secrets.
+    with open(os.path.join(SRC, "manifests", "base", "config.yaml")) as f:
+        config = f.read()
+    config = config.replace("  namespaces: {}\n", SEALED_NAMESPACES)
+    with open(os.path.join(mine, "config.yaml"), "w") as f:
+        f.write(config)
     with open(os.path.join(mine, "kustomization.yaml"), "w") as f:
         f.write("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
                 f"resources:\n  - ../{overlay}\ncomponents:\n" +
-                "".join(f"  - ../../components/{c}\n" for c in COMPONENTS))
+                "".join(f"  - ../../components/{c}\n" for c in COMPONENTS) +
+                "configMapGenerator:\n  - name: coco-webhook-config\n"
+                "    namespace: coco-webhook\n    behavior: replace\n"
+                "    files:\n      - config.yaml\n"
+                "    options:\n      disableNameSuffixHash: true\n")
     return render(mine)
 
 
@@ -745,8 +758,17 @@ def main():
             objs = render_components(tmp, overlay)
             validate(objs, where)
             if objs:
-                check_install(objs, where, routes, port)
+                r = check_install(objs, where, routes, port)
                 check_components(objs, where, port)
+                text = (r or {}).get("config") or ""
+                if check(SEALED_NAMESPACES in text, where,
+                         "the ConfigMap patch did not replace config.yaml"):
+                    cfg = os.path.join(tmp, "patched-config.yaml")
+                    with open(cfg, "w") as f:
+                        f.write(text)
+                    res = run([BIN, "mutate", "--config", cfg, "-f", os.devnull])
+                    check(res.returncode == 0, where,
+                          f"the patched config is refused: {res.stderr.strip()[:300]}")
 
     # The generated files must stay out of git.
     for name in ("tls-secret.yaml", "cabundle-patch.yaml"):
