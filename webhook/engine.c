@@ -766,49 +766,96 @@ static cw_result plan_sealed(plan *p)
 
 /* ---- 2.4 record ----------------------------------------------------------------------- */
 
-static bool array_contains(const cJSON *array, const cJSON *item)
+/* The entries of one record list, keyed by their compact JSON text. */
+typedef struct entry_set {
+    strmap map;
+    char **texts; /* owned, each freed with cJSON_free */
+    size_t count, cap;
+} entry_set;
+
+static void entry_set_clear(entry_set *set)
 {
-    for (const cJSON *c = cJSON_IsArray(array) ? array->child : NULL; c; c = c->next)
-        if (jsonpatch_equal(c, item))
-            return true;
-    return false;
+    for (size_t i = 0; i < set->count; i++)
+        cJSON_free(set->texts[i]);
+    free(set->texts);
+    strmap_clear(&set->map);
+}
+
+/* Adds v's text to set. *added is false when an equal entry is there already. */
+static cw_result entry_set_add(entry_set *set, const cJSON *v, bool *added)
+{
+    *added = false;
+    char *text = cJSON_PrintUnformatted(v);
+    if (!text || set->count == set->cap) {
+        size_t ncap = set->cap ? set->cap * 2 : 16;
+        char **texts = text ? realloc(set->texts, ncap * sizeof *texts) : NULL;
+        if (!texts) {
+            cJSON_free(text);
+            return CW_ENOMEM;
+        }
+        set->texts = texts;
+        set->cap = ncap;
+    }
+    size_t len = strlen(text);
+    if (strmap_get(&set->map, 0, text, len)) {
+        cJSON_free(text);
+        return CW_OK;
+    }
+    set->texts[set->count++] = text;
+    cw_result r = strmap_put(&set->map, 0, text, len, text);
+    if (r)
+        return r == CW_ELIMIT ? CW_ENOMEM : r;
+    *added = true;
+    return CW_OK;
 }
 
 /* Merges the previous record's list name into fresh (dropping duplicates), keeping the
- * previous entries first so that the record reads in the order things were done. */
+ * previous entries first so that the record reads in the order things were done. Entries
+ * are compared by their compact text (the record is ours: equal entries print alike). */
 static cw_result merge_list(cJSON *record, const cJSON *previous, const char *name, cJSON *fresh)
 {
+    entry_set set = {.map = STRMAP_INIT};
     cJSON *merged = cJSON_CreateArray();
+    cw_result r = CW_ENOMEM;
+    bool added, any = false;
     if (!merged)
-        return CW_ENOMEM;
+        goto done;
     const cJSON *old = jsonutil_member(previous, name);
     for (const cJSON *c = cJSON_IsArray(old) ? old->child : NULL; c; c = c->next) {
         cJSON *dup = cJSON_Duplicate(c, 1);
-        if (!dup) {
-            cJSON_Delete(merged);
-            return CW_ENOMEM;
+        if (!dup || (r = entry_set_add(&set, c, &added))) {
+            cJSON_Delete(dup);
+            r = CW_ENOMEM;
+            goto done;
         }
         cJSON_AddItemToArray(merged, dup);
+        any = true;
     }
     for (const cJSON *c = fresh ? fresh->child : NULL; c; c = c->next) {
-        if (array_contains(merged, c))
+        if ((r = entry_set_add(&set, c, &added)))
+            goto done;
+        if (!added)
             continue;
         cJSON *dup = cJSON_Duplicate(c, 1);
         if (!dup) {
-            cJSON_Delete(merged);
-            return CW_ENOMEM;
+            r = CW_ENOMEM;
+            goto done;
         }
         cJSON_AddItemToArray(merged, dup);
+        any = true;
     }
-    if (cJSON_GetArraySize(merged) == 0) {
-        cJSON_Delete(merged);
-        return CW_OK;
-    }
+    r = CW_OK;
+    if (!any)
+        goto done;
     if (!cJSON_AddItemToObject(record, name, merged)) {
-        cJSON_Delete(merged);
-        return CW_ENOMEM;
+        r = CW_ENOMEM;
+        goto done;
     }
-    return CW_OK;
+    merged = NULL;
+done:
+    cJSON_Delete(merged);
+    entry_set_clear(&set);
+    return r;
 }
 
 /* Builds the record annotation value and the operation that sets it. */
@@ -990,6 +1037,17 @@ static label_state label_of(cJSON *o, const char *key)
     return LABEL_OTHER;
 }
 
+/* The bytes of keys and string values of o's metadata.annotations, as the API server
+ * counts them against its total. */
+static size_t annotation_bytes(const cJSON *o)
+{
+    size_t n = 0;
+    cJSON *map = jsonutil_member(jsonutil_member(o, "metadata"), "annotations");
+    for (const cJSON *a = cJSON_IsObject(map) ? map->child : NULL; a; a = a->next)
+        n += strlen(a->string) + (cJSON_IsString(a) ? strlen(a->valuestring) : 0);
+    return n;
+}
+
 static void skip(engine_result *res, const char *reason)
 {
     res->outcome = ENGINE_SKIPPED;
@@ -1088,6 +1146,18 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
          !(jsonutil_is_absent(jsonutil_member(metadata, "annotations")) ||
            cJSON_IsObject(jsonutil_member(metadata, "annotations"))))) {
         deny(&p, 400, "invalid_object", "metadata and metadata.annotations must be objects");
+        return finish_denied(res, &p);
+    }
+    /* What no real object can be: the API server refuses more annotation bytes than this
+     * (apimachinery ValidateAnnotations), so work on such an object would be wasted. */
+    size_t ann_bytes = annotation_bytes(object);
+    if (template && ann_bytes <= ENGINE_ANNOTATIONS_TOTAL_MAX)
+        ann_bytes = annotation_bytes(template);
+    if (ann_bytes > ENGINE_ANNOTATIONS_TOTAL_MAX) {
+        deny(&p, 400, "too_large",
+             "the annotations of this object hold more than %d bytes, more than the API "
+             "server accepts",
+             ENGINE_ANNOTATIONS_TOTAL_MAX);
         return finish_denied(res, &p);
     }
     p.object = object;

@@ -20,7 +20,7 @@
 
 /* Longest JSON Pointer we build or accept, and the most operations one patch may have. */
 #define JSONPATCH_PATH_MAX 4096
-#define JSONPATCH_OPS_MAX 10000
+#define JSONPATCH_OPS_MAX 100000
 /* Bounds on what one jsonpatch_apply may build, so that no patch (copying the document into
  * itself, say) can exhaust memory or the stack: the result nests at most
  * JSONPATCH_DEPTH_MAX objects and arrays (cJSON's parse limit, so it prints and parses
