@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-# Debian 12 packages: build, test oracles and benchmarks.
+# Debian 12 packages: build, test oracles, benchmarks, and the image test (podman).
 packages=(
     build-essential cmake pkg-config git ca-certificates
     libcjson-dev libyaml-dev libmicrohttpd-dev libgnutls28-dev libssl-dev openssl
@@ -17,6 +17,7 @@ packages=(
     golang-go golang-github-evanphx-json-patch-dev golang-k8s-sigs-yaml-dev
     python3 python3-jsonpatch python3-jsonschema python3-yaml python3-jwcrypto
     curl libcurl4-openssl-dev gnutls-bin
+    podman runc debootstrap
 )
 
 deps() {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -469,6 +470,97 @@ cw_result certs_generate(const certs_options *opt, certs_set *out, cw_error *err
     return rc;
 }
 
+/* Reads a whole file (at most B64_INPUT_MAX bytes) into blob. */
+static cw_result read_blob(const char *path, certs_blob *blob, cw_error *err)
+{
+    cw_result rc = CW_OK;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cw_fail(err, CW_EIO, "%s: %s", path, strerror(errno));
+    blob->data = malloc(B64_INPUT_MAX + 1);
+    if (!blob->data) {
+        fclose(f);
+        return cw_fail(err, CW_ENOMEM, "out of memory");
+    }
+    blob->len = fread(blob->data, 1, B64_INPUT_MAX + 1, f);
+    if (ferror(f))
+        rc = cw_fail(err, CW_EIO, "reading %s: %s", path, strerror(errno));
+    else if (blob->len > B64_INPUT_MAX)
+        rc = cw_fail(err, CW_EINVAL, "%s: larger than %d bytes", path, B64_INPUT_MAX);
+    fclose(f);
+    if (rc) {
+        blob_free(blob, true);
+        return rc;
+    }
+    blob->data[blob->len] = '\0';
+    return CW_OK;
+}
+
+/* Loads the CA of dir (ca.crt, ca.key) and checks that the two belong together and that the
+ * certificate is a CA still valid for the serving certificate's days. */
+static cw_result load_ca(const certs_options *opt, const char *dir, certs_set *out, X509 **ca,
+                         EVP_PKEY **ca_key, cw_error *err)
+{
+    char crt_path[PATH_MAX], key_path[PATH_MAX];
+    int n1 = snprintf(crt_path, sizeof crt_path, "%s/ca.crt", dir);
+    int n2 = snprintf(key_path, sizeof key_path, "%s/ca.key", dir);
+    if (n1 < 0 || (size_t)n1 >= sizeof crt_path || n2 < 0 || (size_t)n2 >= sizeof key_path)
+        return cw_fail(err, CW_EINVAL, "%s: path too long", dir);
+    cw_result rc = read_blob(crt_path, &out->ca_crt, err);
+    if (rc)
+        return rc;
+    if ((rc = read_blob(key_path, &out->ca_key, err)))
+        return rc;
+
+    BIO *bio = BIO_new_mem_buf(out->ca_crt.data, (int)out->ca_crt.len);
+    *ca = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    if (!*ca)
+        return ossl_fail(err, "reading the CA certificate (ca.crt)");
+    bio = BIO_new_mem_buf(out->ca_key.data, (int)out->ca_key.len);
+    *ca_key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    if (!*ca_key)
+        return ossl_fail(err, "reading the CA key (ca.key)");
+    if (X509_check_private_key(*ca, *ca_key) != 1)
+        return cw_fail(err, CW_EINVAL, "%s does not belong to %s", key_path, crt_path);
+    if (X509_check_ca(*ca) != 1)
+        return cw_fail(err, CW_EINVAL, "%s is not a CA certificate", crt_path);
+    if (X509_cmp_current_time(X509_get0_notAfter(*ca)) <= 0)
+        return cw_fail(err, CW_EINVAL,
+                       "the CA (%s) has expired: make a new one with --force and apply the "
+                       "new caBundle",
+                       crt_path);
+    time_t until = time(NULL) + (time_t)opt->days * 86400;
+    if (X509_cmp_time(X509_get0_notAfter(*ca), &until) < 0)
+        return cw_fail(err, CW_EINVAL,
+                       "the CA (%s) expires before the %ld days asked: ask fewer --days, or "
+                       "make a new CA with --force and apply the new caBundle",
+                       crt_path, opt->days);
+    ERR_clear_error();
+    return CW_OK;
+}
+
+cw_result certs_renew(const certs_options *opt, const char *dir, certs_set *out, cw_error *err)
+{
+    EVP_PKEY *ca_key = NULL, *tls_key = NULL;
+    X509 *ca = NULL, *tls = NULL;
+
+    memset(out, 0, sizeof *out);
+    cw_result rc = certs_check_options(opt, err);
+    if (rc)
+        return rc;
+    if ((rc = load_ca(opt, dir, out, &ca, &ca_key, err)) || (rc = new_key(&tls_key, err)) ||
+        (rc = make_serving(opt, tls_key, ca, ca_key, &tls, err)) ||
+        (rc = pem_cert(tls, &out->tls_crt, err)) || (rc = pem_key(tls_key, &out->tls_key, err)))
+        certs_set_free(out);
+    X509_free(tls);
+    X509_free(ca);
+    EVP_PKEY_free(tls_key);
+    EVP_PKEY_free(ca_key);
+    return rc;
+}
+
 /* ---- files ---- */
 
 /* One file to write; data is borrowed. */
@@ -627,8 +719,10 @@ static void free_secret_string(char *s)
     free(s);
 }
 
-cw_result certs_write(const certs_set *set, const certs_options *opt, const char *dir,
-                      const char *overlay_dir, bool force, cw_error *err)
+/* certs_write and certs_write_renewal: with renew, only the serving pair is written into dir
+ * (replacing it), the CA files stay as they are. */
+static cw_result write_set(const certs_set *set, const certs_options *opt, const char *dir,
+                           const char *overlay_dir, bool force, bool renew, cw_error *err)
 {
     out_file files[7];
     size_t count = 0, written = 0;
@@ -644,11 +738,16 @@ cw_result certs_write(const certs_set *set, const certs_options *opt, const char
         rc = cw_fail(err, CW_ENOMEM, "out of memory");
         goto out;
     }
-    files[count++] = (out_file){dir, "ca.crt", set->ca_crt.data, set->ca_crt.len, 0644};
-    files[count++] = (out_file){dir, "ca.key", set->ca_key.data, set->ca_key.len, 0600};
-    files[count++] = (out_file){dir, "tls.crt", set->tls_crt.data, set->tls_crt.len, 0644};
+    if (!renew)
+        files[count++] = (out_file){dir, "ca.crt", set->ca_crt.data, set->ca_crt.len, 0644};
+    if (!renew)
+        files[count++] = (out_file){dir, "ca.key", set->ca_key.data, set->ca_key.len, 0600};
+    /* The key before the certificate: a server reading in between sees a mismatched pair,
+     * keeps serving the old one and loads the new pair on its next check. */
     files[count++] = (out_file){dir, "tls.key", set->tls_key.data, set->tls_key.len, 0600};
-    files[count++] = (out_file){dir, "ca-bundle.b64", bundle_line, strlen(bundle_line), 0644};
+    files[count++] = (out_file){dir, "tls.crt", set->tls_crt.data, set->tls_crt.len, 0644};
+    if (!renew)
+        files[count++] = (out_file){dir, "ca-bundle.b64", bundle_line, strlen(bundle_line), 0644};
 
     if (overlay_dir) {
         tls_crt_b64 = certs_base64(set->tls_crt.data, set->tls_crt.len);
@@ -733,4 +832,16 @@ out:
     free_secret_string(tls_key_b64);
     free_secret_string(secret);
     return rc;
+}
+
+cw_result certs_write(const certs_set *set, const certs_options *opt, const char *dir,
+                      const char *overlay_dir, bool force, cw_error *err)
+{
+    return write_set(set, opt, dir, overlay_dir, force, false, err);
+}
+
+cw_result certs_write_renewal(const certs_set *set, const certs_options *opt, const char *dir,
+                              const char *overlay_dir, cw_error *err)
+{
+    return write_set(set, opt, dir, overlay_dir, true, true, err);
 }

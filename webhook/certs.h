@@ -59,6 +59,11 @@ cw_result certs_check_options(const certs_options *opt, cw_error *err);
  * nothing). */
 cw_result certs_generate(const certs_options *opt, certs_set *out, cw_error *err);
 
+/* Makes a new serving certificate signed by the CA in dir (ca.crt, ca.key) into *out, whose
+ * ca_crt and ca_key are those files' bytes: the caBundle stays the same. Fails when the key
+ * does not match, the certificate is not a CA, or the CA expires within opt->days. */
+cw_result certs_renew(const certs_options *opt, const char *dir, certs_set *out, cw_error *err);
+
 /* Wipes the keys and frees every buffer of set; set may be NULL. */
 void certs_set_free(certs_set *set);
 
@@ -69,6 +74,12 @@ void certs_set_free(certs_set *set);
  * exists. Borrows everything. */
 cw_result certs_write(const certs_set *set, const certs_options *opt, const char *dir,
                       const char *overlay_dir, bool force, cw_error *err);
+
+/* After certs_renew: replaces tls.crt and tls.key in dir (each through a rename, the key
+ * first) and, when overlay_dir is not NULL, the overlay's two files; the CA files and
+ * ca-bundle.b64 are left untouched. Borrows everything. */
+cw_result certs_write_renewal(const certs_set *set, const certs_options *opt, const char *dir,
+                              const char *overlay_dir, cw_error *err);
 
 /* Standard base64 of len bytes of data on one line, NUL-terminated; returns owned, or NULL
  * when out of memory. */

@@ -19,7 +19,7 @@
 static const char certs_usage[] =
     "Usage: coco-webhook certs --out DIR [--service NAME] [--namespace NS] [--ip ADDR]...\n"
     "                          [--dns NAME]... [--days N] [--ca-days N] [--overlay DIR]\n"
-    "                          [--force]\n"
+    "                          [--force | --renew]\n"
     "\n"
     "Makes a CA and a serving certificate signed by it (ECDSA P-256) for the webhook Service.\n"
     "The serving certificate names SVC, SVC.NS, SVC.NS.svc and SVC.NS.svc.cluster.local, plus\n"
@@ -36,17 +36,25 @@ static const char certs_usage[] =
     "      --ca-days N       validity of the CA in days (default 3650)\n"
     "      --overlay DIR     also write the self-managed overlay's tls-secret.yaml and\n"
     "                        cabundle-patch.yaml into DIR (manifests/overlays/self-managed)\n"
-    "      --force           replace existing files (otherwise nothing is written)\n"
+    "      --force           replace existing files, the CA included (otherwise nothing is\n"
+    "                        written): the webhooks' caBundle must then be updated too\n"
+    "      --renew           a new serving certificate from the CA already in DIR: replaces\n"
+    "                        tls.crt and tls.key (and the overlay's files); ca.crt, ca.key and\n"
+    "                        the caBundle stay the same, so no request fails meanwhile. Give\n"
+    "                        the same --service, --namespace, --dns and --ip as before\n"
     "  -h, --help            show this help\n"
     "\n"
-    "Example, for a development server on this machine:\n"
-    "  coco-webhook certs --out certs/dev --service localhost --ip 127.0.0.1\n";
+    "Examples: a development server on this machine, and its renewal:\n"
+    "  coco-webhook certs --out certs/dev --service localhost --ip 127.0.0.1\n"
+    "  coco-webhook certs --out certs/dev --service localhost --ip 127.0.0.1 --renew\n";
 
 typedef struct certs_cli {
     certs_options opt;
     const char *out;
     const char *overlay;
     bool force;
+    bool renew;
+    bool ca_days_set;
 } certs_cli;
 
 /* Checked decimal day count: the whole string, no sign games, within 1..CERTS_DAYS_MAX. */
@@ -79,7 +87,8 @@ static int parse_opts(int argc, char **argv, certs_cli *c)
         OPT_DAYS,
         OPT_CA_DAYS,
         OPT_OVERLAY,
-        OPT_FORCE
+        OPT_FORCE,
+        OPT_RENEW
     };
     static const struct option longopts[] = {
         {"out", required_argument, NULL, OPT_OUT},
@@ -91,6 +100,7 @@ static int parse_opts(int argc, char **argv, certs_cli *c)
         {"ca-days", required_argument, NULL, OPT_CA_DAYS},
         {"overlay", required_argument, NULL, OPT_OVERLAY},
         {"force", no_argument, NULL, OPT_FORCE},
+        {"renew", no_argument, NULL, OPT_RENEW},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -106,6 +116,7 @@ static int parse_opts(int argc, char **argv, certs_cli *c)
         case OPT_DNS: c->opt.dns[c->opt.dns_count++] = optarg; break;
         case OPT_OVERLAY: c->overlay = optarg; break;
         case OPT_FORCE: c->force = true; break;
+        case OPT_RENEW: c->renew = true; break;
         case OPT_DAYS:
             if (!parse_days("--days", optarg, &c->opt.days))
                 return 2;
@@ -113,6 +124,7 @@ static int parse_opts(int argc, char **argv, certs_cli *c)
         case OPT_CA_DAYS:
             if (!parse_days("--ca-days", optarg, &c->opt.ca_days))
                 return 2;
+            c->ca_days_set = true;
             break;
         case 'h': fputs(certs_usage, stdout); return 0;
         case ':':
@@ -132,6 +144,15 @@ static int parse_opts(int argc, char **argv, certs_cli *c)
         fprintf(stderr, "coco-webhook certs: --out DIR is required\n\n%s", certs_usage);
         return 2;
     }
+    if (c->renew && c->force) {
+        fputs("coco-webhook certs: --renew keeps the CA and --force replaces it: give one\n",
+              stderr);
+        return 2;
+    }
+    if (c->renew && c->ca_days_set) {
+        fputs("coco-webhook certs: --ca-days does not apply to --renew (the CA is kept)\n", stderr);
+        return 2;
+    }
     if (c->overlay && !*c->overlay) {
         fputs("coco-webhook certs: --overlay needs a directory\n", stderr);
         return 2;
@@ -139,7 +160,7 @@ static int parse_opts(int argc, char **argv, certs_cli *c)
     return -1;
 }
 
-static void print_names(const certs_options *opt)
+static void print_names(const certs_options *opt, bool renew)
 {
     printf("serving certificate names: %s, %s.%s, %s.%s.svc, %s.%s.svc.cluster.local", opt->service,
            opt->service, opt->namespace, opt->service, opt->namespace, opt->service,
@@ -148,7 +169,10 @@ static void print_names(const certs_options *opt)
         printf(", %s", opt->dns[i]);
     for (size_t i = 0; i < opt->ip_count; i++)
         printf(", %s", opt->ips[i]);
-    printf("\nvalid %ld days (CA %ld days)\n", opt->days, opt->ca_days);
+    if (renew)
+        printf("\nvalid %ld days\n", opt->days);
+    else
+        printf("\nvalid %ld days (CA %ld days)\n", opt->days, opt->ca_days);
 }
 
 int cli_certs(int argc, char **argv)
@@ -173,21 +197,33 @@ int cli_certs(int argc, char **argv)
     status = parse_opts(argc, argv, &c);
     if (status >= 0)
         goto out;
+    if (c.renew) /* the CA's own expiry bounds --days (certs_renew checks it) */
+        c.opt.ca_days = CERTS_DAYS_MAX;
     if (certs_check_options(&c.opt, &err)) {
         fprintf(stderr, "coco-webhook certs: %s\n", err.msg);
         status = 2;
         goto out;
     }
     status = 1;
-    if (certs_generate(&c.opt, &set, &err) ||
-        certs_write(&set, &c.opt, c.out, c.overlay, c.force, &err)) {
-        fprintf(stderr, "coco-webhook certs: %s\n", err.msg);
-        goto out;
+    if (c.renew) {
+        if (certs_renew(&c.opt, c.out, &set, &err) ||
+            certs_write_renewal(&set, &c.opt, c.out, c.overlay, &err)) {
+            fprintf(stderr, "coco-webhook certs: %s\n", err.msg);
+            goto out;
+        }
+        printf("wrote %s/{tls.key,tls.crt}, signed by %s/ca.crt (caBundle unchanged)\n", c.out,
+               c.out);
+    } else {
+        if (certs_generate(&c.opt, &set, &err) ||
+            certs_write(&set, &c.opt, c.out, c.overlay, c.force, &err)) {
+            fprintf(stderr, "coco-webhook certs: %s\n", err.msg);
+            goto out;
+        }
+        printf("wrote %s/{ca.crt,ca.key,tls.crt,tls.key,ca-bundle.b64}\n", c.out);
     }
-    printf("wrote %s/{ca.crt,ca.key,tls.crt,tls.key,ca-bundle.b64}\n", c.out);
     if (c.overlay)
         printf("wrote %s/{tls-secret.yaml,cabundle-patch.yaml}\n", c.overlay);
-    print_names(&c.opt);
+    print_names(&c.opt, c.renew);
     status = 0;
 out:
     certs_set_free(&set);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -67,6 +68,10 @@ static int parse_opts(int argc, char **argv, mutate_opts *o)
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":f:c:o:n:h", longopts, NULL)) != -1) {
+        /* kubectl's habit "-o=json": the short form keeps the '=' in optarg. */
+        if (optarg && optarg[0] == '=' && strchr("fcon", c) && argv[optind - 1][0] == '-' &&
+            argv[optind - 1][1] == c)
+            optarg++;
         switch (c) {
         case 'f': o->file = optarg; break;
         case 'c': o->config = optarg; break;
@@ -98,7 +103,15 @@ static int parse_opts(int argc, char **argv, mutate_opts *o)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "coco-webhook mutate: unexpected argument \"%s\"\n", argv[optind]);
+        fprintf(stderr, "coco-webhook mutate: unexpected argument \"%s\"", argv[optind]);
+        size_t n = strlen(argv[optind]);
+        bool looks_like_file = access(argv[optind], F_OK) == 0 ||
+                               (n > 5 && (strcmp(argv[optind] + n - 5, ".yaml") == 0 ||
+                                          strcmp(argv[optind] + n - 5, ".json") == 0)) ||
+                               (n > 4 && strcmp(argv[optind] + n - 4, ".yml") == 0);
+        if (strcmp(o->file, "-") == 0 && looks_like_file)
+            fprintf(stderr, " (to read that file, use -f %s)", argv[optind]);
+        fputc('\n', stderr);
         return 2;
     }
     return -1;
@@ -155,9 +168,102 @@ static void describe(const cJSON *obj, char *buf, size_t cap)
              !name && gen ? "*" : "");
 }
 
+/* A Kubernetes object: a mapping with apiVersion and kind strings. */
+static bool is_k8s_object(const cJSON *doc)
+{
+    return cJSON_IsObject(doc) && jsonutil_string(doc, "apiVersion") &&
+           jsonutil_string(doc, "kind");
+}
+
+/* The type of a non-string value as Go's encoding/json names it (numbers are kept raw, as
+ * written, by the manifest reader). */
+static const char *json_type_name(const cJSON *v)
+{
+    if (cJSON_IsBool(v))
+        return "bool";
+    if (cJSON_IsNumber(v) || cJSON_IsRaw(v))
+        return "number";
+    if (cJSON_IsArray(v))
+        return "array";
+    return "object";
+}
+
+/* Label and annotation values are strings in the API (null reads as ""): kubectl and the API
+ * server refuse anything else, e.g. `enabled: true` unquoted. Checks the metadata at path
+ * ("metadata", "spec.template.metadata", ...). Returns 0, or 1 after printing the error. */
+static int check_string_maps(const cJSON *meta, const char *path, const char *what)
+{
+    static const char *const maps[] = {"labels", "annotations"};
+    for (size_t m = 0; m < sizeof maps / sizeof maps[0]; m++) {
+        const cJSON *map = jsonutil_member(meta, maps[m]);
+        if (!cJSON_IsObject(map))
+            continue;
+        for (const cJSON *v = map->child; v; v = v->next) {
+            if (cJSON_IsString(v) || cJSON_IsNull(v))
+                continue;
+            char *shown = cJSON_IsObject(v) || cJSON_IsArray(v) ? NULL : cJSON_PrintUnformatted(v);
+            fprintf(stderr,
+                    "Error: %s: %s.%s.%s: %s%s is not a string; %s values are strings, so "
+                    "quote it%s%s%s (kubectl refuses it too: json: cannot unmarshal %s into Go "
+                    "struct field ObjectMeta.%s.%s of type string)\n",
+                    what, path, maps[m], v->string, shown ? shown : "a ",
+                    shown ? "" : json_type_name(v), m == 0 ? "label" : "annotation",
+                    shown ? ": \"" : "", shown ? shown : "", shown ? "\"" : "", json_type_name(v),
+                    path, maps[m]);
+            cJSON_free(shown);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The pod template of a workload (Deployment and the like; CronJob's inside its jobTemplate)
+ * with its path, or NULL for anything else (Pods and Notebooks included). */
+static const cJSON *workload_template(const cJSON *obj, const char **path)
+{
+    const char *kind = jsonutil_string(obj, "kind");
+    static const char *const workloads[] = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
+                                            "Job"};
+    const cJSON *spec = jsonutil_member(obj, "spec");
+    if (kind && strcmp(kind, "CronJob") == 0) {
+        *path = "spec.jobTemplate.spec.template";
+        return jsonutil_member(jsonutil_member(jsonutil_member(spec, "jobTemplate"), "spec"),
+                               "template");
+    }
+    for (size_t i = 0; kind && i < sizeof workloads / sizeof workloads[0]; i++)
+        if (strcmp(kind, workloads[i]) == 0) {
+            *path = "spec.template";
+            return jsonutil_member(spec, "template");
+        }
+    return NULL;
+}
+
+static bool label_is_true(const cJSON *o, const char *key)
+{
+    const char *v = jsonutil_string(jsonutil_member(jsonutil_member(o, "metadata"), "labels"), key);
+    return v && strcmp(v, "true") == 0;
+}
+
 /* Mutates one object in place. Returns 0, or 1 when it was denied. */
 static int mutate_object(const config *cfg, const mutate_opts *o, cJSON *obj, patch_list *pl)
 {
+    char what[512];
+    describe(obj, what, sizeof what);
+    const char *tpl_path = NULL;
+    const cJSON *tpl = workload_template(obj, &tpl_path);
+    if (is_k8s_object(obj)) {
+        char path[64];
+        snprintf(path, sizeof path, "%s.metadata", tpl_path ? tpl_path : "");
+        if (check_string_maps(jsonutil_member(obj, "metadata"), "metadata", what) ||
+            (tpl && check_string_maps(jsonutil_member(tpl, "metadata"), path, what)))
+            return 1;
+        if (tpl_path && strcmp(tpl_path, "spec.jobTemplate.spec.template") == 0 &&
+            check_string_maps(
+                jsonutil_member(jsonutil_member(jsonutil_member(obj, "spec"), "jobTemplate"),
+                                "metadata"),
+                "spec.jobTemplate.metadata", what))
+            return 1;
+    }
     engine_request req = {
         .object = obj,
         .namespace =
@@ -170,9 +276,15 @@ static int mutate_object(const config *cfg, const mutate_opts *o, cJSON *obj, pa
         fputs("coco-webhook mutate: out of memory\n", stderr);
         return 1;
     }
-    char what[512];
-    describe(obj, what, sizeof what);
     int status = 0;
+    /* On a cluster the webhook sees the workload's pods, which carry the template's labels
+     * only: a workload labelled in its own metadata alone is not mutated there. */
+    if (res.outcome != ENGINE_SKIPPED && o->scope == ENGINE_SCOPE_OBJECT && tpl_path &&
+        label_is_true(obj, cfg->selector_label) && !label_is_true(tpl, cfg->selector_label))
+        fprintf(stderr,
+                "Warning: %s: selected by its own label only; on a cluster its pods carry the "
+                "labels of %s.metadata, where %s=\"true\" is missing, and are not mutated\n",
+                what, tpl_path, cfg->selector_label);
     if (res.outcome == ENGINE_DENIED) {
         fprintf(stderr, "Error: %s denied: %s\n", what, res.message);
         status = 1;
@@ -287,6 +399,34 @@ int cli_mutate(int argc, char **argv)
     }
     if (o.format == OUT_PATCH && !(pl.items = cJSON_CreateArray()))
         goto done;
+
+    /* Input that is not Kubernetes manifests (a compose file, a values file) passes through,
+     * but not without a word. */
+    size_t k8s_objects = 0, others = 0;
+    for (size_t i = 0; i < docs.count; i++) {
+        if (cJSON_IsNull(docs.docs[i]))
+            continue;
+        if (is_k8s_object(docs.docs[i]))
+            k8s_objects++;
+        else
+            others++;
+    }
+    if (others > 0 && k8s_objects == 0)
+        fprintf(stderr,
+                "Warning: %s: no Kubernetes object in the input (no document has apiVersion "
+                "and kind); nothing to mutate\n",
+                name);
+    else if (others > 0)
+        for (size_t i = 0, n = 0; i < docs.count; i++) {
+            if (cJSON_IsNull(docs.docs[i]))
+                continue;
+            n++;
+            if (!is_k8s_object(docs.docs[i]))
+                fprintf(stderr,
+                        "Warning: %s: document %zu is not a Kubernetes object (no apiVersion "
+                        "and kind); passed through unchanged\n",
+                        name, n);
+        }
 
     int denied = 0;
     for (size_t i = 0; i < docs.count; i++) {

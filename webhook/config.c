@@ -1104,6 +1104,17 @@ static const key_spec root_keys[] = {
     {"sealedSecrets", read_sealed_secrets},
 };
 
+/* The whole stream is well-formed YAML: a mis-indented line gets YAML's own error, not a
+ * value error about the scalar that libyaml hands out before it reaches the bad line. */
+static cw_result check_syntax(parse_ctx *ctx)
+{
+    cw_result r;
+    do {
+        r = next_event(ctx);
+    } while (!r && ctx->ev.type != YAML_STREAM_END_EVENT);
+    return r;
+}
+
 /* One optional document whose root is a mapping (or null: all defaults). */
 static cw_result read_stream(parse_ctx *ctx)
 {
@@ -1191,7 +1202,19 @@ cw_result config_parse_result(const char *name, const char *buf, size_t len, con
     }
     yaml_parser_set_input_string(&ctx.parser, (const unsigned char *)ctx.buf, len);
 
-    cw_result r = read_stream(&ctx);
+    cw_result r = check_syntax(&ctx);
+    if (!r) {
+        if (ctx.have_ev)
+            yaml_event_delete(&ctx.ev);
+        ctx.have_ev = false;
+        yaml_parser_delete(&ctx.parser);
+        if (!yaml_parser_initialize(&ctx.parser)) {
+            config_free(ctx.cfg);
+            return cw_fail(err, CW_ENOMEM, "%s: out of memory", name);
+        }
+        yaml_parser_set_input_string(&ctx.parser, (const unsigned char *)ctx.buf, len);
+        r = read_stream(&ctx);
+    }
     /* SPEC §5: the class the webhook sets is always one that it leaves alone. */
     if (!r && !config_strings_contains(&ctx.cfg->runtime_class_allowed, ctx.cfg->runtime_class) &&
         strings_append(&ctx.cfg->runtime_class_allowed, ctx.cfg->runtime_class) != CW_OK)

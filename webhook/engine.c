@@ -493,8 +493,19 @@ static cw_result plan_storage(plan *p)
         jsonpatch_path_key(&path, "volumes");
         jsonpatch_path_index(&path, i);
         size_t base = path.len;
+        cw_result r;
+        /* The replaced volume is exactly {name, emptyDir}: no other field survives. */
+        for (const cJSON *m = v->child; m; m = m->next) {
+            if (strcmp(m->string, "name") == 0 || strcmp(m->string, source) == 0)
+                continue;
+            jsonpatch_path_key(&path, m->string);
+            r = emit(p, "remove", &path, NULL);
+            jsonpatch_path_truncate(&path, base);
+            if (r)
+                return r;
+        }
         jsonpatch_path_key(&path, source);
-        cw_result r = emit(p, "remove", &path, NULL);
+        r = emit(p, "remove", &path, NULL);
         if (r)
             return r;
         jsonpatch_path_truncate(&path, base);

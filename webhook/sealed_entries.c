@@ -1,6 +1,7 @@
 #include "sealed_entries.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "k8s_names.h"
@@ -12,6 +13,9 @@ static bool is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
+
+/* The syntax, named in every message about a malformed entry. */
+#define ENTRY_SYNTAX "expected SECRET[:MOUNTPATH], e.g. \"db-key\" or \"db-key:/sealed/db\""
 
 static cw_result bad_entry(cw_error *err, const char *entry, size_t len, const char *why)
 {
@@ -61,8 +65,9 @@ static cw_result parse_one(const char *entry, size_t len, const char *mount_root
     const char *colon = memchr(entry, ':', len);
     size_t name_len = colon ? (size_t)(colon - entry) : len;
     if (!k8s_is_dns_subdomain(entry, name_len))
-        return bad_entry(err, entry, len,
-                         "not a valid Secret name (lowercase letters, digits, '-' and '.')");
+        return bad_entry(
+            err, entry, len,
+            "not a valid Secret name (lowercase letters, digits, '-' and '.'); " ENTRY_SYNTAX);
     memcpy(out->secret, entry, name_len);
     out->secret[name_len] = '\0';
 
@@ -73,7 +78,7 @@ static cw_result parse_one(const char *entry, size_t len, const char *mount_root
         path = colon + 1;
         path_len = len - name_len - 1;
         if (memchr(path, ':', path_len))
-            return bad_entry(err, entry, len, "more than one ':' (use SECRET[:MOUNTPATH])");
+            return bad_entry(err, entry, len, "more than one ':'; " ENTRY_SYNTAX);
     } else {
         size_t root_len = strlen(mount_root);
         while (root_len > 1 && mount_root[root_len - 1] == '/')
@@ -89,8 +94,11 @@ static cw_result parse_one(const char *entry, size_t len, const char *mount_root
     while (path_len > 1 && path[path_len - 1] == '/')
         path_len--;
     const char *why = path_problem(path, path_len);
-    if (why)
-        return bad_entry(err, entry, len, why);
+    if (why) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s; %s", why, ENTRY_SYNTAX);
+        return bad_entry(err, entry, len, msg);
+    }
     memcpy(out->path, path, path_len);
     out->path[path_len] = '\0';
     return CW_OK;

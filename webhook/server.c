@@ -24,6 +24,10 @@ struct server {
     atomic_int in_flight; /* requests seen and not completed */
     atomic_bool quiescing;
     atomic_uint_fast64_t last_activity_ns; /* last request start or completion */
+    /* While the daemon starts (on the starting thread, before any worker exists): the last
+     * message of libmicrohttpd, whose text names the system error of a failed bind. */
+    atomic_bool starting;
+    char start_error[256];
 };
 
 typedef enum route {
@@ -472,14 +476,17 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
  * client can cause them at will. */
 __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
-    if (!log_enabled(CONFIG_LOG_DEBUG))
+    server *s = cls;
+    bool starting = s && atomic_load(&s->starting);
+    if (!starting && !log_enabled(CONFIG_LOG_DEBUG))
         return;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r' || msg[n - 1] == '.'))
         msg[--n] = '\0';
+    if (starting)
+        snprintf(s->start_error, sizeof s->start_error, "%s", msg);
     log_msg(CONFIG_LOG_DEBUG, "libmicrohttpd", msg);
 }
 
@@ -527,15 +534,17 @@ static struct MHD_Daemon *start_daemon(server *s, unsigned int flags, uint16_t p
         {addr ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, 0, (void *)addr},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* The logger first: libmicrohttpd warns about options given before it. */
     return MHD_start_daemon(
-        flags, port, NULL, NULL, access_handler, s, MHD_OPTION_THREAD_POOL_SIZE, pool_size(),
-        MHD_OPTION_HTTPS_PRIORITIES, SERVER_TLS_PRIORITIES, MHD_OPTION_HTTPS_CERT_CALLBACK2,
-        certstore_retrieve, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_CONNECTION_LIMIT,
+        flags, port, NULL, NULL, access_handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
+        MHD_OPTION_THREAD_POOL_SIZE, pool_size(), MHD_OPTION_HTTPS_PRIORITIES,
+        SERVER_TLS_PRIORITIES, MHD_OPTION_HTTPS_CERT_CALLBACK2, certstore_retrieve,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_CONNECTION_LIMIT,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)SERVER_PER_IP_LIMIT,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONNECTION_MEMORY,
-        MHD_OPTION_NOTIFY_COMPLETED, request_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
-        NULL, MHD_OPTION_ARRAY, sock_opt, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed, s, MHD_OPTION_ARRAY, sock_opt,
+        MHD_OPTION_END);
 }
 
 cw_result server_start(const char *listen, server **out, uint16_t *bound_port, cw_error *err)
@@ -553,6 +562,7 @@ cw_result server_start(const char *listen, server **out, uint16_t *bound_port, c
         return cw_fail(err, CW_ENOMEM, "out of memory");
     unsigned int flags =
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    atomic_store(&s->starting, true);
     if (host[0] == '\0') {
         /* Every address: IPv6 with IPv4 mapped, or IPv4 alone where IPv6 is off. */
         s->daemon = start_daemon(s, flags | MHD_USE_DUAL_STACK, port, NULL);
@@ -579,12 +589,12 @@ cw_result server_start(const char *listen, server **out, uint16_t *bound_port, c
         s->daemon =
             start_daemon(s, flags | (v6 ? MHD_USE_IPv6 : 0), port, (const struct sockaddr *)&ss);
     }
+    atomic_store(&s->starting, false);
     if (!s->daemon) {
+        rc = cw_fail(err, CW_EIO, "cannot listen on \"%s\": %s", listen,
+                     s->start_error[0] ? s->start_error : "libmicrohttpd did not start");
         free(s);
-        return cw_fail(err, CW_EIO,
-                       "cannot listen on \"%s\" (address in use or not "
-                       "available?)",
-                       listen);
+        return rc;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     *bound_port = info ? info->port : port;

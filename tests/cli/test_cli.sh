@@ -62,6 +62,107 @@ else
     failed=$((failed + 1))
 fi
 
+# Small frictions: kubectl's "-o=json", a file named without -f, YAML's own error for a
+# mis-indented config, the syntax of a sealed-secret entry.
+check mutate-o-equals-json 0 '"runtimeClassName": "kata-remote"' -- bash -c "printf '%s' '$pod' | '$bin' mutate -o=json"
+check mutate-o-equals-patch 0 '"op": "add"' -- bash -c "printf '%s' '$pod' | '$bin' mutate -o=patch"
+printf '%s\n' "$pod" >"$tmp/pod.yaml"
+check mutate-file-without-f 2 'unexpected argument ".*pod\.yaml" \(to read that file, use -f .*pod\.yaml\)' -- \
+    "$bin" mutate "$tmp/pod.yaml"
+check mutate-f-equals 0 'runtimeClassName: kata-remote' -- "$bin" mutate -f="$tmp/pod.yaml"
+printf 'storage:\n  replacePersistentVolumes: true\n   emptyDir: {}\n' >"$tmp/indent.yaml"
+check mutate-config-misindented 1 'indent\.yaml:3: invalid YAML: mapping values are not allowed' -- \
+    "$bin" mutate --config "$tmp/indent.yaml" -f /dev/null
+check serve-config-misindented 1 'indent\.yaml:3: invalid YAML' -- \
+    "$bin" serve --config "$tmp/indent.yaml" --listen 127.0.0.1:0
+printf 'sealedSecrets:\n  namespaces:\n    team-a: ["a:b:c"]\n' >"$tmp/sealed.yaml"
+check config-sealed-entry-syntax 1 'more than one .:.; expected SECRET\[:MOUNTPATH\]' -- \
+    "$bin" mutate --config "$tmp/sealed.yaml" -f /dev/null
+
+# expect_quiet NAME CMD...: CMD succeeds and writes nothing on stderr.
+expect_quiet() {
+    local name=$1 out
+    shift
+    out=$("$@" 2>&1 >/dev/null)
+    if [ -z "$out" ]; then
+        echo "ok   $name"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $name: $out"
+        failed=$((failed + 1))
+    fi
+}
+
+# SPEC §6: warnings where the offline result differs from the cluster's, and kubectl's error
+# for a label value that is not a string.
+printf 'services:\n  web:\n    image: nginx\n    ports: ["8080:80"]\n' >"$tmp/compose.yaml"
+check mutate-compose-warns 0 'Warning: .*compose\.yaml: no Kubernetes object in the input' -- \
+    "$bin" mutate -f "$tmp/compose.yaml"
+printf '%s\n---\nservices: {}\n' "$pod" >"$tmp/half.yaml"
+check mutate-non-object-document 0 'Warning: .*half\.yaml: document 2 is not a Kubernetes object' -- \
+    "$bin" mutate -f "$tmp/half.yaml"
+expect_quiet mutate-k8s-input-no-warning "$bin" mutate -f "$tmp/pod.yaml"
+printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n    coco.confidentialcontainers.org/enabled: true\nspec:\n  containers: [{name: c, image: i}]\n' >"$tmp/bool.yaml"
+check mutate-label-bool 1 'Error: Pod p: metadata\.labels\.coco\.confidentialcontainers\.org/enabled: true is not a string.*quote it: "true".*cannot unmarshal bool' -- \
+    "$bin" mutate -f "$tmp/bool.yaml"
+out=$("$bin" mutate -f "$tmp/bool.yaml" 2>/dev/null)
+if [ -z "$out" ]; then
+    echo "ok   mutate-label-bool-prints-nothing"
+    passed=$((passed + 1))
+else
+    echo "FAIL mutate-label-bool-prints-nothing: $out"
+    failed=$((failed + 1))
+fi
+printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  selector: {matchLabels: {app: d}}\n  template:\n    metadata:\n      labels: {app: d}\n      annotations: {replicas: 2}\n    spec:\n      containers: [{name: c, image: i}]\n' >"$tmp/ann.yaml"
+check mutate-template-annotation-number 1 'spec\.template\.metadata\.annotations\.replicas: 2 is not a string.*cannot unmarshal number' -- \
+    "$bin" mutate -f "$tmp/ann.yaml"
+printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  labels: {coco.confidentialcontainers.org/enabled: "true"}\nspec:\n  selector: {matchLabels: {app: d}}\n  template:\n    metadata:\n      labels: {app: d}\n    spec:\n      containers: [{name: c, image: i}]\n' >"$tmp/own.yaml"
+check mutate-own-label-warns 0 'Warning: Deployment d: selected by its own label only.*spec\.template\.metadata' -- \
+    "$bin" mutate -f "$tmp/own.yaml"
+sed 's/labels: {app: d}/labels: {app: d, coco.confidentialcontainers.org\/enabled: "true"}/' "$tmp/own.yaml" >"$tmp/both.yaml"
+expect_quiet mutate-template-label-no-warning "$bin" mutate -f "$tmp/both.yaml"
+
+# serve: a busy port gives the system's error; --log-level debug starts without a
+# libmicrohttpd line.
+"$bin" certs --out "$tmp/certs" --service localhost --ip 127.0.0.1 >/dev/null
+out=$(/usr/bin/python3 - "$bin" "$tmp/certs" <<'EOF'
+import socket, subprocess, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+port = s.getsockname()[1]
+r = subprocess.run([sys.argv[1], "serve", "--listen", "127.0.0.1:%d" % port,
+                    "--tls-cert", sys.argv[2] + "/tls.crt", "--tls-key", sys.argv[2] + "/tls.key"],
+                   capture_output=True, text=True, timeout=30)
+print(r.returncode, r.stderr)
+EOF
+)
+if grep -q '^1 ' <<<"$out" && grep -q 'cannot listen on "127.0.0.1:[0-9]*": .*Address already in use' <<<"$out"; then
+    echo "ok   serve-busy-port"
+    passed=$((passed + 1))
+else
+    echo "FAIL serve-busy-port: $out"
+    failed=$((failed + 1))
+fi
+"$bin" serve --listen 127.0.0.1:0 --tls-cert "$tmp/certs/tls.crt" --tls-key "$tmp/certs/tls.key" \
+    --log-level debug 2>"$tmp/debug.log" &
+serve_pid=$!
+for _ in $(seq 1 100); do
+    grep -q '"msg":"listening"' "$tmp/debug.log" && break
+    sleep 0.1
+done
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+serve_status=$?
+if grep -q '"msg":"listening"' "$tmp/debug.log" && ! grep -q libmicrohttpd "$tmp/debug.log" &&
+    [ "$serve_status" -eq 0 ]; then
+    echo "ok   serve-debug-start-quiet"
+    passed=$((passed + 1))
+else
+    echo "FAIL serve-debug-start-quiet: exit $serve_status: $(cat "$tmp/debug.log")"
+    failed=$((failed + 1))
+fi
+
 # The README's examples run as written.
 src=${COCO_SRC:?}
 check readme-example-yaml 0 'runtimeClassName: kata-remote' -- \

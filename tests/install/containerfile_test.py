@@ -1,9 +1,12 @@
 #!/usr/bin/python3
-"""Checks the Containerfile without a container engine: the runtime stage installs a Debian
-package for every shared library the built binary needs (ldd + dpkg -S), the build stage
-installs the -dev package of every library CMakeLists.txt asks pkg-config for, the image
-runs as a numeric non-root user with the binary itself as ENTRYPOINT, and .containerignore
-keeps build trees, history and keys out of the build context.
+"""Checks the Containerfile without a container engine: the rootfs stage unpacks a Debian
+package for every shared library the built binary needs (ldd + dpkg -S), the runtime stage is
+that root on an empty image (no shell, no package manager), the base images are build
+arguments whose defaults stay Debian 12, the build stage installs the -dev package of every
+library CMakeLists.txt asks pkg-config for, the image runs as a numeric non-root user with the
+binary itself as ENTRYPOINT and carries the OCI labels, and .containerignore keeps build
+trees, history and keys out of the build context. tests/install/image_test.sh builds and runs
+the image.
 
 Environment: COCO_BIN, COCO_SRC (see tests/CMakeLists.txt)."""
 
@@ -52,14 +55,23 @@ def parse_containerfile(path):
         cur = ""
     if cur:
         lines.append(cur)
-    stages = []
+    stages, args_before = [], {}
     for line in lines:
         kw, _, args = line.partition(" ")
         kw = kw.upper()
-        if kw == "FROM":
+        if kw == "ARG" and not stages:
+            name, _, default = args.strip().partition("=")
+            args_before[name] = default
+        elif kw == "FROM":
             parts = args.split()
             alias = parts[2] if len(parts) >= 3 and parts[1].upper() == "AS" else None
-            stages.append({"from": parts[0], "name": alias, "instrs": []})
+            image = parts[0]
+            m = re.fullmatch(r"\$\{?(\w+)\}?", image)
+            arg = m.group(1) if m else None
+            if arg:
+                check(arg in args_before, f"Containerfile: FROM {image} without a global ARG")
+                image = args_before.get(arg, "")
+            stages.append({"from": image, "arg": arg, "name": alias, "instrs": []})
         elif check(stages, f"Containerfile: {kw} before FROM"):
             stages[-1]["instrs"].append((kw, args.strip()))
     return stages
@@ -78,6 +90,16 @@ def apt_packages(stage):
                 after = words[words.index("install") + 1:]
                 pkgs += [w for w in after if not w.startswith("-")]
     return pkgs
+
+
+def unpacked_packages(stage):
+    """The packages the rootfs stage unpacks: its packages="..." list."""
+    m = re.search(r'packages="([^"]*)"', stage_text(stage))
+    return m.group(1).split() if m else []
+
+
+def instrs_of(stage):
+    return stage["instrs"]
 
 
 def stage_text(stage):
@@ -139,14 +161,18 @@ def needed(binary):
 
 def main():
     stages = parse_containerfile(os.path.join(SRC, "Containerfile"))
-    if not check(len(stages) >= 2, "Containerfile: want a multi-stage build"):
+    if not check(len(stages) >= 3, "Containerfile: want build, rootfs and runtime stages"):
         print("\n".join(failures))
         return 1
-    build, runtime = stages[0], stages[-1]
+    build, rootfs, runtime = stages[0], stages[-2], stages[-1]
     check(re.fullmatch(r"(docker\.io/(library/)?)?debian:12(-slim)?", build["from"]),
           f"build stage FROM {build['from']}, want debian:12")
-    check(re.fullmatch(r"(docker\.io/(library/)?)?debian:12-slim", runtime["from"]),
-          f"runtime stage FROM {runtime['from']}, want debian:12-slim")
+    check(re.fullmatch(r"(docker\.io/(library/)?)?debian:12-slim", rootfs["from"]),
+          f"rootfs stage FROM {rootfs['from']}, want debian:12-slim")
+    check(build["arg"] and rootfs["arg"], "the base images are not build arguments")
+    check(runtime["from"] == "scratch", f"runtime stage FROM {runtime['from']}, want scratch")
+    check(not any(k == "RUN" for k, _ in runtime["instrs"]),
+          "runtime stage: RUN needs a shell, the image has none")
 
     # Build stage: CMake, tests off, a release build, the -dev packages CMakeLists.txt needs.
     btext = stage_text(build)
@@ -180,9 +206,13 @@ def main():
     # Runtime stage: every shared library of the binary comes from an installed package.
     # The libraries are the binary's direct ones and theirs, leaving out sanitizer runtimes
     # (and what only they pull in): the image is built without sanitizers.
-    rpkgs = apt_packages(runtime)
-    check("--no-install-recommends" in stage_text(runtime), "runtime: use --no-install-recommends")
-    closure = depends_closure(rpkgs + ["libc6"])  # libc6 is in every Debian base image
+    rpkgs = unpacked_packages(rootfs)
+    check(rpkgs, 'rootfs stage: no packages="..." list')
+    rtext = stage_text(rootfs)
+    for want in ("dpkg-deb -x", "var/lib/dpkg/status.d", "apt-cache depends --recurse"):
+        check(want in rtext, f"rootfs stage: no {want}")
+    check(not apt_packages(rootfs), "rootfs stage: apt-get install changes the builder, not the image")
+    closure = depends_closure(rpkgs)
     resolved = {os.path.basename(p): p for p in ldd_libs(BIN)}
     direct = [n for n in needed(BIN) if not n.startswith(SANITIZER_LIBS)]
     # clang links its sanitizer runtimes statically; they add libgcc_s for unwinding.
@@ -201,9 +231,19 @@ def main():
     # Direct dependencies are named explicitly, not left to another package's Depends.
     for soname in direct:
         pkg = dpkg_package(resolved.get(soname, soname))
-        check(pkg in rpkgs or pkg == "libc6",
-              f"runtime stage should name {pkg} (the binary links {soname})")
+        check(pkg in rpkgs, f"rootfs stage should name {pkg} (the binary links {soname})")
     check("ca-certificates" not in rpkgs, "runtime: ca-certificates not needed")
+    for bad in ("dash", "bash", "dpkg", "apt", "coreutils", "busybox"):
+        check(bad not in rpkgs, f"rootfs stage: {bad} does not belong in the image")
+    check(re.search(r"\bbase-files\b", rtext), "rootfs stage: base-files (os-release) missing")
+    labels = " ".join(a for k, a in instrs_of(runtime) if k == "LABEL")
+    for key in ("version", "source", "licenses"):
+        check(f"org.opencontainers.image.{key}=" in labels, f"runtime: no {key} label")
+    check('org.opencontainers.image.licenses="Apache-2.0"' in labels, "runtime: licenses label")
+    version = re.search(r"project\(coco-webhook VERSION (\S+)", cmake)
+    check(version and re.search(r"\bARG VERSION=" + re.escape(version.group(1)) + r"\b",
+                                stage_text(runtime)),
+          "runtime: ARG VERSION default differs from project() in CMakeLists.txt")
 
     # User, entrypoint, command.
     instrs = runtime["instrs"]

@@ -2,7 +2,10 @@
 """Renders manifests/base and every overlay with `kubectl kustomize`, validates every object
 against the Kubernetes OpenAPI schemas in $COCO_SHARED/k8s (unknown fields included), and
 checks that the manifests agree with the server (routes, port, config) and with SPEC §1 and
-§7 (selectors, policies, Pod Security "restricted").
+§7 (selectors, policies, Pod Security "restricted"). The optional components
+(manifests/components) are rendered on top of each overlay: the NetworkPolicy against its
+schema and the Deployment, the Prometheus Operator objects (no schema here) by structure,
+with every metric an alert names exported by webhook/metrics.c.
 
 Environment: COCO_BIN, COCO_SHARED, COCO_SRC (see tests/CMakeLists.txt)."""
 
@@ -34,6 +37,7 @@ SCHEMA_FILES = {
     "apps/v1": "apis__apps__v1_openapi.json",
     "policy/v1": "apis__policy__v1_openapi.json",
     "admissionregistration.k8s.io/v1": "apis__admissionregistration.k8s.io__v1_openapi.json",
+    "networking.k8s.io/v1": "apis__networking.k8s.io__v1_openapi.json",
 }
 SCHEMA_KINDS = {
     ("v1", "Namespace"): "io.k8s.api.core.v1.Namespace",
@@ -45,7 +49,14 @@ SCHEMA_KINDS = {
     ("policy/v1", "PodDisruptionBudget"): "io.k8s.api.policy.v1.PodDisruptionBudget",
     ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"):
         "io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration",
+    ("networking.k8s.io/v1", "NetworkPolicy"): "io.k8s.api.networking.v1.NetworkPolicy",
 }
+MONITORING_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor"),
+                    ("monitoring.coreos.com/v1", "PrometheusRule")}
+COMPONENTS = ("monitoring", "network-policy")
+SEALED_NAMESPACES = ("  namespaces:\n    fraud-detection:\n"
+                     "      - \"sealed-azure-sas:/sealed/azure-value\"\n"
+                     "      - \"sealed-dataset-key:/sealed/decryption\"\n")
 CERT_MANAGER_KINDS = {("cert-manager.io/v1", "Issuer"), ("cert-manager.io/v1", "Certificate")}
 
 failures = []
@@ -178,6 +189,52 @@ def validate_cert_manager(obj, where):
         check(key in known, where, f"unknown Certificate field spec.{key}")
 
 
+def validate_monitoring(obj, where):
+    """No schema for the Prometheus Operator's CRDs here: their structure, by hand."""
+    spec = obj.get("spec") or {}
+    meta = obj.get("metadata") or {}
+    check(meta.get("name") and meta.get("namespace") == NAMESPACE, where,
+          "needs a name and namespace coco-webhook")
+    if obj["kind"] == "ServiceMonitor":
+        check(set(spec) <= {"selector", "namespaceSelector", "endpoints", "jobLabel",
+                            "targetLabels", "podTargetLabels", "sampleLimit"}, where,
+              f"unknown ServiceMonitor fields {sorted(spec)}")
+        check(isinstance((spec.get("selector") or {}).get("matchLabels"), dict), where,
+              "spec.selector.matchLabels is required")
+        eps = spec.get("endpoints")
+        if check(isinstance(eps, list) and eps, where, "spec.endpoints is required"):
+            known = {"port", "targetPort", "path", "scheme", "interval", "scrapeTimeout",
+                     "tlsConfig", "bearerTokenSecret", "authorization", "honorLabels",
+                     "relabelings", "metricRelabelings", "params"}
+            for ep in eps:
+                check(set(ep) <= known, where, f"unknown endpoint fields {sorted(set(ep) - known)}")
+                check(ep.get("scheme") in ("http", "https"), where, "endpoint scheme")
+                for key in ("interval", "scrapeTimeout"):
+                    if key in ep:
+                        check(re.fullmatch(r"(\d+[smh])+", str(ep[key])), where,
+                              f"{key} {ep[key]!r} is not a Prometheus duration")
+        return
+    groups = spec.get("groups")
+    if not check(isinstance(groups, list) and groups, where, "spec.groups is required"):
+        return
+    for g in groups:
+        check(isinstance(g.get("name"), str) and g["name"], where, "a group needs a name")
+        rules = g.get("rules")
+        if not check(isinstance(rules, list) and rules, where, f"group {g.get('name')}: rules"):
+            continue
+        for rule in rules:
+            name = rule.get("alert") or rule.get("record")
+            rw = f"{where} rule {name}"
+            check(bool(rule.get("alert")) != bool(rule.get("record")), rw,
+                  "needs exactly one of alert and record")
+            check(set(rule) <= {"alert", "record", "expr", "for", "keep_firing_for", "labels",
+                                "annotations"}, rw, f"unknown fields {sorted(rule)}")
+            check(isinstance(rule.get("expr"), str) and rule["expr"].strip(), rw, "needs expr")
+            if "for" in rule:
+                check(re.fullmatch(r"(\d+[smhdwy])+", str(rule["for"])), rw,
+                      f"for {rule['for']!r} is not a Prometheus duration")
+
+
 def validate(objs, where):
     for obj in objs:
         key = (obj.get("apiVersion"), obj.get("kind"))
@@ -186,6 +243,8 @@ def validate(objs, where):
             validate_k8s(obj, name)
         elif key in CERT_MANAGER_KINDS:
             validate_cert_manager(obj, name)
+        elif key in MONITORING_KINDS:
+            validate_monitoring(obj, name)
         else:
             fail(name, f"unknown kind {key[0]} {key[1]}: map it to a schema in this test")
 
@@ -456,6 +515,144 @@ def check_install(objs, where, routes, port):
     return {"kinds": kinds, "mwc": mwc, "svc": svc, "config": config_text}
 
 
+# ---- the optional components ----
+
+def render_components(tmp, overlay):
+    """manifests/ copied into tmp with an overlay of overlay plus every component, as the
+    README shows."""
+    work = os.path.join(tmp, "manifests")
+    if not os.path.isdir(work):
+        shutil.copytree(os.path.join(SRC, "manifests"), work)
+    mine = os.path.join(work, "overlays", "with-components-" + overlay)
+    os.makedirs(mine, exist_ok=True)
+    # The README's ConfigMap patch: config.yaml replaced, with per-namespace sealed secrets.
+    with open(os.path.join(SRC, "manifests", "base", "config.yaml")) as f:
+        config = f.read()
+    config = config.replace("  namespaces: {}\n", SEALED_NAMESPACES)
+    with open(os.path.join(mine, "config.yaml"), "w") as f:
+        f.write(config)
+    with open(os.path.join(mine, "kustomization.yaml"), "w") as f:
+        f.write("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                f"resources:\n  - ../{overlay}\ncomponents:\n" +
+                "".join(f"  - ../../components/{c}\n" for c in COMPONENTS) +
+                "configMapGenerator:\n  - name: coco-webhook-config\n"
+                "    namespace: coco-webhook\n    behavior: replace\n"
+                "    files:\n      - config.yaml\n"
+                "    options:\n      disableNameSuffixHash: true\n")
+    return render(mine)
+
+
+def exported_metrics():
+    """{name: set of label names} from the exposition webhook/metrics.c writes; histograms
+    add _bucket, _sum and _count."""
+    with open(os.path.join(SRC, "webhook", "metrics.c")) as f:
+        text = f.read()
+    out = {}
+    for name, kind in re.findall(r"# TYPE (coco_webhook_\w+) (\w+)", text):
+        names = [name] + ([name + s for s in ("_bucket", "_sum", "_count")]
+                          if kind == "histogram" else [])
+        for n in names:
+            labels = set()
+            for m in re.finditer(re.escape(n) + r"\{([^}]*)\}", text):
+                labels |= set(re.findall(r"(\w+)=", m.group(1)))
+                labels |= set(re.findall(r"(\w+)=\"\s*\);", m.group(1)))
+            if re.search(re.escape(n) + r'\{(\w+)="\s*\);', text):
+                labels |= set(re.findall(re.escape(n) + r'\{(\w+)="', text))
+            out[n] = labels
+    return out, text
+
+
+def check_alerts(rule_obj, where):
+    """Each expression names only metrics the server exports (or Prometheus's own `up`),
+    with their labels, and label values the server writes; the four kinds of alert the
+    install needs are there."""
+    metrics, source = exported_metrics()
+    check("coco_webhook_certificate_expiry_timestamp_seconds" in metrics, "webhook/metrics.c",
+          "no metrics found (parser out of date?)")
+    scrape_labels = {"job", "namespace", "pod", "service", "instance", "endpoint", "container"}
+    promql_words = {"sum", "by", "without", "on", "ignoring", "group_left", "group_right",
+                    "increase", "rate", "irate", "absent", "min", "max", "avg", "count", "time",
+                    "offset", "and", "or", "unless", "bool", "histogram_quantile", "le",
+                    "humanize", "topk", "bottomk", "clamp_min", "clamp_max", "delta", "deriv"}
+    exprs = {}
+    for g in rule_obj["spec"]["groups"]:
+        for rule in g["rules"]:
+            exprs[rule.get("alert") or rule.get("record")] = rule["expr"]
+    for alert, expr in exprs.items():
+        aw = f"{where} {alert}"
+        depth = 0
+        for ch in expr:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            check(depth >= 0, aw, "unbalanced parentheses")
+        check(depth == 0, aw, "unbalanced parentheses")
+        no_strings = re.sub(r'"[^"]*"', '""', expr)
+        no_strings = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)",
+                            " ", no_strings)
+        no_strings = re.sub(r"\{[^}]*\}", " ", no_strings)
+        for m in re.finditer(r"\b([a-zA-Z_:][\w:]*)", no_strings):
+            word = m.group(1)
+            if word in promql_words or re.fullmatch(r"\d+[smhdwy]?", word):
+                continue
+            check(word in metrics or word == "up", aw, f"metric {word} is not exported")
+        for m in re.finditer(r"\b(\w+)\{([^}]*)\}", expr):
+            metric, selectors = m.group(1), m.group(2)
+            for lname, op, value in re.findall(r'(\w+)\s*(=~|!~|!=|=)\s*"([^"]*)"', selectors):
+                if metric == "up" or lname in scrape_labels:
+                    check(metric != "up" or lname in scrape_labels, aw, f"up has no {lname}")
+                    continue
+                check(lname in metrics.get(metric, set()), aw,
+                      f"{metric} has no label {lname} (it has {sorted(metrics.get(metric, []))})")
+                if op == "=":
+                    check(f'"{value}"' in source, aw,
+                          f'{metric}{{{lname}="{value}"}}: the server never writes "{value}"')
+        for m in re.finditer(r"by\s*\(([^)]*)\)|on\s*\(([^)]*)\)", expr):
+            for lname in re.split(r"\s*,\s*", (m.group(1) or m.group(2)).strip()):
+                used = [n for n in re.findall(r"\b(coco_webhook_\w+)", expr)]
+                check(lname in scrape_labels or all(lname in metrics.get(n, set()) for n in used),
+                      aw, f"grouping by {lname}, which not every metric has")
+    text = " ".join(exprs.values())
+    check(re.search(r"\bup\b", text), where, "no alert for an unavailable webhook (up)")
+    check("coco_webhook_denials_total" in text, where, "no alert on denials")
+    check('result="error"' in text, where, "no alert on internal errors")
+    check(re.search(r"coco_webhook_certificate_expiry_timestamp_seconds[^<]*<\s*14\s*\*\s*24"
+                    r"\s*\*\s*3600", text), where, "no alert for a certificate expiring in 14 days")
+    check('coco_webhook_reloads_total{result="failure"}' in text.replace(" ", ""), where,
+          "no alert on failed reloads")
+
+
+def check_components(objs, where, port):
+    kinds = by_kind(objs)
+    dep = one(kinds, "Deployment", where)
+    svc = one(kinds, "Service", where)
+    np = one(kinds, "NetworkPolicy", where)
+    sm = one(kinds, "ServiceMonitor", where)
+    pr = one(kinds, "PrometheusRule", where)
+    if None in (dep, svc, np, sm, pr):
+        return
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    c = dep["spec"]["template"]["spec"]["containers"][0]
+    ports = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
+    nw = f"{where} NetworkPolicy"
+    check(matches(np["spec"]["podSelector"].get("matchLabels", {}), labels) and
+          np["spec"]["podSelector"].get("matchLabels"), nw, "podSelector misses the webhook")
+    check(np["spec"].get("policyTypes") == ["Ingress"], nw, "policyTypes must be [Ingress]")
+    rules = np["spec"].get("ingress") or []
+    if check(len(rules) == 1, nw, "one ingress rule"):
+        allowed = [ports.get(p.get("port"), p.get("port")) for p in rules[0].get("ports", [])]
+        check(allowed == [port], nw, f"ingress ports {allowed}, want only {port}")
+        check(all(p.get("protocol", "TCP") == "TCP" for p in rules[0]["ports"]), nw, "TCP")
+    sw = f"{where} ServiceMonitor"
+    check(matches(sm["spec"]["selector"]["matchLabels"], svc["metadata"].get("labels", {})), sw,
+          "selector misses the Service")
+    ep = sm["spec"]["endpoints"]
+    check(len(ep) == 1 and ep[0].get("port") == svc["spec"]["ports"][0]["name"] and
+          ep[0].get("path") == "/metrics" and ep[0].get("scheme") == "https", sw,
+          "one https endpoint on the Service's port, path /metrics")
+    check(NAMESPACE in (sm["spec"].get("namespaceSelector") or {}).get("matchNames", [NAMESPACE]),
+          sw, "namespaceSelector")
+    check_alerts(pr, f"{where} PrometheusRule")
+
+
 def verify_chain(ca_pem, crt_pem, where):
     with tempfile.TemporaryDirectory() as tmp:
         ca, crt = os.path.join(tmp, "ca.crt"), os.path.join(tmp, "tls.crt")
@@ -548,6 +745,31 @@ def main():
                 verify_chain(base64.b64decode(bundles.pop()),
                              base64.b64decode(sec["data"]["tls.crt"]), w)
 
+    # The optional components, on top of the overlays that need no generated files.
+    for name in COMPONENTS:
+        with open(os.path.join(SRC, "manifests", "components", name, "kustomization.yaml")) as f:
+            k = yaml.safe_load(f)
+        check(k.get("kind") == "Component" and
+              k.get("apiVersion") == "kustomize.config.k8s.io/v1alpha1",
+              f"components/{name}", "must be a kustomize Component (v1alpha1)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for overlay in ("openshift", "cert-manager"):
+            where = f"overlays/{overlay} + components"
+            objs = render_components(tmp, overlay)
+            validate(objs, where)
+            if objs:
+                r = check_install(objs, where, routes, port)
+                check_components(objs, where, port)
+                text = (r or {}).get("config") or ""
+                if check(SEALED_NAMESPACES in text, where,
+                         "the ConfigMap patch did not replace config.yaml"):
+                    cfg = os.path.join(tmp, "patched-config.yaml")
+                    with open(cfg, "w") as f:
+                        f.write(text)
+                    res = run([BIN, "mutate", "--config", cfg, "-f", os.devnull])
+                    check(res.returncode == 0, where,
+                          f"the patched config is refused: {res.stderr.strip()[:300]}")
+
     # The generated files must stay out of git.
     for name in ("tls-secret.yaml", "cabundle-patch.yaml"):
         path = f"manifests/overlays/self-managed/{name}"
@@ -559,7 +781,8 @@ def main():
         print("\n".join(failures))
         print(f"{len(failures)} failure(s)")
         return 1
-    print("manifests: base and 3 overlays render, validate and agree with the server")
+    print("manifests: base, 3 overlays and the components render, validate and agree with "
+          "the server")
     return 0
 
 
