@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "initdata.h"
 #include "jsonpatch.h"
 #include "jsonutil.h"
 #include "k8s_names.h"
@@ -39,6 +40,7 @@ typedef struct inputs {
     char targets[NAME_LIST_MAX][K8S_DNS_LABEL_MAX + 1]; /* sealed-secrets-containers */
     size_t target_count;
     const char *previous_record; /* the record annotation as found, or NULL */
+    initdata_choice initdata;
 } inputs;
 
 /* One planning pass. In building mode (patch != NULL) operations are appended to patch and
@@ -59,7 +61,11 @@ typedef struct plan {
     /* Secret volumes added by this pass (a Secret may be mounted at several paths). */
     char added_volumes[SEALED_ENTRIES_MAX][K8S_DNS_LABEL_MAX + 1];
     size_t added_volume_count;
-    size_t mounts_added; /* volumeMounts added by this pass */
+    size_t mounts_added;          /* volumeMounts added by this pass */
+    cJSON *initdata_target;       /* what carries the initdata annotation (SPEC §2.5) */
+    jsonpatch_path initdata_path; /* its path */
+    bool annotations_added;       /* an earlier op created the object's metadata.annotations */
+    const config_initdata_document *initdata_set; /* the document this pass sets, or NULL */
     int deny_code;
     const char *deny_reason;
     cw_error deny;
@@ -327,6 +333,12 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
     if (v && sealed_entries_parse(v, cfg->sealed_mount_root, in->sealed, SEALED_ENTRIES_MAX,
                                   &in->sealed_count, &err))
         return deny(p, 400, "annotation", "annotation %s: %s", ENGINE_ANN_SEALED, err.msg);
+
+    if ((r = read_annotation(p, object, template, INITDATA_ANN_PICK, &v)))
+        return r;
+    initdata_denial denial;
+    if (initdata_choose(cfg, ns, v, &in->initdata, &denial))
+        return deny(p, denial.code, denial.reason, "%s", denial.message);
 
     cJSON *rec = jsonutil_member(
         jsonutil_member(jsonutil_member(object, "metadata"), "annotations"), ENGINE_ANN_RECORD);
@@ -762,6 +774,39 @@ static cw_result plan_sealed(plan *p)
     return CW_OK;
 }
 
+/* ---- 2.5 initdata --------------------------------------------------------------------- */
+
+static cw_result plan_initdata(plan *p)
+{
+    const config_initdata_document *doc = p->in->initdata.document;
+    initdata_action action;
+    initdata_denial denial;
+    if (initdata_decide(p->cfg, &p->in->initdata, jsonutil_member(p->initdata_target, "metadata"),
+                        &action, &denial))
+        return deny(p, denial.code, denial.reason, "%s", denial.message);
+    if (p->res && (action == INITDATA_SET || action == INITDATA_KEEP_SAME)) {
+        p->res->initdata_document = doc->name;
+        p->res->initdata_digest = doc->doc.digest_text;
+    }
+    if (action == INITDATA_KEEP_OTHER)
+        return add_warning(p,
+                           "initdata: the object's own annotation differs from document \"%s\"; "
+                           "it is kept",
+                           doc->name);
+    if (action != INITDATA_SET)
+        return CW_OK;
+    jsonpatch_path path;
+    cJSON *value = initdata_add_op(p->initdata_target, &p->initdata_path,
+                                   p->cfg->initdata_annotation, doc->doc.value, false, &path);
+    if (!value)
+        return CW_ENOMEM;
+    p->initdata_set = doc;
+    p->annotations_added = p->initdata_target == p->object;
+    if (p->res)
+        p->res->initdata_set = true;
+    return emit(p, "add", &path, value);
+}
+
 /* ---- 2.4 record ----------------------------------------------------------------------- */
 
 static bool array_contains(const cJSON *array, const cJSON *item)
@@ -825,6 +870,20 @@ static cw_result plan_record(plan *p)
         (r = merge_list(record, previous, "sealedSecrets", p->record_secrets)))
         goto done;
     r = CW_ENOMEM;
+    if (p->initdata_set) {
+        cJSON *init = cJSON_AddObjectToObject(record, "initdata");
+        if (!init || !cJSON_AddStringToObject(init, "document", p->initdata_set->name) ||
+            !cJSON_AddStringToObject(init, "digest", p->initdata_set->doc.digest_text))
+            goto done;
+    } else {
+        cJSON *init = jsonutil_member(previous, "initdata");
+        cJSON *dup = cJSON_IsObject(init) ? cJSON_Duplicate(init, 1) : NULL;
+        if (init && cJSON_IsObject(init) &&
+            (!dup || !cJSON_AddItemToObject(record, "initdata", dup))) {
+            cJSON_Delete(dup);
+            goto done;
+        }
+    }
     char *text = cJSON_PrintUnformatted(record);
     if (!text)
         goto done;
@@ -838,7 +897,7 @@ static cw_result plan_record(plan *p)
     cJSON *value = cJSON_CreateString(text);
     if (!value)
         goto done;
-    if (cJSON_IsObject(jsonutil_member(metadata, "annotations"))) {
+    if (cJSON_IsObject(jsonutil_member(metadata, "annotations")) || p->annotations_added) {
         jsonpatch_path_key(&path, "annotations");
         jsonpatch_path_key(&path, ENGINE_ANN_RECORD);
         r = emit(p, "add", &path, value);
@@ -878,6 +937,23 @@ done:
 
 /* ---- driver --------------------------------------------------------------------------- */
 
+/* SPEC §2.5: Pods and Notebooks carry the annotation themselves (the notebook controller copies
+ * a Notebook's annotations to its pod); workloads in their pod template. */
+static void initdata_target(plan *p, spec_location loc, const char *kind)
+{
+    jsonpatch_path_init(&p->initdata_path);
+    p->initdata_target = p->object;
+    if (loc == SPEC_POD || (kind && strcmp(kind, "Notebook") == 0))
+        return;
+    p->initdata_target = find_template(p->object, loc);
+    jsonpatch_path_key(&p->initdata_path, "spec");
+    if (loc == SPEC_JOBTEMPLATE) {
+        jsonpatch_path_key(&p->initdata_path, "jobTemplate");
+        jsonpatch_path_key(&p->initdata_path, "spec");
+    }
+    jsonpatch_path_key(&p->initdata_path, "template");
+}
+
 static cw_result run_plan(plan *p)
 {
     cJSON *volumes = jsonutil_member(p->spec, "volumes");
@@ -885,7 +961,7 @@ static cw_result run_plan(plan *p)
     cw_result r;
     if ((r = plan_runtime_class(p)) || (r = plan_storage(p)) || (r = plan_sealed(p)))
         return r;
-    if ((r = check_keep_list(p)))
+    if ((r = check_keep_list(p)) || (r = plan_initdata(p)))
         return r;
     if (p->patch && p->ops > 0)
         return plan_record(p);
@@ -926,6 +1002,8 @@ static cw_result finish_denied(engine_result *res, plan *p)
     res->record = NULL;
     res->runtime_class_set = false;
     res->volumes_replaced = res->secrets_mounted = 0;
+    res->initdata_document = res->initdata_digest = NULL;
+    res->initdata_set = false;
     res->outcome = ENGINE_DENIED;
     res->code = p->deny_code;
     res->deny_reason = p->deny_reason;
@@ -1033,6 +1111,7 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     }
     p.in = in;
     p.patch = res->patch;
+    initdata_target(&p, loc, kind);
     r = read_inputs(&p, object, template, ns, in);
     if (!r)
         r = run_plan(&p);
@@ -1062,6 +1141,7 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     }
     plan check = {.cfg = cfg, .in = in, .object = object};
     check.spec = find_spec(object, loc, &check.spec_path);
+    initdata_target(&check, loc, kind);
     r = cJSON_IsObject(check.spec) ? run_plan(&check) : CW_EINVAL;
     if (r == CW_ENOMEM)
         goto fail;

@@ -1,0 +1,166 @@
+/* initdata: the engine's initdata rules. See initdata.h. */
+#include "initdata.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonutil.h"
+
+#define NAME_SHOWN 63 /* bytes of a name quoted in a message */
+
+static cw_result deny(initdata_denial *d, int code, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static cw_result deny(initdata_denial *d, int code, const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->message, sizeof d->message, fmt, ap);
+    va_end(ap);
+    d->code = code;
+    d->reason = reason;
+    return CW_EINVAL;
+}
+
+/* "a, b, c" for messages, cut with ", ..." when long. */
+static const char *listed(const config *cfg, char *buf, size_t cap)
+{
+    size_t len = 0;
+    snprintf(buf, cap, "none");
+    for (size_t i = 0; i < cfg->initdata_documents_count; i++) {
+        const char *name = cfg->initdata_documents[i].name;
+        if (len + strlen(name) + 7 >= cap) {
+            snprintf(buf + len, cap - len, ", ...");
+            break;
+        }
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", name);
+    }
+    return buf;
+}
+
+cw_result initdata_choose(const config *cfg, const char *ns, const char *picked, initdata_choice *c,
+                          initdata_denial *d)
+{
+    c->document = NULL;
+    c->enforced = false;
+    const config_initdata_namespace *entry = config_initdata_namespace_of(cfg, ns);
+    if (entry) {
+        c->document = entry->document;
+        c->enforced = entry->enforce;
+    } else {
+        c->document = cfg->initdata_default;
+    }
+    if (!picked)
+        return CW_OK;
+    const config_initdata_document *doc = config_initdata_document_named(cfg, picked);
+    if (!doc) {
+        char names[240];
+        return deny(d, 400, "initdata_unknown",
+                    "annotation %s: \"%.*s\" is not a listed initdata document (listed: %s)",
+                    INITDATA_ANN_PICK, NAME_SHOWN, picked, listed(cfg, names, sizeof names));
+    }
+    if (c->enforced && doc != c->document)
+        return deny(d, 403, "initdata_enforced",
+                    "annotation %s asks for initdata document \"%s\", but namespace %s enforces "
+                    "document \"%s\"",
+                    INITDATA_ANN_PICK, doc->name, ns, c->document->name);
+    c->document = doc;
+    return CW_OK;
+}
+
+/* True when value holds the document: the same text as ours, or another encoding of the
+ * same bytes. */
+static bool holds_document(const char *value, const initdata_doc *doc)
+{
+    if (strcmp(value, doc->value) == 0)
+        return true;
+    unsigned char *bytes;
+    size_t len;
+    if (initdata_decode(value, strlen(value), doc->len, &bytes, &len, NULL) != CW_OK)
+        return false;
+    bool same = len == doc->len && memcmp(bytes, doc->bytes, len) == 0;
+    free(bytes);
+    return same;
+}
+
+cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJSON *meta,
+                          initdata_action *action, initdata_denial *d)
+{
+    (void)cfg;
+    *action = INITDATA_NOTHING;
+    if (!c->document)
+        return CW_OK;
+    if (!jsonutil_is_absent(meta) && !cJSON_IsObject(meta))
+        return deny(d, 400, "invalid_object", "metadata must be an object");
+    const cJSON *annotations = jsonutil_member(meta, "annotations");
+    if (!jsonutil_is_absent(annotations) && !cJSON_IsObject(annotations))
+        return deny(d, 400, "invalid_object", "metadata.annotations must be an object");
+    static const char *const keys[] = {INITDATA_ANN_HYPERVISOR, INITDATA_ANN_RUNTIME};
+    bool found = false, differs = false;
+    const char *differing = NULL;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const cJSON *v = jsonutil_member(annotations, keys[i]);
+        if (jsonutil_is_absent(v))
+            continue;
+        if (!cJSON_IsString(v))
+            return deny(d, 400, "annotation", "annotation %s must be a string", keys[i]);
+        found = true;
+        if (!holds_document(v->valuestring, &c->document->doc)) {
+            differs = true;
+            differing = keys[i];
+        }
+    }
+    if (!found) {
+        *action = INITDATA_SET;
+        return CW_OK;
+    }
+    if (!differs) {
+        *action = INITDATA_KEEP_SAME;
+        return CW_OK;
+    }
+    if (c->enforced)
+        return deny(d, 403, "initdata_enforced",
+                    "annotation %s holds another initdata document than \"%s\", which this "
+                    "namespace enforces; remove the annotation",
+                    differing, c->document->name);
+    *action = INITDATA_KEEP_OTHER;
+    return CW_OK;
+}
+
+cJSON *initdata_add_op(const cJSON *target, const jsonpatch_path *target_path, const char *key,
+                       const char *value, bool annotations_exist, jsonpatch_path *path)
+{
+    memcpy(path->buf, target_path->buf, target_path->len + 1);
+    path->len = target_path->len;
+    path->overflow = target_path->overflow;
+    jsonpatch_path_key(path, "metadata");
+    const cJSON *meta = jsonutil_member(target, "metadata");
+    cJSON *v = cJSON_CreateString(value);
+    if (!v)
+        return NULL;
+    /* Strict add needs the parent (FACTS.md): create whole maps where they are missing. */
+    if (annotations_exist || cJSON_IsObject(jsonutil_member(meta, "annotations"))) {
+        jsonpatch_path_key(path, "annotations");
+        jsonpatch_path_key(path, key);
+        return v;
+    }
+    cJSON *map = cJSON_CreateObject();
+    if (!map || !cJSON_AddItemToObject(map, key, v)) {
+        cJSON_Delete(map);
+        cJSON_Delete(v);
+        return NULL;
+    }
+    if (cJSON_IsObject(meta)) {
+        jsonpatch_path_key(path, "annotations");
+        return map;
+    }
+    cJSON *md = cJSON_CreateObject();
+    if (!md || !cJSON_AddItemToObject(md, "annotations", map)) {
+        cJSON_Delete(md);
+        cJSON_Delete(map);
+        return NULL;
+    }
+    return md;
+}
