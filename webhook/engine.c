@@ -782,9 +782,9 @@ static cw_result plan_initdata(plan *p)
     initdata_action action;
     initdata_denial denial;
     if (initdata_decide(p->cfg, &p->in->initdata, jsonutil_member(p->initdata_target, "metadata"),
-                        &action, &denial))
+                        p->in->previous_record, &action, &denial))
         return deny(p, denial.code, denial.reason, "%s", denial.message);
-    if (p->res && (action == INITDATA_SET || action == INITDATA_KEEP_SAME)) {
+    if (p->res && action != INITDATA_NOTHING && action != INITDATA_KEEP_OTHER) {
         p->res->initdata_document = doc->name;
         p->res->initdata_digest = doc->doc.digest_text;
     }
@@ -793,7 +793,7 @@ static cw_result plan_initdata(plan *p)
                            "initdata: the object's own annotation differs from document \"%s\"; "
                            "it is kept",
                            doc->name);
-    if (action != INITDATA_SET)
+    if (action != INITDATA_SET && action != INITDATA_REPLACE)
         return CW_OK;
     jsonpatch_path path;
     cJSON *value = initdata_add_op(p->initdata_target, &p->initdata_path,

@@ -85,10 +85,40 @@ static bool holds_document(const char *value, const initdata_doc *doc)
     return same;
 }
 
-cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJSON *meta,
-                          initdata_action *action, initdata_denial *d)
+/* True when value decodes to a document whose digest is the one the record names. */
+static bool set_by_webhook(const char *value, const char *previous_record)
 {
-    (void)cfg;
+    if (!previous_record)
+        return false;
+    cJSON *rec = cJSON_Parse(previous_record);
+    const char *digest = jsonutil_string(jsonutil_member(rec, "initdata"), "digest");
+    const char *colon = digest ? strchr(digest, ':') : NULL;
+    bool same = false;
+    char alg_name[8];
+    initdata_alg alg;
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    if (!colon || (size_t)(colon - digest) >= sizeof alg_name)
+        goto done;
+    memcpy(alg_name, digest, (size_t)(colon - digest));
+    alg_name[colon - digest] = '\0';
+    if (!initdata_alg_parse(alg_name, &alg) ||
+        initdata_decode(value, strlen(value), INITDATA_FILE_MAX, &bytes, &len, NULL) != CW_OK)
+        goto done;
+    unsigned char hash[INITDATA_DIGEST_MAX];
+    char hex[2 * INITDATA_DIGEST_MAX + 1];
+    size_t n = initdata_hash(alg, bytes, len, hash);
+    initdata_hex(hash, n, hex);
+    same = n > 0 && strcmp(hex, colon + 1) == 0;
+done:
+    free(bytes);
+    cJSON_Delete(rec);
+    return same;
+}
+
+cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJSON *meta,
+                          const char *previous_record, initdata_action *action, initdata_denial *d)
+{
     *action = INITDATA_NOTHING;
     if (!c->document)
         return CW_OK;
@@ -99,7 +129,9 @@ cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJS
         return deny(d, 400, "invalid_object", "metadata.annotations must be an object");
     static const char *const keys[] = {INITDATA_ANN_HYPERVISOR, INITDATA_ANN_RUNTIME};
     bool found = false, differs = false;
+    size_t present = 0;
     const char *differing = NULL;
+    const cJSON *differing_value = NULL;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const cJSON *v = jsonutil_member(annotations, keys[i]);
         if (jsonutil_is_absent(v))
@@ -107,9 +139,11 @@ cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJS
         if (!cJSON_IsString(v))
             return deny(d, 400, "annotation", "annotation %s must be a string", keys[i]);
         found = true;
+        present++;
         if (!holds_document(v->valuestring, &c->document->doc)) {
             differs = true;
             differing = keys[i];
+            differing_value = v;
         }
     }
     if (!found) {
@@ -118,6 +152,11 @@ cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJS
     }
     if (!differs) {
         *action = INITDATA_KEEP_SAME;
+        return CW_OK;
+    }
+    if (present == 1 && strcmp(differing, cfg->initdata_annotation) == 0 &&
+        set_by_webhook(differing_value->valuestring, previous_record)) {
+        *action = INITDATA_REPLACE;
         return CW_OK;
     }
     if (c->enforced)

@@ -35,6 +35,7 @@ typedef enum initdata_action {
     INITDATA_SET,        /* add the annotation */
     INITDATA_KEEP_SAME,  /* the object already carries the document */
     INITDATA_KEEP_OTHER, /* the object's own, different annotation wins: warn */
+    INITDATA_REPLACE,    /* the webhook set an older document: replace it (key: the config's) */
 } initdata_action;
 
 /* Chooses the document of an object in namespace ns (may be NULL) whose annotation
@@ -47,10 +48,14 @@ cw_result initdata_choose(const config *cfg, const char *ns, const char *picked,
 /* Decides for the object whose metadata is meta (borrowed; may be NULL). Either initdata
  * annotation already present is the object's own: KEEP_SAME when it holds the chosen document
  * (compared as decoded bytes, so another gzip of the same file counts as the same), else
- * KEEP_OTHER, or a 403 under enforcement. A value that is not a string, or metadata or
- * annotations that are not objects, are a 400. */
+ * KEEP_OTHER, or a 403 under enforcement. Except when the value is the one the webhook set
+ * earlier: the record (previous_record, the record annotation's JSON or NULL) names its
+ * digest. Then the document was changed in the config since, and the value is REPLACEd (a
+ * Notebook created before the change gets the new document at its next UPDATE instead of
+ * being denied under enforcement). A value that is not a string, or metadata or annotations
+ * that are not objects, are a 400. */
 cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJSON *meta,
-                          initdata_action *action, initdata_denial *d);
+                          const char *previous_record, initdata_action *action, initdata_denial *d);
 
 /* The "add" operation that sets key to value in the annotations of target (an object with
  * optional metadata, at target_path), creating metadata and annotations when missing, unless
