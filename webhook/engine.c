@@ -61,14 +61,15 @@ typedef struct plan {
     /* Secret volumes added by this pass (a Secret may be mounted at several paths). */
     char added_volumes[SEALED_ENTRIES_MAX][K8S_DNS_LABEL_MAX + 1];
     size_t added_volume_count;
-    size_t mounts_added;          /* volumeMounts added by this pass */
-    cJSON *initdata_target;       /* what carries the initdata annotation (SPEC §2.5) */
-    jsonpatch_path initdata_path; /* its path */
-    bool annotations_added;       /* an earlier op created the object's metadata.annotations */
-    const config_initdata_document *initdata_set; /* the document this pass sets, or NULL */
+    size_t mounts_added; /* volumeMounts added by this pass */
     int deny_code;
     const char *deny_reason;
     cw_error deny;
+    /* SPEC §2.5 */
+    cJSON *initdata_target;       /* what carries the initdata annotation */
+    jsonpatch_path initdata_path; /* its path */
+    bool annotations_added;       /* an earlier op created the object's metadata.annotations */
+    const config_initdata_document *initdata_set; /* the document this pass sets, or NULL */
 } plan;
 
 static cw_result deny(plan *p, int code, const char *reason, const char *fmt, ...)
@@ -797,7 +798,7 @@ static cw_result plan_initdata(plan *p)
         return CW_OK;
     jsonpatch_path path;
     cJSON *value = initdata_add_op(p->initdata_target, &p->initdata_path,
-                                   p->cfg->initdata_annotation, doc->doc.value, false, &path);
+                                   p->cfg->initdata_annotation, doc->doc.value, &path);
     if (!value)
         return CW_ENOMEM;
     p->initdata_set = doc;

@@ -169,7 +169,7 @@ cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJS
 }
 
 cJSON *initdata_add_op(const cJSON *target, const jsonpatch_path *target_path, const char *key,
-                       const char *value, bool annotations_exist, jsonpatch_path *path)
+                       const char *value, jsonpatch_path *path)
 {
     memcpy(path->buf, target_path->buf, target_path->len + 1);
     path->len = target_path->len;
@@ -180,7 +180,7 @@ cJSON *initdata_add_op(const cJSON *target, const jsonpatch_path *target_path, c
     if (!v)
         return NULL;
     /* Strict add needs the parent (FACTS.md): create whole maps where they are missing. */
-    if (annotations_exist || cJSON_IsObject(jsonutil_member(meta, "annotations"))) {
+    if (cJSON_IsObject(jsonutil_member(meta, "annotations"))) {
         jsonpatch_path_key(path, "annotations");
         jsonpatch_path_key(path, key);
         return v;

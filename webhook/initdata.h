@@ -58,10 +58,10 @@ cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJS
                           const char *previous_record, initdata_action *action, initdata_denial *d);
 
 /* The "add" operation that sets key to value in the annotations of target (an object with
- * optional metadata, at target_path), creating metadata and annotations when missing, unless
- * annotations_exist says an earlier operation created them. Writes its path into *path and
- * returns the owned value, or NULL when out of memory. */
+ * optional metadata, at target_path), creating metadata and annotations when missing (a
+ * strict add needs the parent, FACTS.md). Writes its path into *path and returns the owned
+ * value, or NULL when out of memory. */
 cJSON *initdata_add_op(const cJSON *target, const jsonpatch_path *target_path, const char *key,
-                       const char *value, bool annotations_exist, jsonpatch_path *path);
+                       const char *value, jsonpatch_path *path);
 
 #endif
