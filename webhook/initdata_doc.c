@@ -349,6 +349,13 @@ static cw_result value(scan *sc, short_text *text, value_type *type)
     size_t start = sc->pos;
     while (sc->pos < sc->len) {
         c = sc->s[sc->pos];
+        /* A date and a time may be separated by a space (1979-05-27 07:32:00). */
+        if (c == ' ' && sc->pos - start == 10 && sc->s[start + 4] == '-' &&
+            sc->s[start + 7] == '-' && peek(sc, 1) >= '0' && peek(sc, 1) <= '9' &&
+            peek(sc, 2) >= '0' && peek(sc, 2) <= '9' && peek(sc, 3) == ':') {
+            sc->pos++;
+            continue;
+        }
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '#')
             break;
         if (!(is_bare(c) || c == '.' || c == '+' || c == ':'))

@@ -262,6 +262,43 @@ def test_bad_documents_are_refused_naming_the_file():
         assert cfg + ":3: key \"initdata.documents.fraud\"" in err, (name, err)
 
 
+def valid_for_guest(data):
+    """What the guest needs, by Python's TOML reader: None when valid, else why not."""
+    try:
+        text = data.decode("utf-8")
+        doc = tomli.loads(text)
+    except (UnicodeDecodeError, tomli.TOMLDecodeError) as e:
+        return str(e)
+    if any(ord(c) < 0x20 and c not in "\t\r\n" or ord(c) == 0x7f for c in text):
+        return "control character"
+    if doc.get("version") != "0.1.0" or doc.get("algorithm") not in ("sha256", "sha384", "sha512"):
+        return "version or algorithm"
+    if not isinstance(doc.get("data"), dict) or \
+            not all(isinstance(v, str) for v in doc["data"].values()):
+        return "data"
+    return None
+
+
+@group("config")
+def test_every_document_tomli_accepts_is_accepted():
+    """Our reader is a subset of TOML: it must never refuse a document that Python's TOML
+    reader reads as a valid initdata document (the fuzz corpus and the samples)."""
+    corpus = os.path.join(os.environ["COCO_SRC"], "tests", "fuzz", "corpus", "fuzz_initdata")
+    paths = [os.path.join(corpus, f) for f in sorted(os.listdir(corpus))]
+    paths += [os.path.join(SHARED, "samples", s) for s in
+              ("workshop-initdata.toml.tmpl", "caa-docs-initdata-example.toml")]
+    valid = 0
+    for path in paths:
+        with open(path, "rb") as f:
+            data = f.read()
+        if not data or valid_for_guest(data) is not None:
+            continue
+        valid += 1
+        r = run("initdata", "digest", path)
+        assert r.returncode == 0, (path, r.stderr)
+    assert valid >= 8, valid
+
+
 @group("config")
 def test_annotation_value_limit_128kib():
     d = tmpdir()
