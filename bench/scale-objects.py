@@ -9,7 +9,8 @@ for `coco-webhook mutate`) and, with --review, review-pod-<k>.json and
 review-notebook-<k>.json (AdmissionReviews, for the server), up to the largest k whose
 review is at most N bytes (default 8 MiB, the server's body cap). At scale k an object has
 2k containers, k init containers, k volumes of each kind (PVC, ephemeral, configMap,
-secret, emptyDir), 4 mounts per container, 4k extra annotations and 4 sealed-secret entries
+secret, emptyDir), 4 mounts per container, 4k extra annotations (at most 4,000: the API server's limit is 256 KiB) and
+4 sealed-secret entries
 (the annotation's list is capped at 64, so it cannot grow with k; the worst case of entries
 x containers is a separate shape: see worst_case_pod)."""
 import json
@@ -51,7 +52,8 @@ def pod_spec(k):
 
 
 def metadata(name, k, entries=4):
-    ann = {f"example.com/note-{i}": f"value {i}" for i in range(4 * k)}
+    # The API server accepts at most 256 KiB of annotations: they grow up to about half that.
+    ann = {f"example.com/note-{i}": f"value {i}" for i in range(min(4 * k, 4000))}
     ann["coco.confidentialcontainers.org/sealed-secrets"] = ",".join(
         f"sealed-{i}" for i in range(entries))
     return {"name": name, "namespace": "scale", "labels": {LABEL: "true"}, "annotations": ann}

@@ -1103,6 +1103,17 @@ static label_state label_of(cJSON *o, const char *key)
     return LABEL_OTHER;
 }
 
+/* The bytes of keys and string values of o's metadata.annotations, as the API server
+ * counts them against its total. */
+static size_t annotation_bytes(const cJSON *o)
+{
+    size_t n = 0;
+    cJSON *map = jsonutil_member(jsonutil_member(o, "metadata"), "annotations");
+    for (const cJSON *a = cJSON_IsObject(map) ? map->child : NULL; a; a = a->next)
+        n += strlen(a->string) + (cJSON_IsString(a) ? strlen(a->valuestring) : 0);
+    return n;
+}
+
 static void skip(engine_result *res, const char *reason)
 {
     res->outcome = ENGINE_SKIPPED;
@@ -1203,6 +1214,18 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
          !(jsonutil_is_absent(jsonutil_member(metadata, "annotations")) ||
            cJSON_IsObject(jsonutil_member(metadata, "annotations"))))) {
         deny(&p, 400, "invalid_object", "metadata and metadata.annotations must be objects");
+        return finish_denied(res, &p);
+    }
+    /* What no real object can be: the API server refuses more annotation bytes than this
+     * (apimachinery ValidateAnnotations), so work on such an object would be wasted. */
+    size_t ann_bytes = annotation_bytes(object);
+    if (template && ann_bytes <= ENGINE_ANNOTATIONS_TOTAL_MAX)
+        ann_bytes = annotation_bytes(template);
+    if (ann_bytes > ENGINE_ANNOTATIONS_TOTAL_MAX) {
+        deny(&p, 400, "too_large",
+             "the annotations of this object hold more than %d bytes, more than the API "
+             "server accepts",
+             ENGINE_ANNOTATIONS_TOTAL_MAX);
         return finish_denied(res, &p);
     }
     p.object = object;
