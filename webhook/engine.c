@@ -1280,6 +1280,19 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
         r = CW_OK;
         goto done;
     }
+    /* An initdata document counts against the API server's total of annotation bytes too:
+     * past it the mutated object would be refused after admission. */
+    if (res->initdata_set &&
+        (annotation_bytes(object) > ENGINE_ANNOTATIONS_TOTAL_MAX ||
+         annotation_bytes(find_template(object, loc)) > ENGINE_ANNOTATIONS_TOTAL_MAX)) {
+        deny(&p, 400, "too_large",
+             "with the webhook's annotations (initdata, record) this object's annotations would "
+             "hold more than %d bytes, more than the API server accepts",
+             ENGINE_ANNOTATIONS_TOTAL_MAX);
+        finish_denied(res, &p);
+        r = CW_OK;
+        goto done;
+    }
     plan check = {.cfg = cfg, .in = in, .object = object};
     check.spec = find_spec(object, loc, &check.spec_path);
     initdata_target(&check, loc, kind);

@@ -474,6 +474,36 @@ def test_server_rules_record_log_and_metrics():
     assert srv.stop() == 0
 
 
+@group("server")
+def test_annotations_past_the_api_server_total_are_denied():
+    """A large document on an object with large annotations of its own: the API server would
+    refuse the mutated object (256 KiB of annotations at most), so the webhook denies it."""
+    import random
+    d = tmpdir()
+    crt, key = make_cert(d)
+    rnd = random.Random(2)
+    filler = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(70000))
+    text = doc_text()[:-4] + ("\n# " + filler + "\n'''\n").encode()
+    big = write(os.path.join(d, "big.toml"), text)
+    cfg = write(os.path.join(d, "config.yaml"), b"initdata:\n  documents: {big: big.toml}\n"
+                b"  default: big\n")
+    srv = Server(crt, key, ["--config", cfg])
+    value_len = len(encode(big))
+    assert 30000 < value_len < 120000, value_len
+    # Room for both keys, not for the record as well.
+    own = 256 * 1024 - value_len - len("example.com/notes") - len(HYP) - 10
+    obj = pod("team-b", annotations={"example.com/notes": "n" * own})
+    resp = ask(srv, review(obj))
+    assert not resp["allowed"] and resp["status"]["code"] == 400, resp.get("status")
+    assert "more than the API server accepts" in resp["status"]["message"], resp
+    obj = pod("team-b", annotations={"example.com/notes": "n" * (own - 2000)})
+    got = apply_patch(obj, ask(srv, review(obj)))
+    total = sum(len(k) + len(v) for k, v in got["metadata"]["annotations"].items())
+    assert total <= 256 * 1024, total
+    assert decode(got["metadata"]["annotations"][HYP]) == text
+    assert srv.stop() == 0
+
+
 # ---------------------------------------------------------------- reload
 
 def load(port, n, errors, done, stop):
