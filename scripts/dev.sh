@@ -12,10 +12,11 @@ top=$PWD
 # Debian 12 packages: build, test oracles, benchmarks, and the image test (podman).
 packages=(
     build-essential cmake pkg-config git ca-certificates
-    libcjson-dev libyaml-dev libmicrohttpd-dev libgnutls28-dev libssl-dev openssl
+    libcjson-dev libyaml-dev libmicrohttpd-dev libgnutls28-dev libssl-dev zlib1g-dev openssl
     libcmocka-dev clang libclang-rt-14-dev
     golang-go golang-github-evanphx-json-patch-dev golang-k8s-sigs-yaml-dev
-    python3 python3-jsonpatch python3-jsonschema python3-yaml python3-jwcrypto
+    python3 python3-jsonpatch python3-jsonschema python3-yaml python3-jwcrypto python3-tomli
+    xxd
     curl libcurl4-openssl-dev gnutls-bin
     podman runc debootstrap
 )

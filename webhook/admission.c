@@ -376,6 +376,12 @@ static cw_result answer(const config *cfg, engine_scope scope, cJSON *root, admi
     info->runtime_class_set = res.runtime_class_set;
     info->volumes_replaced = res.volumes_replaced;
     info->secrets_mounted = res.secrets_mounted;
+    if (res.initdata_document) {
+        snprintf(info->initdata_document, sizeof info->initdata_document, "%s",
+                 res.initdata_document);
+        snprintf(info->initdata_digest, sizeof info->initdata_digest, "%s", res.initdata_digest);
+        info->initdata_set = res.initdata_set;
+    }
     info->warnings = res.warning_count;
     cw_result rc = encode_engine(o, &r, &res);
     engine_result_clear(&res);

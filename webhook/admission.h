@@ -42,6 +42,9 @@ typedef struct admission_info {
     bool runtime_class_set;
     size_t volumes_replaced;
     size_t secrets_mounted;
+    char initdata_document[64]; /* the object's initdata document, or "" */
+    char initdata_digest[INITDATA_DIGEST_TEXT_MAX];
+    bool initdata_set; /* the annotation was added by this answer */
     size_t warnings;
     size_t patch_ops;
     char error[CW_ERROR_MAX]; /* 400: why the body is not a valid AdmissionReview */

@@ -50,6 +50,15 @@ typedef struct parse_ctx {
     cw_error *err;
     config *cfg;
     size_t **sealed_lines; /* line of each sealed entry, parallel to cfg->sealed_namespaces */
+    /* initdata, resolved once the whole file is read (documents may come after their users) */
+    size_t *doc_lines;   /* line of each document, parallel to cfg->initdata_documents */
+    char **ns_doc_names; /* document named by each cfg->initdata_namespaces entry */
+    size_t *ns_lines;    /* line of each namespace entry */
+    size_t ns_current;   /* the namespace entry being read */
+    char *default_name;  /* initdata.default as written, or NULL */
+    size_t default_line;
+    const char *base_dir;  /* relative document paths are taken from here; NULL: cwd */
+    config_strings *watch; /* receives the document paths; may be NULL */
 } parse_ctx;
 
 typedef cw_result (*value_fn)(parse_ctx *ctx, const char *path);
@@ -1092,6 +1101,337 @@ static cw_result read_sealed_secrets(parse_ctx *ctx, const char *path)
     return check_sealed_entries(ctx);
 }
 
+/* ---- initdata ---- */
+
+static const char *check_initdata_annotation(const char *s)
+{
+    if (strcmp(s, INITDATA_ANN_HYPERVISOR) == 0 || strcmp(s, INITDATA_ANN_RUNTIME) == 0)
+        return NULL;
+    return "not an initdata annotation key (" INITDATA_ANN_HYPERVISOR
+           " or, before kata 3.20, " INITDATA_ANN_RUNTIME ")";
+}
+
+static cw_result read_initdata_annotation(parse_ctx *ctx, const char *path)
+{
+    return set_string(ctx, path, &ctx->cfg->initdata_annotation, check_initdata_annotation, false);
+}
+
+static const char *check_document_name(const char *s)
+{
+    return k8s_is_dns_label(s, strlen(s)) ? NULL
+                                          : "not a valid document name (an RFC 1123 label: "
+                                            "lowercase letters, digits and '-')";
+}
+
+/* Reads a mapping key as a string that passes check; *key is borrowed from the event. */
+static cw_result map_key(parse_ctx *ctx, const char *path, check_fn check, char *child,
+                         size_t child_size, const char **key)
+{
+    cw_result r = check_node(ctx, path);
+    if (r)
+        return r;
+    if (ctx->ev.type != YAML_SCALAR_EVENT)
+        return fail_at(ctx, event_line(&ctx->ev), path, CW_EINVAL, "expected a name, found %s",
+                       node_kind_name(ctx));
+    path_join(child, child_size, path, (const char *)ctx->ev.data.scalar.value,
+              ctx->ev.data.scalar.length);
+    r = get_string(ctx, child, false, false, key);
+    if (r)
+        return r;
+    const char *why = check(*key);
+    if (why)
+        return fail_at(ctx, event_line(&ctx->ev), child, CW_EINVAL, "%s", why);
+    return CW_OK;
+}
+
+/* Returns true for null (keep the default), else requires a mapping. */
+static cw_result map_start(parse_ctx *ctx, const char *path, const char *what, bool *is_null)
+{
+    *is_null = false;
+    if (ctx->ev.type == YAML_SCALAR_EVENT) {
+        scalar_kind kind;
+        cw_result r = resolve_scalar(ctx, &kind);
+        if (r)
+            return r;
+        if (kind == SCALAR_NULL) {
+            *is_null = true;
+            return CW_OK;
+        }
+    }
+    if (ctx->ev.type != YAML_MAPPING_START_EVENT)
+        return fail_at(ctx, event_line(&ctx->ev), path, CW_EINVAL, "expected a mapping of %s",
+                       what);
+    return CW_OK;
+}
+
+/* path joined to dir unless it is absolute. Returns owned, or NULL when out of memory. */
+static char *resolve_path(const char *dir, const char *path)
+{
+    if (path[0] == '/' || !dir || !dir[0])
+        return strdup(path);
+    size_t n = strlen(dir) + 1 + strlen(path) + 1;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%s/%s", dir, path);
+    return out;
+}
+
+static cw_result read_initdata_documents(parse_ctx *ctx, const char *path)
+{
+    config *cfg = ctx->cfg;
+    char child[PATH_BUF];
+    bool is_null;
+    cw_result r = map_start(ctx, path, "document names to file paths", &is_null);
+    if (r || is_null)
+        return r;
+    for (;;) {
+        r = next_event(ctx);
+        if (r)
+            return r;
+        if (ctx->ev.type == YAML_MAPPING_END_EVENT)
+            return CW_OK;
+        size_t line = event_line(&ctx->ev);
+        const char *name;
+        r = map_key(ctx, path, check_document_name, child, sizeof child, &name);
+        if (r)
+            return r;
+        if (config_initdata_document_named(cfg, name))
+            return fail_at(ctx, line, child, CW_EINVAL, "duplicate key");
+        size_t n = cfg->initdata_documents_count;
+        if (n >= CONFIG_LIST_MAX)
+            return fail_at(ctx, line, path, CW_ELIMIT, "more than %d documents", CONFIG_LIST_MAX);
+        config_initdata_document *grown = realloc(cfg->initdata_documents, (n + 1) * sizeof *grown);
+        if (!grown)
+            return fail_oom(ctx);
+        cfg->initdata_documents = grown;
+        size_t *lines = realloc(ctx->doc_lines, (n + 1) * sizeof *lines);
+        if (!lines)
+            return fail_oom(ctx);
+        ctx->doc_lines = lines;
+        grown[n] = (config_initdata_document){.name = strdup(name)};
+        lines[n] = line;
+        cfg->initdata_documents_count = n + 1;
+        if (!grown[n].name)
+            return fail_oom(ctx);
+        r = next_event(ctx);
+        if (r)
+            return r;
+        r = check_node(ctx, child);
+        if (r)
+            return r;
+        const char *file;
+        r = get_string(ctx, child, false, false, &file);
+        if (r)
+            return r;
+        if (!file[0])
+            return fail_at(ctx, event_line(&ctx->ev), child, CW_EINVAL,
+                           "expected the path of a document file, found an empty string");
+        grown[n].doc.path = resolve_path(ctx->base_dir, file);
+        if (!grown[n].doc.path)
+            return fail_oom(ctx);
+    }
+}
+
+/* Keeps the document name of the current namespace entry (checked once all are read). */
+static cw_result set_ns_document(parse_ctx *ctx, const char *path)
+{
+    const char *name;
+    cw_result r = get_string(ctx, path, false, false, &name);
+    if (r)
+        return r;
+    const char *why = check_document_name(name);
+    if (why)
+        return fail_at(ctx, event_line(&ctx->ev), path, CW_EINVAL, "%s", why);
+    char *copy = strdup(name);
+    if (!copy)
+        return fail_oom(ctx);
+    free(ctx->ns_doc_names[ctx->ns_current]);
+    ctx->ns_doc_names[ctx->ns_current] = copy;
+    return CW_OK;
+}
+
+static cw_result read_ns_enforce(parse_ctx *ctx, const char *path)
+{
+    const yaml_event_t *ev = &ctx->ev;
+    scalar_kind kind = SCALAR_STRING;
+    if (ev->type == YAML_SCALAR_EVENT) {
+        cw_result r = resolve_scalar(ctx, &kind);
+        if (r)
+            return r;
+    }
+    if (kind != SCALAR_BOOL)
+        return fail_at(ctx, event_line(ev), path, CW_EINVAL, "expected a boolean (true or false)");
+    const char *s = (const char *)ev->data.scalar.value;
+    char c = s[0];
+    ctx->cfg->initdata_namespaces[ctx->ns_current].enforce =
+        c == 'y' || c == 'Y' || c == 't' || c == 'T' ||
+        ((c == 'o' || c == 'O') && (s[1] == 'n' || s[1] == 'N'));
+    return CW_OK;
+}
+
+static cw_result read_initdata_namespaces(parse_ctx *ctx, const char *path)
+{
+    static const key_spec keys[] = {
+        {"document", set_ns_document},
+        {"enforce", read_ns_enforce},
+    };
+    config *cfg = ctx->cfg;
+    char child[PATH_BUF];
+    bool is_null;
+    cw_result r = map_start(ctx, path, "namespace names to document names", &is_null);
+    if (r || is_null)
+        return r;
+    for (;;) {
+        r = next_event(ctx);
+        if (r)
+            return r;
+        if (ctx->ev.type == YAML_MAPPING_END_EVENT)
+            return CW_OK;
+        size_t line = event_line(&ctx->ev);
+        const char *ns;
+        r = map_key(ctx, path, check_namespace, child, sizeof child, &ns);
+        if (r)
+            return r;
+        if (config_initdata_namespace_of(cfg, ns))
+            return fail_at(ctx, line, child, CW_EINVAL, "duplicate key");
+        size_t n = cfg->initdata_namespaces_count;
+        if (n >= CONFIG_LIST_MAX)
+            return fail_at(ctx, line, path, CW_ELIMIT, "more than %d namespaces", CONFIG_LIST_MAX);
+        config_initdata_namespace *grown =
+            realloc(cfg->initdata_namespaces, (n + 1) * sizeof *grown);
+        if (!grown)
+            return fail_oom(ctx);
+        cfg->initdata_namespaces = grown;
+        char **names = realloc(ctx->ns_doc_names, (n + 1) * sizeof *names);
+        if (!names)
+            return fail_oom(ctx);
+        ctx->ns_doc_names = names;
+        size_t *lines = realloc(ctx->ns_lines, (n + 1) * sizeof *lines);
+        if (!lines)
+            return fail_oom(ctx);
+        ctx->ns_lines = lines;
+        grown[n] = (config_initdata_namespace){.namespace = strdup(ns)};
+        names[n] = NULL;
+        lines[n] = line;
+        cfg->initdata_namespaces_count = n + 1;
+        if (!grown[n].namespace)
+            return fail_oom(ctx);
+        ctx->ns_current = n;
+        r = next_event(ctx);
+        if (r)
+            return r;
+        r = check_node(ctx, child);
+        if (r)
+            return r;
+        if (ctx->ev.type == YAML_MAPPING_START_EVENT) {
+            r = read_map(ctx, child, keys, sizeof keys / sizeof keys[0]);
+            if (r)
+                return r;
+            if (!names[n])
+                return fail_at(ctx, line, child, CW_EINVAL,
+                               "expected a document name, or {document: NAME, enforce: true}");
+            continue;
+        }
+        if (ctx->ev.type != YAML_SCALAR_EVENT)
+            return fail_at(ctx, event_line(&ctx->ev), child, CW_EINVAL,
+                           "expected a document name, or {document: NAME, enforce: true}");
+        r = set_ns_document(ctx, child);
+        if (r)
+            return r;
+    }
+}
+
+static cw_result read_initdata_default(parse_ctx *ctx, const char *path)
+{
+    const char *name;
+    cw_result r = get_string(ctx, path, true, false, &name);
+    if (r)
+        return r;
+    free(ctx->default_name);
+    ctx->default_name = NULL;
+    if (!name || !name[0])
+        return CW_OK;
+    const char *why = check_document_name(name);
+    if (why)
+        return fail_at(ctx, event_line(&ctx->ev), path, CW_EINVAL, "%s", why);
+    ctx->default_name = strdup(name);
+    ctx->default_line = event_line(&ctx->ev);
+    return ctx->default_name ? CW_OK : fail_oom(ctx);
+}
+
+static cw_result read_initdata(parse_ctx *ctx, const char *path)
+{
+    static const key_spec keys[] = {
+        {"annotation", read_initdata_annotation},
+        {"documents", read_initdata_documents},
+        {"namespaces", read_initdata_namespaces},
+        {"default", read_initdata_default},
+    };
+    return read_map(ctx, path, keys, sizeof keys / sizeof keys[0]);
+}
+
+/* "a, b, c": the listed documents, for messages. */
+static void document_names(const config *cfg, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    if (cfg->initdata_documents_count == 0) {
+        snprintf(buf, cap, "none");
+        return;
+    }
+    for (size_t i = 0; i < cfg->initdata_documents_count; i++) {
+        const char *name = cfg->initdata_documents[i].name;
+        if (len + strlen(name) + 7 >= cap) {
+            snprintf(buf + len, cap - len, ", ...");
+            return;
+        }
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", name);
+    }
+}
+
+/* Loads every document and links the namespaces and the default to theirs. */
+static cw_result resolve_initdata(parse_ctx *ctx)
+{
+    config *cfg = ctx->cfg;
+    char key[PATH_BUF];
+    char names[200];
+    for (size_t i = 0; ctx->watch && i < cfg->initdata_documents_count; i++) {
+        if (strings_append(ctx->watch, cfg->initdata_documents[i].doc.path) != CW_OK)
+            return fail_oom(ctx);
+    }
+    for (size_t i = 0; i < cfg->initdata_documents_count; i++) {
+        config_initdata_document *d = &cfg->initdata_documents[i];
+        char *file = d->doc.path;
+        d->doc.path = NULL;
+        cw_error e = {{0}};
+        cw_result r = initdata_doc_load(file, &d->doc, &e);
+        free(file);
+        if (r) {
+            path_join(key, sizeof key, "initdata.documents", d->name, strlen(d->name));
+            return fail_at(ctx, ctx->doc_lines[i], key, r, "%s", e.msg);
+        }
+    }
+    document_names(cfg, names, sizeof names);
+    for (size_t i = 0; i < cfg->initdata_namespaces_count; i++) {
+        config_initdata_namespace *ns = &cfg->initdata_namespaces[i];
+        ns->document = config_initdata_document_named(cfg, ctx->ns_doc_names[i]);
+        if (!ns->document) {
+            path_join(key, sizeof key, "initdata.namespaces", ns->namespace, strlen(ns->namespace));
+            return fail_at(ctx, ctx->ns_lines[i], key, CW_EINVAL,
+                           "document \"%s\" is not in initdata.documents (listed: %s)",
+                           ctx->ns_doc_names[i], names);
+        }
+    }
+    if (ctx->default_name) {
+        cfg->initdata_default = config_initdata_document_named(cfg, ctx->default_name);
+        if (!cfg->initdata_default)
+            return fail_at(ctx, ctx->default_line, "initdata.default", CW_EINVAL,
+                           "document \"%s\" is not in initdata.documents (listed: %s)",
+                           ctx->default_name, names);
+    }
+    return CW_OK;
+}
+
 static const key_spec root_keys[] = {
     {"listen", read_listen},
     {"tlsCert", read_tls_cert},
@@ -1102,6 +1442,7 @@ static const key_spec root_keys[] = {
     {"runtimeClass", read_runtime_class},
     {"storage", read_storage},
     {"sealedSecrets", read_sealed_secrets},
+    {"initdata", read_initdata},
 };
 
 /* The whole stream is well-formed YAML: a mis-indented line gets YAML's own error, not a
@@ -1168,8 +1509,9 @@ config *config_new_default(void)
     cfg->selector_label = strdup("coco.confidentialcontainers.org/enabled");
     cfg->runtime_class = strdup("kata-remote");
     cfg->sealed_mount_root = strdup("/sealed");
+    cfg->initdata_annotation = strdup(INITDATA_ANN_HYPERVISOR);
     if (!cfg->listen || !cfg->tls_cert || !cfg->tls_key || !cfg->selector_label ||
-        !cfg->runtime_class || !cfg->sealed_mount_root)
+        !cfg->runtime_class || !cfg->sealed_mount_root || !cfg->initdata_annotation)
         goto fail;
     for (size_t i = 0; i < sizeof default_excluded / sizeof default_excluded[0]; i++) {
         if (strings_append(&cfg->exclude_namespaces, default_excluded[i]) != CW_OK)
@@ -1183,8 +1525,8 @@ fail:
     return NULL;
 }
 
-cw_result config_parse_result(const char *name, const char *buf, size_t len, config **out,
-                              cw_error *err)
+static cw_result parse_config(const char *name, const char *buf, size_t len, const char *base_dir,
+                              config_strings *watch, config **out, cw_error *err)
 {
     *out = NULL;
     if (!name)
@@ -1192,7 +1534,12 @@ cw_result config_parse_result(const char *name, const char *buf, size_t len, con
     if (len > CONFIG_FILE_MAX)
         return cw_fail(err, CW_ELIMIT, "%s: the file is larger than %d bytes", name,
                        CONFIG_FILE_MAX);
-    parse_ctx ctx = {.name = name, .buf = buf ? buf : "", .len = len, .err = err};
+    parse_ctx ctx = {.name = name,
+                     .buf = buf ? buf : "",
+                     .len = len,
+                     .err = err,
+                     .base_dir = base_dir,
+                     .watch = watch};
     ctx.cfg = config_new_default();
     if (!ctx.cfg)
         return cw_fail(err, CW_ENOMEM, "%s: out of memory", name);
@@ -1219,6 +1566,8 @@ cw_result config_parse_result(const char *name, const char *buf, size_t len, con
     if (!r && !config_strings_contains(&ctx.cfg->runtime_class_allowed, ctx.cfg->runtime_class) &&
         strings_append(&ctx.cfg->runtime_class_allowed, ctx.cfg->runtime_class) != CW_OK)
         r = fail_oom(&ctx);
+    if (!r)
+        r = resolve_initdata(&ctx);
 
     if (ctx.have_ev)
         yaml_event_delete(&ctx.ev);
@@ -1228,12 +1577,24 @@ cw_result config_parse_result(const char *name, const char *buf, size_t len, con
             free(ctx.sealed_lines[i]);
         free(ctx.sealed_lines);
     }
+    for (size_t i = 0; ctx.ns_doc_names && i < ctx.cfg->initdata_namespaces_count; i++)
+        free(ctx.ns_doc_names[i]);
+    free(ctx.ns_doc_names);
+    free(ctx.ns_lines);
+    free(ctx.doc_lines);
+    free(ctx.default_name);
     if (r) {
         config_free(ctx.cfg);
         return r;
     }
     *out = ctx.cfg;
     return CW_OK;
+}
+
+cw_result config_parse_result(const char *name, const char *buf, size_t len, config **out,
+                              cw_error *err)
+{
+    return parse_config(name, buf, len, NULL, NULL, out, err);
 }
 
 config *config_parse(const char *name, const char *buf, size_t len, cw_error *err)
@@ -1245,7 +1606,14 @@ config *config_parse(const char *name, const char *buf, size_t len, cw_error *er
 
 config *config_load(const char *path, cw_error *err)
 {
+    return config_load_watch(path, NULL, err);
+}
+
+config *config_load_watch(const char *path, config_strings *documents, cw_error *err)
+{
     char ebuf[128];
+    char *dir = NULL;
+    config_strings watch = {0};
     char *buf = NULL;
     config *cfg = NULL;
     FILE *f = fopen(path, "rbe");
@@ -1298,8 +1666,23 @@ config *config_load(const char *path, cw_error *err)
         cw_fail(err, CW_EIO, "%s: cannot read: %s", path, strerror_r(errno, ebuf, sizeof ebuf));
         goto out;
     }
-    cfg = config_parse(path, buf, len, err);
+    const char *slash = strrchr(path, '/');
+    if (slash) {
+        dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+        if (!dir) {
+            cw_fail(err, CW_ENOMEM, "%s: out of memory", path);
+            goto out;
+        }
+    }
+    parse_config(path, buf, len, dir, &watch, &cfg, err);
 out:
+    if (documents) {
+        strings_free(documents);
+        *documents = watch;
+    } else {
+        strings_free(&watch);
+    }
+    free(dir);
     free(buf);
     fclose(f);
     return cfg;
@@ -1331,6 +1714,34 @@ const config_strings *config_sealed_entries(const config *cfg, const char *ns)
     return NULL;
 }
 
+const config_initdata_document *config_initdata_document_named(const config *cfg, const char *name)
+{
+    if (!cfg || !name)
+        return NULL;
+    for (size_t i = 0; i < cfg->initdata_documents_count; i++) {
+        if (cfg->initdata_documents[i].name && strcmp(cfg->initdata_documents[i].name, name) == 0)
+            return &cfg->initdata_documents[i];
+    }
+    return NULL;
+}
+
+const config_initdata_namespace *config_initdata_namespace_of(const config *cfg, const char *ns)
+{
+    if (!cfg || !ns)
+        return NULL;
+    for (size_t i = 0; i < cfg->initdata_namespaces_count; i++) {
+        if (cfg->initdata_namespaces[i].namespace &&
+            strcmp(cfg->initdata_namespaces[i].namespace, ns) == 0)
+            return &cfg->initdata_namespaces[i];
+    }
+    return NULL;
+}
+
+void config_strings_clear(config_strings *list)
+{
+    strings_free(list);
+}
+
 const char *config_log_level_name(config_log_level level)
 {
     if ((size_t)level < sizeof level_names / sizeof level_names[0])
@@ -1357,5 +1768,14 @@ void config_free(config *cfg)
         strings_free(&cfg->sealed_namespaces[i].entries);
     }
     free(cfg->sealed_namespaces);
+    free(cfg->initdata_annotation);
+    for (size_t i = 0; i < cfg->initdata_documents_count; i++) {
+        free(cfg->initdata_documents[i].name);
+        initdata_doc_clear(&cfg->initdata_documents[i].doc);
+    }
+    free(cfg->initdata_documents);
+    for (size_t i = 0; i < cfg->initdata_namespaces_count; i++)
+        free(cfg->initdata_namespaces[i].namespace);
+    free(cfg->initdata_namespaces);
     free(cfg);
 }

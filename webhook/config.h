@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "initdata_doc.h"
 #include "result.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024) /* bytes of a config file */
@@ -33,6 +34,19 @@ typedef struct config_namespace_secrets {
     config_strings entries;
 } config_namespace_secrets;
 
+/* An initdata document of initdata.documents, read and encoded when the config is loaded. */
+typedef struct config_initdata_document {
+    char *name;       /* owned; an RFC 1123 label */
+    initdata_doc doc; /* owned; doc.path is the file, resolved against the config's folder */
+} config_initdata_document;
+
+/* initdata.namespaces.<ns>: the namespace's document, optionally enforced. */
+typedef struct config_initdata_namespace {
+    char *namespace;                          /* owned */
+    const config_initdata_document *document; /* borrowed from the same config */
+    bool enforce;
+} config_initdata_namespace;
+
 typedef struct config {
     char *listen;   /* ":8443" */
     char *tls_cert; /* "/etc/coco-webhook/tls/tls.crt" */
@@ -48,6 +62,12 @@ typedef struct config {
     char *sealed_mount_root;                     /* "/sealed" */
     config_namespace_secrets *sealed_namespaces; /* owned array */
     size_t sealed_namespaces_count;
+    char *initdata_annotation; /* "io.katacontainers.config.hypervisor.cc_init_data" */
+    config_initdata_document *initdata_documents; /* owned array */
+    size_t initdata_documents_count;
+    config_initdata_namespace *initdata_namespaces; /* owned array */
+    size_t initdata_namespaces_count;
+    const config_initdata_document *initdata_default; /* borrowed; NULL: none */
 } config;
 
 /* Returns an owned config with every default, or NULL when out of memory. */
@@ -57,7 +77,13 @@ config *config_new_default(void);
  * ("FILE:LINE: key \"a.b\": ..."). */
 config *config_load(const char *path, cw_error *err);
 
-/* Parses a config from memory; name is used in messages. Same contract as config_load. */
+/* config_load that also hands back, in *documents (replaced; owned by the caller), the
+ * resolved paths of the initdata documents the file names, as far as it could be read: the
+ * files to watch, also when loading failed because one of them is missing or bad. */
+config *config_load_watch(const char *path, config_strings *documents, cw_error *err);
+
+/* Parses a config from memory; name is used in messages. Same contract as config_load;
+ * relative initdata document paths are taken from the current directory. */
 config *config_parse(const char *name, const char *buf, size_t len, cw_error *err);
 
 /* config_parse with the outcome as a code: CW_OK with *out owned, else CW_EINVAL (malformed),
@@ -72,6 +98,14 @@ bool config_strings_contains(const config_strings *list, const char *s);
 
 /* The sealed-secret entries configured for ns, or NULL. Borrowed from cfg. */
 const config_strings *config_sealed_entries(const config *cfg, const char *ns);
+
+/* The initdata document named name, or NULL. Borrowed from cfg. */
+const config_initdata_document *config_initdata_document_named(const config *cfg, const char *name);
+
+/* The initdata.namespaces entry of ns, or NULL. Borrowed from cfg. */
+const config_initdata_namespace *config_initdata_namespace_of(const config *cfg, const char *ns);
+
+void config_strings_clear(config_strings *list);
 
 const char *config_log_level_name(config_log_level level);
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "initdata.h"
 #include "jsonpatch.h"
 #include "jsonutil.h"
 #include "k8s_names.h"
@@ -40,6 +41,7 @@ typedef struct inputs {
     char targets[NAME_LIST_MAX][K8S_DNS_LABEL_MAX + 1]; /* sealed-secrets-containers */
     size_t target_count;
     const char *previous_record; /* the record annotation as found, or NULL */
+    initdata_choice initdata;
 } inputs;
 
 /* A container of the PodSpec as the sealed-secret mutation sees it. */
@@ -96,6 +98,11 @@ typedef struct plan {
     const char *bad_field; /* "containers" or "initContainers", or NULL */
     size_t bad_index;
     int bad_what; /* BAD_NAME, BAD_MOUNTS, BAD_MOUNT */
+    /* SPEC §2.5 */
+    cJSON *initdata_target;       /* what carries the initdata annotation */
+    jsonpatch_path initdata_path; /* its path */
+    bool annotations_added;       /* an earlier op created the object's metadata.annotations */
+    const config_initdata_document *initdata_set; /* the document this pass sets, or NULL */
 } plan;
 
 static cw_result deny(plan *p, int code, const char *reason, const char *fmt, ...)
@@ -359,6 +366,12 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
     if (v && sealed_entries_parse(v, cfg->sealed_mount_root, in->sealed, SEALED_ENTRIES_MAX,
                                   &in->sealed_count, &err))
         return deny(p, 400, "annotation", "annotation %s: %s", ENGINE_ANN_SEALED, err.msg);
+
+    if ((r = read_annotation(p, object, template, INITDATA_ANN_PICK, &v)))
+        return r;
+    initdata_denial denial;
+    if (initdata_choose(cfg, ns, v, &in->initdata, &denial))
+        return deny(p, denial.code, denial.reason, "%s", denial.message);
 
     cJSON *rec = jsonutil_member(
         jsonutil_member(jsonutil_member(object, "metadata"), "annotations"), ENGINE_ANN_RECORD);
@@ -768,6 +781,39 @@ static cw_result plan_sealed(plan *p)
     return CW_OK;
 }
 
+/* ---- 2.5 initdata --------------------------------------------------------------------- */
+
+static cw_result plan_initdata(plan *p)
+{
+    const config_initdata_document *doc = p->in->initdata.document;
+    initdata_action action;
+    initdata_denial denial;
+    if (initdata_decide(p->cfg, &p->in->initdata, jsonutil_member(p->initdata_target, "metadata"),
+                        p->in->previous_record, &action, &denial))
+        return deny(p, denial.code, denial.reason, "%s", denial.message);
+    if (p->res && action != INITDATA_NOTHING && action != INITDATA_KEEP_OTHER) {
+        p->res->initdata_document = doc->name;
+        p->res->initdata_digest = doc->doc.digest_text;
+    }
+    if (action == INITDATA_KEEP_OTHER)
+        return add_warning(p,
+                           "initdata: the object's own annotation differs from document \"%s\"; "
+                           "it is kept",
+                           doc->name);
+    if (action != INITDATA_SET && action != INITDATA_REPLACE)
+        return CW_OK;
+    jsonpatch_path path;
+    cJSON *value = initdata_add_op(p->initdata_target, &p->initdata_path,
+                                   p->cfg->initdata_annotation, doc->doc.value, &path);
+    if (!value)
+        return CW_ENOMEM;
+    p->initdata_set = doc;
+    p->annotations_added = p->initdata_target == p->object;
+    if (p->res)
+        p->res->initdata_set = true;
+    return emit(p, "add", &path, value);
+}
+
 /* ---- 2.4 record ----------------------------------------------------------------------- */
 
 /* The entries of one record list, keyed by their compact JSON text. */
@@ -904,6 +950,20 @@ static cw_result plan_record(plan *p)
         (r = merge_list(record, previous, "sealedSecrets", p->record_secrets)))
         goto done;
     r = CW_ENOMEM;
+    if (p->initdata_set) {
+        cJSON *init = cJSON_AddObjectToObject(record, "initdata");
+        if (!init || !cJSON_AddStringToObject(init, "document", p->initdata_set->name) ||
+            !cJSON_AddStringToObject(init, "digest", p->initdata_set->doc.digest_text))
+            goto done;
+    } else {
+        cJSON *init = jsonutil_member(previous, "initdata");
+        cJSON *dup = cJSON_IsObject(init) ? cJSON_Duplicate(init, 1) : NULL;
+        if (init && cJSON_IsObject(init) &&
+            (!dup || !cJSON_AddItemToObject(record, "initdata", dup))) {
+            cJSON_Delete(dup);
+            goto done;
+        }
+    }
     char *text = cJSON_PrintUnformatted(record);
     if (!text)
         goto done;
@@ -917,7 +977,7 @@ static cw_result plan_record(plan *p)
     cJSON *value = cJSON_CreateString(text);
     if (!value)
         goto done;
-    if (cJSON_IsObject(jsonutil_member(metadata, "annotations"))) {
+    if (cJSON_IsObject(jsonutil_member(metadata, "annotations")) || p->annotations_added) {
         jsonpatch_path_key(&path, "annotations");
         jsonpatch_path_key(&path, ENGINE_ANN_RECORD);
         r = emit(p, "add", &path, value);
@@ -1063,13 +1123,30 @@ static void index_clear(plan *p)
 
 /* ---- driver --------------------------------------------------------------------------- */
 
+/* SPEC §2.5: Pods and Notebooks carry the annotation themselves (the notebook controller copies
+ * a Notebook's annotations to its pod); workloads in their pod template. */
+static void initdata_target(plan *p, spec_location loc, const char *kind)
+{
+    jsonpatch_path_init(&p->initdata_path);
+    p->initdata_target = p->object;
+    if (loc == SPEC_POD || (kind && strcmp(kind, "Notebook") == 0))
+        return;
+    p->initdata_target = find_template(p->object, loc);
+    jsonpatch_path_key(&p->initdata_path, "spec");
+    if (loc == SPEC_JOBTEMPLATE) {
+        jsonpatch_path_key(&p->initdata_path, "jobTemplate");
+        jsonpatch_path_key(&p->initdata_path, "spec");
+    }
+    jsonpatch_path_key(&p->initdata_path, "template");
+}
+
 static cw_result run_plan(plan *p)
 {
     cJSON *volumes = jsonutil_member(p->spec, "volumes");
     p->volumes_exist = cJSON_IsArray(volumes);
     cw_result r;
     if ((r = index_build(p)) || (r = plan_runtime_class(p)) || (r = plan_storage(p)) ||
-        (r = plan_sealed(p)) || (r = check_keep_list(p)))
+        (r = plan_sealed(p)) || (r = check_keep_list(p)) || (r = plan_initdata(p)))
         goto done;
     if (p->patch && p->ops > 0)
         r = plan_record(p);
@@ -1123,6 +1200,8 @@ static cw_result finish_denied(engine_result *res, plan *p)
     res->record = NULL;
     res->runtime_class_set = false;
     res->volumes_replaced = res->secrets_mounted = 0;
+    res->initdata_document = res->initdata_digest = NULL;
+    res->initdata_set = false;
     res->outcome = ENGINE_DENIED;
     res->code = p->deny_code;
     res->deny_reason = p->deny_reason;
@@ -1242,6 +1321,7 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     }
     p.in = in;
     p.patch = res->patch;
+    initdata_target(&p, loc, kind);
     r = read_inputs(&p, object, template, ns, in);
     if (!r)
         r = run_plan(&p);
@@ -1269,8 +1349,22 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
         r = CW_OK;
         goto done;
     }
+    /* An initdata document counts against the API server's total of annotation bytes too:
+     * past it the mutated object would be refused after admission. */
+    if (res->initdata_set &&
+        (annotation_bytes(object) > ENGINE_ANNOTATIONS_TOTAL_MAX ||
+         annotation_bytes(find_template(object, loc)) > ENGINE_ANNOTATIONS_TOTAL_MAX)) {
+        deny(&p, 400, "too_large",
+             "with the webhook's annotations (initdata, record) this object's annotations would "
+             "hold more than %d bytes, more than the API server accepts",
+             ENGINE_ANNOTATIONS_TOTAL_MAX);
+        finish_denied(res, &p);
+        r = CW_OK;
+        goto done;
+    }
     plan check = {.cfg = cfg, .in = in, .object = object};
     check.spec = find_spec(object, loc, &check.spec_path);
+    initdata_target(&check, loc, kind);
     r = cJSON_IsObject(check.spec) ? run_plan(&check) : CW_EINVAL;
     if (r == CW_ENOMEM)
         goto fail;

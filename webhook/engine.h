@@ -73,6 +73,11 @@ typedef struct engine_result {
     bool runtime_class_set;
     size_t volumes_replaced;
     size_t secrets_mounted; /* volumeMounts added */
+    /* The initdata document the object gets or already has (SPEC §2.5), borrowed from the
+     * config (valid while the config is), or NULL; initdata_set when this call adds it. */
+    const char *initdata_document;
+    const char *initdata_digest; /* "sha256:<hex>" */
+    bool initdata_set;
 } engine_result;
 
 /* Decides and mutates. Fills *res (initialised by the engine; release with

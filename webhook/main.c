@@ -16,6 +16,7 @@ static const char usage[] =
     "  mutate    apply the mutation offline to YAML or JSON manifests\n"
     "  certs     make a CA and a serving certificate for the webhook Service\n"
     "  seal      make CoCo sealed-secret values and Secret manifests\n"
+    "  initdata  render, digest, encode and inspect initdata documents\n"
     "  version   print the version\n"
     "\n"
     "Run 'coco-webhook COMMAND --help' for a command's options.\n";
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
         return cli_certs(argc - 1, argv + 1);
     if (strcmp(cmd, "seal") == 0)
         return cli_seal(argc - 1, argv + 1);
+    if (strcmp(cmd, "initdata") == 0)
+        return cli_initdata(argc - 1, argv + 1);
     fprintf(stderr, "coco-webhook: unknown command \"%s\"\n\n%s", cmd, usage);
     return 2;
 }

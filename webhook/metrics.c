@@ -1,5 +1,6 @@
 #include "metrics.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +27,20 @@ typedef struct deny_slot {
     _Atomic(const char *) reason;
     atomic_uint_fast64_t count;
 } deny_slot;
+
+/* Document names come from the config and outlive a reload, so they are copied; a slot is
+ * claimed under a lock (an injection is rare next to a request) and never released. */
+typedef struct initdata_slot {
+    char name[METRICS_INITDATA_NAME_MAX + 1];
+    uint64_t count;
+} initdata_slot;
+
+static struct {
+    pthread_mutex_t lock;
+    initdata_slot slots[METRICS_INITDATA_DOCUMENTS_MAX];
+    size_t used;
+    uint64_t other;
+} initdata_counts = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static struct {
     atomic_uint_fast64_t requests[METRICS_KIND_COUNT][METRICS_OP_COUNT][METRICS_RESULT_COUNT];
@@ -120,6 +135,27 @@ void metrics_count_reload(metrics_file file, bool ok)
         INC(m.reloads[file][ok ? 0 : 1], 1);
 }
 
+void metrics_count_initdata(const char *document)
+{
+    if (!document)
+        return;
+    pthread_mutex_lock(&initdata_counts.lock);
+    size_t i = 0;
+    while (i < initdata_counts.used &&
+           strncmp(initdata_counts.slots[i].name, document, METRICS_INITDATA_NAME_MAX) != 0)
+        i++;
+    if (i == initdata_counts.used && i < METRICS_INITDATA_DOCUMENTS_MAX) {
+        snprintf(initdata_counts.slots[i].name, sizeof initdata_counts.slots[i].name, "%s",
+                 document);
+        initdata_counts.used++;
+    }
+    if (i < initdata_counts.used)
+        initdata_counts.slots[i].count++;
+    else
+        initdata_counts.other++;
+    pthread_mutex_unlock(&initdata_counts.lock);
+}
+
 void metrics_count_http(unsigned int code)
 {
     for (size_t i = 0; i < HTTP_CODES; i++) {
@@ -140,6 +176,11 @@ void metrics_set_cert_expiry(int64_t unix_seconds)
 void metrics_reset(void)
 {
     memset(&m, 0, sizeof m);
+    pthread_mutex_lock(&initdata_counts.lock);
+    memset(initdata_counts.slots, 0, sizeof initdata_counts.slots);
+    initdata_counts.used = 0;
+    initdata_counts.other = 0;
+    pthread_mutex_unlock(&initdata_counts.lock);
 }
 
 /* A growing text buffer; failure is sticky and checked once at the end. */
@@ -227,6 +268,20 @@ char *metrics_render(size_t *len)
     for (int i = 0; i < METRICS_MUT_COUNT; i++)
         text_printf(&t, "coco_webhook_mutations_total{type=\"%s\"} %llu\n", mutation_names[i],
                     (unsigned long long)GET(m.mutations[i]));
+
+    text_printf(&t, "# HELP coco_webhook_initdata_injections_total Initdata annotations set, by "
+                    "document.\n"
+                    "# TYPE coco_webhook_initdata_injections_total counter\n");
+    pthread_mutex_lock(&initdata_counts.lock);
+    for (size_t i = 0; i < initdata_counts.used; i++) {
+        text_printf(&t, "coco_webhook_initdata_injections_total{document=");
+        text_label_value(&t, initdata_counts.slots[i].name);
+        text_printf(&t, "} %llu\n", (unsigned long long)initdata_counts.slots[i].count);
+    }
+    if (initdata_counts.other)
+        text_printf(&t, "coco_webhook_initdata_injections_total{document=\"_other\"} %llu\n",
+                    (unsigned long long)initdata_counts.other);
+    pthread_mutex_unlock(&initdata_counts.lock);
 
     text_printf(&t, "# HELP coco_webhook_denials_total Objects denied, by reason.\n"
                     "# TYPE coco_webhook_denials_total counter\n");

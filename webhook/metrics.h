@@ -52,7 +52,9 @@ typedef enum metrics_file {
     METRICS_FILE_COUNT,
 } metrics_file;
 
-#define METRICS_DENY_REASONS_MAX 32 /* distinct denial reasons tracked; more go to "other" */
+#define METRICS_DENY_REASONS_MAX 32       /* distinct denial reasons tracked; more go to "other" */
+#define METRICS_INITDATA_DOCUMENTS_MAX 64 /* distinct initdata documents counted by name */
+#define METRICS_INITDATA_NAME_MAX 63      /* a document name is an RFC 1123 label */
 
 metrics_kind metrics_kind_of(const char *kind);
 metrics_op metrics_op_of(const char *operation);
@@ -64,6 +66,10 @@ void metrics_count_mutation(metrics_mutation type, uint64_t n);
 void metrics_count_denial(const char *reason);
 void metrics_observe_duration(double seconds);
 void metrics_count_reload(metrics_file file, bool ok);
+/* One initdata annotation set with document (copied; a config's document name). At most
+ * METRICS_INITDATA_DOCUMENTS_MAX names are kept, more are counted under "_other" (not a valid
+ * name). */
+void metrics_count_initdata(const char *document);
 void metrics_count_http(unsigned int code);
 /* Unix time of the serving certificate's notAfter. */
 void metrics_set_cert_expiry(int64_t unix_seconds);

@@ -30,6 +30,10 @@ static struct {
     char *cert, *key, *config, *own_namespace;
     bool log_level_fixed;
     file_id cert_id, key_id, config_id;
+    /* The initdata documents the config file names (also when it failed to load because of
+     * one of them), watched like the config itself: a changed document reloads the config. */
+    config_strings documents;
+    file_id *document_ids;
     pthread_mutex_t lock; /* guards current (pointer swap and reference taking) */
     reload_ref *current;
     atomic_bool cert_loaded;
@@ -135,6 +139,81 @@ static void log_certificate(const char *msg)
     log_end(&l);
 }
 
+/* Takes the identities of the watched documents, as seen before a load, so that a change
+ * during the load is seen at the next check. */
+static void remember_documents(const config_strings *docs, file_id *ids)
+{
+    config_strings_clear(&st.documents);
+    free(st.document_ids);
+    st.documents = *docs;
+    st.document_ids = ids;
+}
+
+static bool documents_changed(void)
+{
+    for (size_t i = 0; i < st.documents.count; i++) {
+        file_id f = file_identity(st.documents.items[i]);
+        if (!same_id(&f, &st.document_ids[i]))
+            return true;
+    }
+    return false;
+}
+
+/* Identities of the documents the config names now; owned array (NULL when none). */
+static file_id *identify_documents(const config_strings *docs)
+{
+    if (docs->count == 0)
+        return NULL;
+    file_id *ids = calloc(docs->count, sizeof *ids);
+    for (size_t i = 0; ids && i < docs->count; i++)
+        ids[i] = file_identity(docs->items[i]);
+    return ids;
+}
+
+/* Watches the documents of the config loaded at start (before any reload). */
+static void watch_documents_of(const config *cfg)
+{
+    size_t n = cfg->initdata_documents_count;
+    config_strings docs = {.items = n ? calloc(n, sizeof(char *)) : NULL};
+    for (size_t i = 0; docs.items && i < n; i++) {
+        docs.items[i] = strdup(cfg->initdata_documents[i].doc.path);
+        if (!docs.items[i]) {
+            config_strings_clear(&docs);
+            break;
+        }
+        docs.count++;
+    }
+    file_id *ids = identify_documents(&docs);
+    if (docs.count > 0 && !ids)
+        config_strings_clear(&docs);
+    remember_documents(&docs, ids);
+}
+
+/* Loads the config file. The documents are identified before the load when the config names
+ * the same files as before, so that a document changed while it was read is read again at the
+ * next check (as for the config file itself). */
+static config *load_config(cw_error *err)
+{
+    file_id *before = identify_documents(&st.documents);
+    config_strings docs = {0};
+    config *cfg = config_load_watch(st.config, &docs, err);
+    bool same_list = docs.count == st.documents.count;
+    for (size_t i = 0; same_list && i < docs.count; i++)
+        same_list = strcmp(docs.items[i], st.documents.items[i]) == 0;
+    file_id *ids = NULL;
+    if (same_list && (docs.count == 0 || before)) {
+        ids = before;
+        before = NULL;
+    } else {
+        ids = identify_documents(&docs);
+    }
+    free(before);
+    if (docs.count > 0 && !ids)
+        config_strings_clear(&docs); /* out of memory: not watched until the config changes */
+    remember_documents(&docs, ids);
+    return cfg;
+}
+
 cw_result reload_init(const reload_paths *paths, config *cfg, cw_error *err)
 {
     st.cert = dup_or_null(paths->cert);
@@ -148,6 +227,7 @@ cw_result reload_init(const reload_paths *paths, config *cfg, cw_error *err)
         return cw_fail(err, CW_ENOMEM, "out of memory");
     }
     st.config_id = file_identity(st.config);
+    watch_documents_of(cfg);
     cw_result rc = install_config(cfg, err);
     if (rc != CW_OK)
         return rc;
@@ -161,7 +241,7 @@ cw_result reload_init(const reload_paths *paths, config *cfg, cw_error *err)
 static void reload_config_file(void)
 {
     cw_error err = {{0}};
-    config *cfg = config_load(st.config, &err);
+    config *cfg = load_config(&err);
     if (cfg && install_config(cfg, &err) == CW_OK) {
         metrics_count_reload(METRICS_FILE_CONFIG, true);
         log_line l;
@@ -204,7 +284,7 @@ void reload_check(bool force)
         reload_cert_files();
     if (st.config) {
         file_id f = file_identity(st.config);
-        if (force || !same_id(&f, &st.config_id)) {
+        if (force || !same_id(&f, &st.config_id) || documents_changed()) {
             st.config_id = f;
             reload_config_file();
         }
@@ -253,4 +333,6 @@ void reload_shutdown(void)
     free(st.config);
     free(st.own_namespace);
     st.cert = st.key = st.config = st.own_namespace = NULL;
+    config_strings empty = {0};
+    remember_documents(&empty, NULL);
 }

@@ -347,6 +347,11 @@ static void log_decision(const admission_info *info, double seconds, unsigned in
              info->runtime_class_set ? "runtime_class" : "", info->runtime_class_set ? "," : "",
              info->volumes_replaced, info->secrets_mounted);
     log_str(&l, "changes", changes);
+    if (info->initdata_document[0]) {
+        log_str(&l, "initdata", info->initdata_document);
+        log_str(&l, "initdata_digest", info->initdata_digest);
+        log_bool(&l, "initdata_set", info->initdata_set);
+    }
     log_int(&l, "patch_ops", (int64_t)info->patch_ops);
     log_int(&l, "warnings", (int64_t)info->warnings);
     if (info->result == METRICS_RESULT_SKIPPED)
@@ -401,6 +406,8 @@ static enum MHD_Result finish_review(server *s, struct MHD_Connection *conn, req
             metrics_count_mutation(METRICS_MUT_RUNTIME_CLASS, 1);
         metrics_count_mutation(METRICS_MUT_VOLUME_REPLACED, info->volumes_replaced);
         metrics_count_mutation(METRICS_MUT_SECRET_MOUNTED, info->secrets_mounted);
+        if (info->initdata_set && info->result == METRICS_RESULT_MUTATED)
+            metrics_count_initdata(info->initdata_document);
         if (info->result == METRICS_RESULT_DENIED)
             metrics_count_denial(info->deny_reason);
         metrics_observe_duration(seconds);

@@ -5,6 +5,8 @@ Each folder under tests/golden/cases/ is one case:
   input.yaml | input.json   the manifests given to `mutate`
   args                      optional: extra arguments, one per line (e.g. --all, -n NS)
   config.yaml               optional: the webhook config
+  *.toml                    optional: initdata documents the config names (relative paths
+                            are read beside config.yaml)
   expected.yaml             the mutated manifests (every object, in order), or
   denied.txt                a text the denial message must contain (exit status 1)
   warnings.txt              optional: the expected warning lines (default: none)

@@ -704,6 +704,8 @@ static cw_result code_named(const char *name)
         return CW_EINVAL;
     if (strcmp(name, "ELIMIT") == 0)
         return CW_ELIMIT;
+    if (strcmp(name, "EIO") == 0)
+        return CW_EIO;
     if (strcmp(name, "OK") == 0)
         return CW_OK;
     fail_msg("unknown code %s", name);

@@ -1,0 +1,205 @@
+/* initdata: the engine's initdata rules. See initdata.h. */
+#include "initdata.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonutil.h"
+
+#define NAME_SHOWN 63 /* bytes of a name quoted in a message */
+
+static cw_result deny(initdata_denial *d, int code, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static cw_result deny(initdata_denial *d, int code, const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->message, sizeof d->message, fmt, ap);
+    va_end(ap);
+    d->code = code;
+    d->reason = reason;
+    return CW_EINVAL;
+}
+
+/* "a, b, c" for messages, cut with ", ..." when long. */
+static const char *listed(const config *cfg, char *buf, size_t cap)
+{
+    size_t len = 0;
+    snprintf(buf, cap, "none");
+    for (size_t i = 0; i < cfg->initdata_documents_count; i++) {
+        const char *name = cfg->initdata_documents[i].name;
+        if (len + strlen(name) + 7 >= cap) {
+            snprintf(buf + len, cap - len, ", ...");
+            break;
+        }
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", name);
+    }
+    return buf;
+}
+
+cw_result initdata_choose(const config *cfg, const char *ns, const char *picked, initdata_choice *c,
+                          initdata_denial *d)
+{
+    c->document = NULL;
+    c->enforced = false;
+    const config_initdata_namespace *entry = config_initdata_namespace_of(cfg, ns);
+    if (entry) {
+        c->document = entry->document;
+        c->enforced = entry->enforce;
+    } else {
+        c->document = cfg->initdata_default;
+    }
+    if (!picked)
+        return CW_OK;
+    const config_initdata_document *doc = config_initdata_document_named(cfg, picked);
+    if (!doc) {
+        char names[240];
+        return deny(d, 400, "initdata_unknown",
+                    "annotation %s: \"%.*s\" is not a listed initdata document (listed: %s)",
+                    INITDATA_ANN_PICK, NAME_SHOWN, picked, listed(cfg, names, sizeof names));
+    }
+    if (c->enforced && doc != c->document)
+        return deny(d, 403, "initdata_enforced",
+                    "annotation %s asks for initdata document \"%s\", but namespace %s enforces "
+                    "document \"%s\"",
+                    INITDATA_ANN_PICK, doc->name, ns, c->document->name);
+    c->document = doc;
+    return CW_OK;
+}
+
+/* True when value holds the document: the same text as ours, or another encoding of the
+ * same bytes. */
+static bool holds_document(const char *value, const initdata_doc *doc)
+{
+    if (strcmp(value, doc->value) == 0)
+        return true;
+    unsigned char *bytes;
+    size_t len;
+    if (initdata_decode(value, strlen(value), doc->len, &bytes, &len, NULL) != CW_OK)
+        return false;
+    bool same = len == doc->len && memcmp(bytes, doc->bytes, len) == 0;
+    free(bytes);
+    return same;
+}
+
+/* True when value decodes to a document whose digest is the one the record names. */
+static bool set_by_webhook(const char *value, const char *previous_record)
+{
+    if (!previous_record)
+        return false;
+    cJSON *rec = cJSON_Parse(previous_record);
+    const char *digest = jsonutil_string(jsonutil_member(rec, "initdata"), "digest");
+    const char *colon = digest ? strchr(digest, ':') : NULL;
+    bool same = false;
+    char alg_name[8];
+    initdata_alg alg;
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    if (!colon || (size_t)(colon - digest) >= sizeof alg_name)
+        goto done;
+    memcpy(alg_name, digest, (size_t)(colon - digest));
+    alg_name[colon - digest] = '\0';
+    if (!initdata_alg_parse(alg_name, &alg) ||
+        initdata_decode(value, strlen(value), INITDATA_FILE_MAX, &bytes, &len, NULL) != CW_OK)
+        goto done;
+    unsigned char hash[INITDATA_DIGEST_MAX];
+    char hex[2 * INITDATA_DIGEST_MAX + 1];
+    size_t n = initdata_hash(alg, bytes, len, hash);
+    initdata_hex(hash, n, hex);
+    same = n > 0 && strcmp(hex, colon + 1) == 0;
+done:
+    free(bytes);
+    cJSON_Delete(rec);
+    return same;
+}
+
+cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJSON *meta,
+                          const char *previous_record, initdata_action *action, initdata_denial *d)
+{
+    *action = INITDATA_NOTHING;
+    if (!c->document)
+        return CW_OK;
+    if (!jsonutil_is_absent(meta) && !cJSON_IsObject(meta))
+        return deny(d, 400, "invalid_object", "metadata must be an object");
+    const cJSON *annotations = jsonutil_member(meta, "annotations");
+    if (!jsonutil_is_absent(annotations) && !cJSON_IsObject(annotations))
+        return deny(d, 400, "invalid_object", "metadata.annotations must be an object");
+    static const char *const keys[] = {INITDATA_ANN_HYPERVISOR, INITDATA_ANN_RUNTIME};
+    bool found = false, differs = false;
+    size_t present = 0;
+    const char *differing = NULL;
+    const cJSON *differing_value = NULL;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const cJSON *v = jsonutil_member(annotations, keys[i]);
+        if (jsonutil_is_absent(v))
+            continue;
+        if (!cJSON_IsString(v))
+            return deny(d, 400, "annotation", "annotation %s must be a string", keys[i]);
+        found = true;
+        present++;
+        if (!holds_document(v->valuestring, &c->document->doc)) {
+            differs = true;
+            differing = keys[i];
+            differing_value = v;
+        }
+    }
+    if (!found) {
+        *action = INITDATA_SET;
+        return CW_OK;
+    }
+    if (!differs) {
+        *action = INITDATA_KEEP_SAME;
+        return CW_OK;
+    }
+    if (present == 1 && strcmp(differing, cfg->initdata_annotation) == 0 &&
+        set_by_webhook(differing_value->valuestring, previous_record)) {
+        *action = INITDATA_REPLACE;
+        return CW_OK;
+    }
+    if (c->enforced)
+        return deny(d, 403, "initdata_enforced",
+                    "annotation %s holds another initdata document than \"%s\", which this "
+                    "namespace enforces; remove the annotation",
+                    differing, c->document->name);
+    *action = INITDATA_KEEP_OTHER;
+    return CW_OK;
+}
+
+cJSON *initdata_add_op(const cJSON *target, const jsonpatch_path *target_path, const char *key,
+                       const char *value, jsonpatch_path *path)
+{
+    memcpy(path->buf, target_path->buf, target_path->len + 1);
+    path->len = target_path->len;
+    path->overflow = target_path->overflow;
+    jsonpatch_path_key(path, "metadata");
+    const cJSON *meta = jsonutil_member(target, "metadata");
+    cJSON *v = cJSON_CreateString(value);
+    if (!v)
+        return NULL;
+    /* Strict add needs the parent (FACTS.md): create whole maps where they are missing. */
+    if (cJSON_IsObject(jsonutil_member(meta, "annotations"))) {
+        jsonpatch_path_key(path, "annotations");
+        jsonpatch_path_key(path, key);
+        return v;
+    }
+    cJSON *map = cJSON_CreateObject();
+    if (!map || !cJSON_AddItemToObject(map, key, v)) {
+        cJSON_Delete(map);
+        cJSON_Delete(v);
+        return NULL;
+    }
+    if (cJSON_IsObject(meta)) {
+        jsonpatch_path_key(path, "annotations");
+        return map;
+    }
+    cJSON *md = cJSON_CreateObject();
+    if (!md || !cJSON_AddItemToObject(md, "annotations", map)) {
+        cJSON_Delete(md);
+        cJSON_Delete(map);
+        return NULL;
+    }
+    return md;
+}

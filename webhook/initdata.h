@@ -1,0 +1,67 @@
+/* initdata: the engine's initdata rules (SPEC §2.5): which document an object gets, whether
+ * its own annotation is kept, warned about or denied, and the one operation that sets the
+ * annotation. The engine calls these and emits what they decide; this module builds no
+ * patch and keeps no state.
+ *
+ * The document's annotation value was made when the config was loaded (config.h): the
+ * request path only compares and copies that ready string. */
+#ifndef COCO_INITDATA_H
+#define COCO_INITDATA_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "jsonpatch.h"
+#include "result.h"
+
+#define INITDATA_ANN_PICK "coco.confidentialcontainers.org/initdata"
+
+/* The document chosen for one object. */
+typedef struct initdata_choice {
+    const config_initdata_document *document; /* borrowed from the config; NULL: none applies */
+    bool enforced;                            /* the object's namespace enforces this document */
+} initdata_choice;
+
+/* Why an object is denied. */
+typedef struct initdata_denial {
+    int code;           /* 400 or 403 */
+    const char *reason; /* static metric label */
+    char message[CW_ERROR_MAX];
+} initdata_denial;
+
+typedef enum initdata_action {
+    INITDATA_NOTHING,    /* no document applies */
+    INITDATA_SET,        /* add the annotation */
+    INITDATA_KEEP_SAME,  /* the object already carries the document */
+    INITDATA_KEEP_OTHER, /* the object's own, different annotation wins: warn */
+    INITDATA_REPLACE,    /* the webhook set an older document: replace it (key: the config's) */
+} initdata_action;
+
+/* Chooses the document of an object in namespace ns (may be NULL) whose annotation
+ * INITDATA_ANN_PICK is picked (NULL when absent). Returns CW_OK, or CW_EINVAL with *d set:
+ * an unknown name (400, listing the documents), or another document than the one the
+ * namespace enforces (403). */
+cw_result initdata_choose(const config *cfg, const char *ns, const char *picked, initdata_choice *c,
+                          initdata_denial *d);
+
+/* Decides for the object whose metadata is meta (borrowed; may be NULL). Either initdata
+ * annotation already present is the object's own: KEEP_SAME when it holds the chosen document
+ * (compared as decoded bytes, so another gzip of the same file counts as the same), else
+ * KEEP_OTHER, or a 403 under enforcement. Except when the value is the one the webhook set
+ * earlier: the record (previous_record, the record annotation's JSON or NULL) names its
+ * digest. Then the document was changed in the config since, and the value is REPLACEd (a
+ * Notebook created before the change gets the new document at its next UPDATE instead of
+ * being denied under enforcement). A value that is not a string, or metadata or annotations
+ * that are not objects, are a 400. */
+cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJSON *meta,
+                          const char *previous_record, initdata_action *action, initdata_denial *d);
+
+/* The "add" operation that sets key to value in the annotations of target (an object with
+ * optional metadata, at target_path), creating metadata and annotations when missing (a
+ * strict add needs the parent, FACTS.md). Writes its path into *path and returns the owned
+ * value, or NULL when out of memory. */
+cJSON *initdata_add_op(const cJSON *target, const jsonpatch_path *target_path, const char *key,
+                       const char *value, jsonpatch_path *path);
+
+#endif
