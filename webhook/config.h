@@ -22,6 +22,12 @@ typedef enum config_log_level {
     CONFIG_LOG_ERROR,
 } config_log_level;
 
+/* The lowest TLS version the server accepts (tlsMinVersion). */
+typedef enum config_tls_version {
+    CONFIG_TLS_1_2, /* "1.2": TLS 1.2 (ECDHE, AEAD suites) and TLS 1.3 */
+    CONFIG_TLS_1_3, /* "1.3": TLS 1.3 only */
+} config_tls_version;
+
 typedef struct config_strings {
     char **items; /* owned */
     size_t count;
@@ -42,6 +48,7 @@ typedef struct config {
     config_strings exclude_namespaces;           /* kube-system, kube-public, kube-node-lease */
     char *runtime_class;                         /* "kata-remote" */
     config_strings runtime_class_allowed;        /* always contains runtime_class */
+    config_tls_version tls_min_version;          /* CONFIG_TLS_1_2 */
     bool replace_persistent_volumes;             /* true */
     char *empty_dir_size_limit;                  /* NULL, or a quantity such as "20Gi" */
     char *empty_dir_medium;                      /* NULL, "" or "Memory" */
@@ -74,6 +81,12 @@ bool config_strings_contains(const config_strings *list, const char *s);
 const config_strings *config_sealed_entries(const config *cfg, const char *ns);
 
 const char *config_log_level_name(config_log_level level);
+
+/* "1.2" or "1.3". */
+const char *config_tls_version_name(config_tls_version v);
+
+/* Parses "1.2" or "1.3". */
+bool config_parse_tls_version(const char *s, config_tls_version *out);
 
 void config_free(config *cfg);
 
