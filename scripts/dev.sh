@@ -16,7 +16,7 @@ packages=(
     libcmocka-dev clang libclang-rt-14-dev
     golang-go golang-github-evanphx-json-patch-dev golang-k8s-sigs-yaml-dev
     python3 python3-jsonpatch python3-jsonschema python3-yaml python3-jwcrypto
-    curl libcurl4-openssl-dev gnutls-bin
+    curl libcurl4-openssl-dev gnutls-bin testssl.sh
 )
 
 deps() {
