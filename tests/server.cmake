@@ -2,6 +2,7 @@
 # arena.c, cli_serve.c): unit tests, end-to-end tests of the real binary over TLS on loopback
 # (tests/server/test_server.py, one CTest per group), and the AdmissionReview fuzz target.
 coco_unit_test(test_server_units ${CMAKE_SOURCE_DIR}/tests/server/test_units.c)
+coco_unit_test(test_json_nul ${CMAKE_SOURCE_DIR}/tests/unit/test_json_nul.c)
 coco_fuzz_target(fuzz_admission ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_admission.c)
 
 foreach(group cli admission http parallel flood tls testssl reload shutdown)

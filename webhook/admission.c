@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "json_nul.h"
 #include "jsonutil.h"
 
 /* ---- output buffer: malloc'd (it outlives the request's arena), failure sticky ---- */
@@ -401,6 +402,7 @@ cw_result admission_review(const config *cfg, engine_scope scope, const char *bo
         arena_begin();
 
     const char *end = NULL;
+    char nul_path[JSON_NUL_PATH_MAX + 1];
     /* Not null-terminated mode: the body is length-bounded; trailing bytes other than
      * whitespace (garbage, a second document, an embedded NUL) are checked below. */
     cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
@@ -414,6 +416,11 @@ cw_result admission_review(const config *cfg, engine_scope scope, const char *bo
         rc = CW_ENOMEM;
     } else if (!root || !end || !only_whitespace(end, len - (size_t)(end - body))) {
         snprintf(out->info.error, sizeof out->info.error, "body is not valid JSON");
+        out->http_status = 400;
+    } else if (json_nul_find(body, len, nul_path, sizeof nul_path)) {
+        /* cJSON cut that string short: nothing read from it may be acted on or echoed. */
+        snprintf(out->info.error, sizeof out->info.error,
+                 "%s holds a NUL character (\\u0000), which the webhook refuses", nul_path);
         out->http_status = 400;
     } else {
         rc = answer(cfg, scope, root, out, &o);

@@ -17,6 +17,7 @@
 #include "jsonutil.h"
 #include "k8s_names.h"
 #include "sealed_entries.h"
+#include "strmap.h"
 
 #define SEALED_VOLUME_PREFIX "coco-sealed-"
 #define NAME_LIST_MAX ENGINE_ENTRIES_MAX
@@ -41,6 +42,26 @@ typedef struct inputs {
     const char *previous_record; /* the record annotation as found, or NULL */
 } inputs;
 
+/* A container of the PodSpec as the sealed-secret mutation sees it. */
+typedef struct container_slot {
+    const char *field; /* "containers" or "initContainers" */
+    size_t index;      /* position in that list */
+    const char *name;
+    bool has_mounts;     /* volumeMounts is a list (absent or null: false) */
+    bool mounts_created; /* this pass emitted the add of the whole list */
+    size_t entry_mark;   /* 1 + the sealed entry last mounted here (a name listed twice) */
+} container_slot;
+
+/* Key spaces of plan.index. */
+enum {
+    TAG_VOLUME,         /* volume name -> the volume */
+    TAG_SECRET,         /* Secret name -> the first volume carrying the whole Secret */
+    TAG_CONTAINER,      /* container name -> its container_slot */
+    TAG_INIT_CONTAINER, /* init container name -> its container_slot */
+    TAG_KEEP,           /* keep-volumes name -> non-NULL */
+    TAG_MOUNT,          /* TAG_MOUNT + slot number, mount path -> the mount */
+};
+
 /* One planning pass. In building mode (patch != NULL) operations are appended to patch and
  * warnings and the record are collected; in checking mode only ops is counted. */
 typedef struct plan {
@@ -63,6 +84,13 @@ typedef struct plan {
     int deny_code;
     const char *deny_reason;
     cw_error deny;
+    /* Indexes over the PodSpec, built once per pass (index_build), so that no loop over
+     * entries and containers rescans a list: volume and Secret names, container names, and
+     * the mount paths of each container. */
+    strmap index;
+    container_slot *slots; /* owned: containers, then initContainers */
+    size_t slot_count;
+    bool indexed;
 } plan;
 
 static cw_result deny(plan *p, int code, const char *reason, const char *fmt, ...)
@@ -90,7 +118,14 @@ static void path_at_spec(jsonpatch_path *path, const plan *p)
 /* Appends one operation (building) or counts it (checking). Takes ownership of value. */
 static cw_result emit(plan *p, const char *op, const jsonpatch_path *path, cJSON *value)
 {
-    p->ops++;
+    if (++p->ops > JSONPATCH_OPS_MAX) {
+        cJSON_Delete(value);
+        return deny(p, 400, "too_large",
+                    "making this object confidential needs more than %d changes (every sealed "
+                    "secret is mounted in every container); name the containers that need them "
+                    "with annotation %s",
+                    JSONPATCH_OPS_MAX, ENGINE_ANN_SEALED_CONTAINERS);
+    }
     if (!p->patch) {
         cJSON_Delete(value);
         return CW_OK;
@@ -274,14 +309,6 @@ static cw_result parse_name_list(plan *p, const char *key, const char *list,
     }
 }
 
-static bool name_listed(const char names[][K8S_DNS_LABEL_MAX + 1], size_t count, const char *name)
-{
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(names[i], name) == 0)
-            return true;
-    return false;
-}
-
 static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char *ns, inputs *in)
 {
     const config *cfg = p->cfg;
@@ -446,7 +473,7 @@ static cw_result plan_storage(plan *p)
                         "volume \"%.63s\" has both persistentVolumeClaim and ephemeral; a "
                         "volume has one source",
                         name);
-        if (name_listed(p->in->keep, p->in->keep_count, name))
+        if (strmap_get(&p->index, TAG_KEEP, name, strlen(name)))
             continue;
         const char *claim = NULL;
         if (source[0] == 'p') {
@@ -487,13 +514,9 @@ static cw_result check_keep_list(plan *p)
 {
     if (!p->res)
         return CW_OK;
-    cJSON *volumes = jsonutil_member(p->spec, "volumes");
     for (size_t k = 0; k < p->in->keep_count; k++) {
-        bool found = false;
-        for (cJSON *v = cJSON_IsArray(volumes) ? volumes->child : NULL; v && !found; v = v->next) {
-            const char *name = jsonutil_string(v, "name");
-            found = name && strcmp(name, p->in->keep[k]) == 0;
-        }
+        const char *keep = p->in->keep[k];
+        bool found = strmap_get(&p->index, TAG_VOLUME, keep, strlen(keep)) != NULL;
         cw_result r;
         if (!found && (r = add_warning(p,
                                        "annotation keep-volumes names \"%s\", which is not a "
@@ -537,41 +560,31 @@ static bool is_secret_volume_of(const cJSON *volume, const char *secret)
     return name && strcmp(name, secret) == 0 && jsonutil_is_absent(jsonutil_member(s, "items"));
 }
 
-static cJSON *volume_named(cJSON *spec, const char *name)
+static cJSON *volume_named(const plan *p, const char *name)
 {
-    cJSON *volumes = jsonutil_member(spec, "volumes");
-    for (cJSON *v = cJSON_IsArray(volumes) ? volumes->child : NULL; v; v = v->next) {
-        const char *n = jsonutil_string(v, "name");
-        if (n && strcmp(n, name) == 0)
-            return v;
-    }
-    return NULL;
+    return name ? strmap_get(&p->index, TAG_VOLUME, name, strlen(name)) : NULL;
 }
 
-static bool paths_equal(const char *a, const char *b)
+/* The length of a mount path without trailing slashes ("/a/" and "/a" are one path). */
+static size_t mount_path_len(const char *path)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    while (la > 1 && a[la - 1] == '/')
-        la--;
-    while (lb > 1 && b[lb - 1] == '/')
-        lb--;
-    return la == lb && memcmp(a, b, la) == 0;
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    return len;
 }
 
 /* Chooses the volume carrying entry's Secret: an existing one (reused, not duplicated) or
  * the webhook's own, added to spec.volumes when missing. */
 static cw_result sealed_volume(plan *p, const sealed_entry *e, char *name, size_t cap)
 {
-    cJSON *volumes = jsonutil_member(p->spec, "volumes");
-    for (cJSON *v = cJSON_IsArray(volumes) ? volumes->child : NULL; v; v = v->next) {
-        const char *n = jsonutil_string(v, "name");
-        if (n && is_secret_volume_of(v, e->secret)) {
-            snprintf(name, cap, "%s", n);
-            return CW_OK;
-        }
+    cJSON *carrier = strmap_get(&p->index, TAG_SECRET, e->secret, strlen(e->secret));
+    if (carrier) {
+        snprintf(name, cap, "%s", jsonutil_string(carrier, "name"));
+        return CW_OK;
     }
     sealed_volume_name(e->secret, name, cap);
-    cJSON *clash = volume_named(p->spec, name);
+    cJSON *clash = volume_named(p, name);
     if (clash)
         return deny(p, 403, "volume_conflict",
                     "volume \"%s\" exists but does not mount Secret \"%.63s\"; rename that volume",
@@ -607,17 +620,12 @@ static cw_result sealed_volume(plan *p, const sealed_entry *e, char *name, size_
     return emit(p, "add", &path, volume);
 }
 
-/* Index of the container named name in spec[field], or -1. */
-static int container_index(cJSON *spec, const char *field, const char *name)
+/* The container named name (spec.containers first, then spec.initContainers), or NULL. */
+static container_slot *container_named(const plan *p, const char *name)
 {
-    cJSON *list = jsonutil_member(spec, field);
-    int i = 0;
-    for (cJSON *c = cJSON_IsArray(list) ? list->child : NULL; c; c = c->next, i++) {
-        const char *n = jsonutil_string(c, "name");
-        if (n && strcmp(n, name) == 0)
-            return i;
-    }
-    return -1;
+    size_t len = strlen(name);
+    container_slot *s = strmap_get(&p->index, TAG_CONTAINER, name, len);
+    return s ? s : strmap_get(&p->index, TAG_INIT_CONTAINER, name, len);
 }
 
 static cw_result check_containers(plan *p, const char *field)
@@ -645,24 +653,19 @@ static cw_result check_containers(plan *p, const char *field)
 }
 
 /* Mounts volume at e->path in one container, unless it is there already. */
-static cw_result mount_in_container(plan *p, const char *field, int index, const char *volume,
+static cw_result mount_in_container(plan *p, container_slot *slot, const char *volume,
                                     const sealed_entry *e)
 {
-    cJSON *c = cJSON_GetArrayItem(jsonutil_member(p->spec, field), index);
-    const char *cname = jsonutil_string(c, "name");
-    cJSON *mounts = jsonutil_member(c, "volumeMounts");
-    for (cJSON *m = cJSON_IsArray(mounts) ? mounts->child : NULL; m; m = m->next) {
-        const char *path = jsonutil_string(m, "mountPath");
-        if (!paths_equal(path, e->path))
-            continue;
-        const char *mname = jsonutil_string(m, "name");
-        if (strcmp(mname, volume) == 0 ||
-            is_secret_volume_of(volume_named(p->spec, mname), e->secret))
+    uint64_t tag = TAG_MOUNT + (uint64_t)(slot - p->slots);
+    cJSON *existing = strmap_get(&p->index, tag, e->path, mount_path_len(e->path));
+    if (existing) {
+        const char *mname = jsonutil_string(existing, "name");
+        if (strcmp(mname, volume) == 0 || is_secret_volume_of(volume_named(p, mname), e->secret))
             return CW_OK; /* already mounted */
         return deny(p, 400, "mount_conflict",
                     "container \"%.63s\": mount path \"%.200s\" for sealed Secret \"%.63s\" is "
                     "already used by volume \"%.63s\"",
-                    cname, e->path, e->secret, mname);
+                    slot->name, e->path, e->secret, mname);
     }
 
     cJSON *mount = cJSON_CreateObject();
@@ -674,30 +677,23 @@ static cw_result mount_in_container(plan *p, const char *field, int index, const
     }
     jsonpatch_path path;
     path_at_spec(&path, p);
-    jsonpatch_path_key(&path, field);
-    jsonpatch_path_index(&path, (size_t)index);
+    jsonpatch_path_key(&path, slot->field);
+    jsonpatch_path_index(&path, slot->index);
     jsonpatch_path_key(&path, "volumeMounts");
     p->mounts_added++;
     if (p->res)
         p->res->secrets_mounted++;
-    if (jsonutil_is_absent(mounts)) {
-        /* A container gets at most one mount per entry, but several entries: the array made
-         * by the first is appended to by the next. Checking mode sees the real object. */
-        bool created = false;
-        for (int i = 0; p->patch && i < cJSON_GetArraySize(p->patch); i++) {
-            const char *opath = jsonutil_string(cJSON_GetArrayItem(p->patch, i), "path");
-            if (opath && strcmp(opath, path.buf) == 0)
-                created = true;
+    /* A container gets at most one mount per entry, but several entries: the list made by
+     * the first is appended to by the next. Checking mode sees the real object. */
+    if (!slot->has_mounts && !slot->mounts_created) {
+        cJSON *list = cJSON_CreateArray();
+        if (!list) {
+            cJSON_Delete(mount);
+            return CW_ENOMEM;
         }
-        if (!created) {
-            cJSON *list = cJSON_CreateArray();
-            if (!list) {
-                cJSON_Delete(mount);
-                return CW_ENOMEM;
-            }
-            cJSON_AddItemToArray(list, mount);
-            return emit(p, "add", &path, list);
-        }
+        cJSON_AddItemToArray(list, mount);
+        slot->mounts_created = p->patch != NULL;
+        return emit(p, "add", &path, list);
     }
     jsonpatch_path_append_end(&path);
     return emit(p, "add", &path, mount);
@@ -726,8 +722,7 @@ static cw_result plan_sealed(plan *p)
     if (in->sealed_count == 0)
         return CW_OK;
     for (size_t t = 0; t < in->target_count; t++)
-        if (container_index(p->spec, "containers", in->targets[t]) < 0 &&
-            container_index(p->spec, "initContainers", in->targets[t]) < 0)
+        if (!container_named(p, in->targets[t]))
             return deny(p, 400, "annotation",
                         "annotation %s names container \"%s\", which this pod does not have",
                         ENGINE_ANN_SEALED_CONTAINERS, in->targets[t]);
@@ -739,20 +734,16 @@ static cw_result plan_sealed(plan *p)
         if ((r = sealed_volume(p, e, volume, sizeof volume)))
             return r;
         if (in->target_count == 0) {
-            cJSON *list = jsonutil_member(p->spec, "containers");
-            int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
-            for (int c = 0; c < n; c++)
-                if ((r = mount_in_container(p, "containers", c, volume, e)))
+            for (size_t c = 0; c < p->slot_count && p->slots[c].field[0] == 'c'; c++)
+                if ((r = mount_in_container(p, &p->slots[c], volume, e)))
                     return r;
         } else {
             for (size_t t = 0; t < in->target_count; t++) {
-                int c = container_index(p->spec, "containers", in->targets[t]);
-                const char *field = "containers";
-                if (c < 0) {
-                    c = container_index(p->spec, "initContainers", in->targets[t]);
-                    field = "initContainers";
-                }
-                if ((r = mount_in_container(p, field, c, volume, e)))
+                container_slot *slot = container_named(p, in->targets[t]);
+                if (slot->entry_mark == i + 1)
+                    continue;
+                slot->entry_mark = i + 1;
+                if ((r = mount_in_container(p, slot, volume, e)))
                     return r;
             }
         }
@@ -764,49 +755,96 @@ static cw_result plan_sealed(plan *p)
 
 /* ---- 2.4 record ----------------------------------------------------------------------- */
 
-static bool array_contains(const cJSON *array, const cJSON *item)
+/* The entries of one record list, keyed by their compact JSON text. */
+typedef struct entry_set {
+    strmap map;
+    char **texts; /* owned, each freed with cJSON_free */
+    size_t count, cap;
+} entry_set;
+
+static void entry_set_clear(entry_set *set)
 {
-    for (const cJSON *c = cJSON_IsArray(array) ? array->child : NULL; c; c = c->next)
-        if (jsonpatch_equal(c, item))
-            return true;
-    return false;
+    for (size_t i = 0; i < set->count; i++)
+        cJSON_free(set->texts[i]);
+    free(set->texts);
+    strmap_clear(&set->map);
+}
+
+/* Adds v's text to set. *added is false when an equal entry is there already. */
+static cw_result entry_set_add(entry_set *set, const cJSON *v, bool *added)
+{
+    *added = false;
+    char *text = cJSON_PrintUnformatted(v);
+    if (!text || set->count == set->cap) {
+        size_t ncap = set->cap ? set->cap * 2 : 16;
+        char **texts = text ? realloc(set->texts, ncap * sizeof *texts) : NULL;
+        if (!texts) {
+            cJSON_free(text);
+            return CW_ENOMEM;
+        }
+        set->texts = texts;
+        set->cap = ncap;
+    }
+    size_t len = strlen(text);
+    if (strmap_get(&set->map, 0, text, len)) {
+        cJSON_free(text);
+        return CW_OK;
+    }
+    set->texts[set->count++] = text;
+    cw_result r = strmap_put(&set->map, 0, text, len, text);
+    if (r)
+        return r == CW_ELIMIT ? CW_ENOMEM : r;
+    *added = true;
+    return CW_OK;
 }
 
 /* Merges the previous record's list name into fresh (dropping duplicates), keeping the
- * previous entries first so that the record reads in the order things were done. */
+ * previous entries first so that the record reads in the order things were done. Entries
+ * are compared by their compact text (the record is ours: equal entries print alike). */
 static cw_result merge_list(cJSON *record, const cJSON *previous, const char *name, cJSON *fresh)
 {
+    entry_set set = {.map = STRMAP_INIT};
     cJSON *merged = cJSON_CreateArray();
+    cw_result r = CW_ENOMEM;
+    bool added, any = false;
     if (!merged)
-        return CW_ENOMEM;
+        goto done;
     const cJSON *old = jsonutil_member(previous, name);
     for (const cJSON *c = cJSON_IsArray(old) ? old->child : NULL; c; c = c->next) {
         cJSON *dup = cJSON_Duplicate(c, 1);
-        if (!dup) {
-            cJSON_Delete(merged);
-            return CW_ENOMEM;
+        if (!dup || (r = entry_set_add(&set, c, &added))) {
+            cJSON_Delete(dup);
+            r = CW_ENOMEM;
+            goto done;
         }
         cJSON_AddItemToArray(merged, dup);
+        any = true;
     }
     for (const cJSON *c = fresh ? fresh->child : NULL; c; c = c->next) {
-        if (array_contains(merged, c))
+        if ((r = entry_set_add(&set, c, &added)))
+            goto done;
+        if (!added)
             continue;
         cJSON *dup = cJSON_Duplicate(c, 1);
         if (!dup) {
-            cJSON_Delete(merged);
-            return CW_ENOMEM;
+            r = CW_ENOMEM;
+            goto done;
         }
         cJSON_AddItemToArray(merged, dup);
+        any = true;
     }
-    if (cJSON_GetArraySize(merged) == 0) {
-        cJSON_Delete(merged);
-        return CW_OK;
-    }
+    r = CW_OK;
+    if (!any)
+        goto done;
     if (!cJSON_AddItemToObject(record, name, merged)) {
-        cJSON_Delete(merged);
-        return CW_ENOMEM;
+        r = CW_ENOMEM;
+        goto done;
     }
-    return CW_OK;
+    merged = NULL;
+done:
+    cJSON_Delete(merged);
+    entry_set_clear(&set);
+    return r;
 }
 
 /* Builds the record annotation value and the operation that sets it. */
@@ -876,6 +914,84 @@ done:
     return r;
 }
 
+/* ---- indexes ------------------------------------------------------------------------- */
+
+static cw_result index_put(plan *p, uint64_t tag, const char *key, size_t len, void *value)
+{
+    cw_result r = strmap_put(&p->index, tag, key, len, value);
+    if (r == CW_ELIMIT)
+        return deny(p, 400, "too_large", "the object has more names than the webhook indexes");
+    return r;
+}
+
+/* Indexes the containers of spec[field] and their mount paths. Entries without a string
+ * name are left out: check_containers denies them before any lookup matters. */
+static cw_result index_containers(plan *p, const char *field, uint64_t tag)
+{
+    cJSON *list = jsonutil_member(p->spec, field);
+    size_t i = 0;
+    cw_result r;
+    for (cJSON *c = cJSON_IsArray(list) ? list->child : NULL; c; c = c->next, i++) {
+        const char *name = jsonutil_string(c, "name");
+        if (!name)
+            continue;
+        container_slot *slot = &p->slots[p->slot_count];
+        *slot = (container_slot){.field = field, .index = i, .name = name};
+        uint64_t mount_tag = TAG_MOUNT + (uint64_t)p->slot_count++;
+        if ((r = index_put(p, tag, name, strlen(name), slot)))
+            return r;
+        cJSON *mounts = jsonutil_member(c, "volumeMounts");
+        slot->has_mounts = cJSON_IsArray(mounts);
+        for (cJSON *m = slot->has_mounts ? mounts->child : NULL; m; m = m->next) {
+            const char *path = jsonutil_string(m, "mountPath");
+            if (path && jsonutil_string(m, "name") &&
+                (r = index_put(p, mount_tag, path, mount_path_len(path), m)))
+                return r;
+        }
+    }
+    return CW_OK;
+}
+
+/* Builds p->index over the PodSpec: once per pass, so that every later lookup is O(1). */
+static cw_result index_build(plan *p)
+{
+    cw_result r;
+    cJSON *volumes = jsonutil_member(p->spec, "volumes");
+    for (cJSON *v = cJSON_IsArray(volumes) ? volumes->child : NULL; v; v = v->next) {
+        const char *name = jsonutil_string(v, "name");
+        if (!name)
+            continue;
+        if ((r = index_put(p, TAG_VOLUME, name, strlen(name), v)))
+            return r;
+        const char *secret = jsonutil_string(jsonutil_member(v, "secret"), "secretName");
+        if (secret && is_secret_volume_of(v, secret) &&
+            (r = index_put(p, TAG_SECRET, secret, strlen(secret), v)))
+            return r;
+    }
+    for (size_t k = 0; k < p->in->keep_count; k++)
+        if ((r = index_put(p, TAG_KEEP, p->in->keep[k], strlen(p->in->keep[k]), p)))
+            return r;
+
+    cJSON *containers = jsonutil_member(p->spec, "containers");
+    cJSON *inits = jsonutil_member(p->spec, "initContainers");
+    size_t n = (size_t)(cJSON_IsArray(containers) ? cJSON_GetArraySize(containers) : 0) +
+               (size_t)(cJSON_IsArray(inits) ? cJSON_GetArraySize(inits) : 0);
+    if (n > 0 && !(p->slots = malloc(n * sizeof *p->slots)))
+        return CW_ENOMEM;
+    if ((r = index_containers(p, "containers", TAG_CONTAINER)) ||
+        (r = index_containers(p, "initContainers", TAG_INIT_CONTAINER)))
+        return r;
+    return CW_OK;
+}
+
+static void index_clear(plan *p)
+{
+    strmap_clear(&p->index);
+    free(p->slots);
+    p->slots = NULL;
+    p->slot_count = 0;
+}
+
 /* ---- driver --------------------------------------------------------------------------- */
 
 static cw_result run_plan(plan *p)
@@ -883,13 +999,14 @@ static cw_result run_plan(plan *p)
     cJSON *volumes = jsonutil_member(p->spec, "volumes");
     p->volumes_exist = cJSON_IsArray(volumes);
     cw_result r;
-    if ((r = plan_runtime_class(p)) || (r = plan_storage(p)) || (r = plan_sealed(p)))
-        return r;
-    if ((r = check_keep_list(p)))
-        return r;
+    if ((r = index_build(p)) || (r = plan_runtime_class(p)) || (r = plan_storage(p)) ||
+        (r = plan_sealed(p)) || (r = check_keep_list(p)))
+        goto done;
     if (p->patch && p->ops > 0)
-        return plan_record(p);
-    return CW_OK;
+        r = plan_record(p);
+done:
+    index_clear(p);
+    return r;
 }
 
 typedef enum label_state { LABEL_ABSENT, LABEL_TRUE, LABEL_FALSE, LABEL_OTHER } label_state;
@@ -907,6 +1024,17 @@ static label_state label_of(cJSON *o, const char *key)
     if (strcmp(v->valuestring, "false") == 0)
         return LABEL_FALSE;
     return LABEL_OTHER;
+}
+
+/* The bytes of keys and string values of o's metadata.annotations, as the API server
+ * counts them against its total. */
+static size_t annotation_bytes(const cJSON *o)
+{
+    size_t n = 0;
+    cJSON *map = jsonutil_member(jsonutil_member(o, "metadata"), "annotations");
+    for (const cJSON *a = cJSON_IsObject(map) ? map->child : NULL; a; a = a->next)
+        n += strlen(a->string) + (cJSON_IsString(a) ? strlen(a->valuestring) : 0);
+    return n;
 }
 
 static void skip(engine_result *res, const char *reason)
@@ -1007,6 +1135,18 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
          !(jsonutil_is_absent(jsonutil_member(metadata, "annotations")) ||
            cJSON_IsObject(jsonutil_member(metadata, "annotations"))))) {
         deny(&p, 400, "invalid_object", "metadata and metadata.annotations must be objects");
+        return finish_denied(res, &p);
+    }
+    /* What no real object can be: the API server refuses more annotation bytes than this
+     * (apimachinery ValidateAnnotations), so work on such an object would be wasted. */
+    size_t ann_bytes = annotation_bytes(object);
+    if (template && ann_bytes <= ENGINE_ANNOTATIONS_TOTAL_MAX)
+        ann_bytes = annotation_bytes(template);
+    if (ann_bytes > ENGINE_ANNOTATIONS_TOTAL_MAX) {
+        deny(&p, 400, "too_large",
+             "the annotations of this object hold more than %d bytes, more than the API "
+             "server accepts",
+             ENGINE_ANNOTATIONS_TOTAL_MAX);
         return finish_denied(res, &p);
     }
     p.object = object;

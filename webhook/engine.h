@@ -21,6 +21,8 @@
 #define ENGINE_WARNINGS_MAX 64     /* warnings kept for one object */
 #define ENGINE_ANNOTATION_MAX 4096 /* bytes of one annotation value the engine reads */
 #define ENGINE_ENTRIES_MAX 64      /* entries of one list annotation */
+/* Bytes of all annotations of one object: the API server's limit (TotalAnnotationSizeLimitB). */
+#define ENGINE_ANNOTATIONS_TOTAL_MAX (256 * 1024)
 
 #define ENGINE_LABEL_DEFAULT "coco.confidentialcontainers.org/enabled"
 #define ENGINE_ANN_RUNTIME_CLASS "coco.confidentialcontainers.org/runtime-class"

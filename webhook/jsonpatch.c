@@ -123,11 +123,6 @@ cw_result jsonpatch_append(cJSON *patch, const char *op, const jsonpatch_path *p
                     is_remove ? "remove takes no value" : "missing value");
         goto fail;
     }
-    if (cJSON_GetArraySize(patch) >= JSONPATCH_OPS_MAX) {
-        r = cw_fail(err, CW_ELIMIT, "%s \"%s\": patch already has %d operations", op, path->buf,
-                    JSONPATCH_OPS_MAX);
-        goto fail;
-    }
 
     item = cJSON_CreateObject();
     if (!item || !cJSON_AddStringToObject(item, "op", op) ||
@@ -342,6 +337,17 @@ bool jsonpatch_equal(const cJSON *a, const cJSON *b)
 /* ------------------------------------------------------------------------------------------
  * Applying */
 
+/* Where the applier last was in one array, and the array's length. Operations on the same
+ * array (a mount added to each of 5,000 containers, a volume replaced after another) walk on
+ * from there instead of from the head, so that N operations cost O(N + size) rather than
+ * O(N x size): cJSON arrays are linked lists. */
+typedef struct array_cursor {
+    const cJSON *array; /* NULL: free slot */
+    cJSON *item;        /* the member at index; NULL: unknown, walk from the head */
+    int index;
+    int size; /* -1: unknown (the array was freed, or never counted) */
+} array_cursor;
+
 typedef struct apply_ctx {
     cJSON **doc;
     size_t index;     /* of the operation, for messages */
@@ -349,7 +355,140 @@ typedef struct apply_ctx {
     const char *path; /* NULL until known */
     size_t budget;    /* value nodes still allowed to be added, copied or moved deeper */
     cw_error *err;
+    array_cursor *cursors; /* owned; open addressing by address. NULL: walk uncached */
+    size_t cursor_cap, cursor_count;
 } apply_ctx;
+
+static size_t cursor_hash(const cJSON *array, size_t cap)
+{
+    uint64_t h = (uint64_t)(uintptr_t)array * 0x9e3779b97f4a7c15ULL;
+    return (size_t)(h >> 32) & (cap - 1);
+}
+
+static array_cursor *cursor_slot(array_cursor *table, size_t cap, const cJSON *array)
+{
+    for (size_t i = cursor_hash(array, cap);; i = (i + 1) & (cap - 1))
+        if (table[i].array == array || !table[i].array)
+            return &table[i];
+}
+
+/* The cursor of array, counted and valid, or NULL when no table could be allocated (the
+ * caller then walks uncached: slower, still correct). */
+static array_cursor *cursor_of(apply_ctx *c, const cJSON *array)
+{
+    if ((c->cursor_count + 1) * 2 > c->cursor_cap) {
+        size_t ncap = c->cursor_cap ? c->cursor_cap * 2 : 64;
+        array_cursor *table = calloc(ncap, sizeof *table);
+        if (!table)
+            return NULL;
+        for (size_t i = 0; i < c->cursor_cap; i++)
+            if (c->cursors[i].array)
+                *cursor_slot(table, ncap, c->cursors[i].array) = c->cursors[i];
+        free(c->cursors);
+        c->cursors = table;
+        c->cursor_cap = ncap;
+    }
+    array_cursor *e = cursor_slot(c->cursors, c->cursor_cap, array);
+    if (!e->array) {
+        e->array = array;
+        e->size = -1;
+        c->cursor_count++;
+    }
+    if (e->size < 0) {
+        int n = 0;
+        for (const cJSON *m = array->child; m; m = m->next)
+            n++;
+        *e = (array_cursor){.array = array, .item = array->child, .index = 0, .size = n};
+    }
+    return e;
+}
+
+/* The cursor of array if it has a valid one, without counting. */
+static array_cursor *cursor_known(const apply_ctx *c, const cJSON *array)
+{
+    if (!c->cursors)
+        return NULL;
+    array_cursor *e = cursor_slot(c->cursors, c->cursor_cap, array);
+    return e->array && e->size >= 0 ? e : NULL;
+}
+
+static int array_size(apply_ctx *c, const cJSON *array)
+{
+    array_cursor *e = cursor_of(c, array);
+    return e ? e->size : cJSON_GetArraySize(array);
+}
+
+/* Member i (< size) of array, walking from the nearest known position. */
+static cJSON *array_at(apply_ctx *c, const cJSON *array, int i)
+{
+    array_cursor *e = cursor_of(c, array);
+    if (!e)
+        return cJSON_GetArrayItem(array, i);
+    cJSON *it = array->child;
+    int k = 0;
+    if (e->item && e->index <= i) {
+        it = e->item;
+        k = e->index;
+    } else if (e->item && e->index - i < i) {
+        for (it = e->item, k = e->index; k > i; k--)
+            it = it->prev;
+    }
+    for (; k < i; k++)
+        it = it->next;
+    e->item = it;
+    e->index = i;
+    return it;
+}
+
+/* Forgets the cursors of every array in v, which is about to be freed: a new array may be
+ * allocated at the same address. Costs what freeing v costs. */
+static void cursors_forget(apply_ctx *c, const cJSON *v)
+{
+    if (!c->cursors || !v)
+        return;
+    if (node_is(v, cJSON_Array)) {
+        array_cursor *e = cursor_known(c, v);
+        if (e)
+            e->size = -1;
+    }
+    if (node_is(v, cJSON_Array) || node_is(v, cJSON_Object))
+        for (const cJSON *m = v->child; m; m = m->next)
+            cursors_forget(c, m);
+}
+
+/* Frees v (a value the document no longer holds), forgetting its arrays first. */
+static void node_free(apply_ctx *c, cJSON *v)
+{
+    cursors_forget(c, v);
+    cJSON_Delete(v);
+}
+
+/* Bookkeeping after a member was linked into array at index i. */
+static void cursor_inserted(apply_ctx *c, const cJSON *array, int i)
+{
+    array_cursor *e = cursor_known(c, array);
+    if (!e)
+        return;
+    e->size++;
+    if (e->item && i <= e->index)
+        e->index++; /* the member at the cursor moved one place on */
+}
+
+/* Bookkeeping before member old (at index i) is unlinked from array. */
+static void cursor_removing(apply_ctx *c, const cJSON *array, const cJSON *old, int i)
+{
+    array_cursor *e = cursor_known(c, array);
+    if (!e)
+        return;
+    e->size--;
+    if (e->item == old) {
+        e->item = old->next; /* NULL when old was the last: walk from the head next time */
+        if (!e->item)
+            e->index = 0;
+    } else if (e->item && i < e->index) {
+        e->index--;
+    }
+}
 
 /* Longest path text quoted in a message, so that the message keeps its end. */
 #define MSG_PATH_MAX 160
@@ -456,11 +595,11 @@ static cJSON *child_of(apply_ctx *c, cJSON *v, const char *tok, const char *what
             op_fail(c, CW_EINVAL, "%s\"%.40s\" is not an array index", pre, tok);
             return NULL;
         }
-        if (i >= cJSON_GetArraySize(v)) {
+        if (i >= array_size(c, v)) {
             op_fail(c, CW_EINVAL, "%sindex out of range", pre);
             return NULL;
         }
-        return cJSON_GetArrayItem(v, (int)i);
+        return array_at(c, v, (int)i);
     }
     op_fail(c, CW_EINVAL, "%s does not exist (it runs into a string, number, bool or null)", what);
     return NULL;
@@ -515,8 +654,12 @@ static void node_drop_name(cJSON *v)
 }
 
 /* Puts new in old's place, under old's name; frees old. Allocates nothing. */
-static void node_swap(cJSON *parent, cJSON *old, cJSON *new)
+static void node_swap(apply_ctx *c, cJSON *parent, cJSON *old, cJSON *new)
 {
+    cursors_forget(c, old);
+    array_cursor *e = node_is(parent, cJSON_Array) ? cursor_known(c, parent) : NULL;
+    if (e && e->item == old)
+        e->item = new;
     node_drop_name(new);
     new->string = old->string;
     new->type |= old->type &cJSON_StringIsConst;
@@ -594,43 +737,53 @@ static cw_result place_add(apply_ctx *c, const target *t, cJSON *v)
 {
     node_drop_name(v);
     if (!t->parent) {
-        cJSON_Delete(*c->doc);
+        node_free(c, *c->doc);
         *c->doc = v;
         return CW_OK;
     }
     if (node_is(t->parent, cJSON_Object)) {
         cJSON *old = object_member(t->parent, t->key);
         if (old) {
-            node_swap(t->parent, old, v);
+            node_swap(c, t->parent, old, v);
             return CW_OK;
         }
         if (!cJSON_AddItemToObject(t->parent, t->key, v)) {
-            cJSON_Delete(v);
+            node_free(c, v);
             return op_fail(c, CW_ENOMEM, "out of memory");
         }
         return CW_OK;
     }
 
     long long i = array_index(t->key);
-    int size = cJSON_GetArraySize(t->parent);
+    int size = array_size(c, t->parent);
     if (i == -2) {
-        cJSON_Delete(v);
+        node_free(c, v);
         return op_fail(c, CW_EINVAL, "\"%.40s\" is not an array index", t->key);
     }
     if (i > size) {
-        cJSON_Delete(v);
+        node_free(c, v);
         return op_fail(c, CW_EINVAL, "index out of range");
     }
     if (i == -1 || i == size) {
         if (size == INT_MAX) {
-            cJSON_Delete(v);
+            node_free(c, v);
             return op_fail(c, CW_ELIMIT, "array too long");
         }
         cJSON_AddItemToArray(t->parent, v);
+        cursor_inserted(c, t->parent, size);
         return CW_OK;
     }
-    array_insert(t->parent, cJSON_GetArrayItem(t->parent, (int)i), v);
+    array_insert(t->parent, array_at(c, t->parent, (int)i), v);
+    cursor_inserted(c, t->parent, (int)i);
     return CW_OK;
+}
+
+/* Unlinks old from parent, keeping the cursor of an array parent right. Returns old. */
+static cJSON *node_detach(apply_ctx *c, const target *t, cJSON *old)
+{
+    if (node_is(t->parent, cJSON_Array))
+        cursor_removing(c, t->parent, old, (int)array_index(t->key));
+    return cJSON_DetachItemViaPointer(t->parent, old);
 }
 
 static cw_result op_add(apply_ctx *c, const char *path, const cJSON *value)
@@ -656,7 +809,7 @@ static cw_result op_remove(apply_ctx *c, const char *path)
     cJSON *old = target_get(c, &t, "path");
     if (!old)
         return CW_EINVAL;
-    cJSON_Delete(cJSON_DetachItemViaPointer(t.parent, old));
+    node_free(c, node_detach(c, &t, old));
     return CW_OK;
 }
 
@@ -674,11 +827,11 @@ static cw_result op_replace(apply_ctx *c, const char *path, const cJSON *value)
     if (r)
         return r;
     if (!t.parent) {
-        cJSON_Delete(*c->doc);
+        node_free(c, *c->doc);
         *c->doc = v;
         return CW_OK;
     }
-    node_swap(t.parent, old, v);
+    node_swap(c, t.parent, old, v);
     return CW_OK;
 }
 
@@ -738,12 +891,12 @@ static cw_result op_move(apply_ctx *c, const char *from, const char *path)
         /* Unreachable: from "" is a prefix of every other path. */
         return op_fail(c, CW_EINTERNAL, "move of the whole document");
     }
-    cJSON *v = cJSON_DetachItemViaPointer(f.parent, src);
+    cJSON *v = node_detach(c, &f, src);
     r = resolve(c, path, "path", &t);
     if (!r && t.depth > f.depth)
         r = check_place(c, &t, v);
     if (r) {
-        cJSON_Delete(v);
+        node_free(c, v);
         return r;
     }
     return place_add(c, &t, v);
@@ -844,12 +997,12 @@ cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err)
                        JSONPATCH_OPS_MAX);
 
     apply_ctx c = {.doc = doc, .budget = JSONPATCH_NODES_MAX, .err = err};
-    for (const cJSON *o = patch->child; o; o = o->next, c.index++) {
+    cw_result r = CW_OK;
+    for (const cJSON *o = patch->child; o && !r; o = o->next, c.index++) {
         c.op = NULL;
         c.path = NULL;
-        cw_result r = apply_one(&c, o);
-        if (r)
-            return r;
+        r = apply_one(&c, o);
     }
-    return CW_OK;
+    free(c.cursors);
+    return r;
 }

@@ -20,7 +20,7 @@
 
 /* Longest JSON Pointer we build or accept, and the most operations one patch may have. */
 #define JSONPATCH_PATH_MAX 4096
-#define JSONPATCH_OPS_MAX 10000
+#define JSONPATCH_OPS_MAX 100000
 /* Bounds on what one jsonpatch_apply may build, so that no patch (copying the document into
  * itself, say) can exhaust memory or the stack: the result nests at most
  * JSONPATCH_DEPTH_MAX objects and arrays (cJSON's parse limit, so it prints and parses
@@ -45,8 +45,10 @@ bool jsonpatch_path_ok(const jsonpatch_path *p);
 /* Truncates back to a length taken earlier from p->len, to reuse a prefix. */
 void jsonpatch_path_truncate(jsonpatch_path *p, size_t len);
 
-/* Appends {"op": op, "path": path, "value": value} to patch. Takes ownership of value
- * (may be NULL for "remove") even on failure. op is "add", "remove" or "replace". */
+/* Appends {"op": op, "path": path, "value": value} to patch in O(1). Takes ownership of
+ * value (may be NULL for "remove") even on failure. op is "add", "remove" or "replace".
+ * The caller counts its operations and stops at JSONPATCH_OPS_MAX (the applier refuses
+ * longer patches): counting here would walk the list on every append. */
 cw_result jsonpatch_append(cJSON *patch, const char *op, const jsonpatch_path *path, cJSON *value,
                            cw_error *err);
 

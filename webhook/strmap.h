@@ -1,0 +1,58 @@
+/* strmap: a hash map from byte strings (with a numeric tag) to borrowed pointers, for the
+ * indexes the request path builds once per object: volume names, Secret names, container
+ * names, mount paths per container. Lookups are O(1) on average whatever the input, so that
+ * no loop over containers, volumes or entries rescans a list (SPEC §3: linear cost).
+ *
+ * Keys are borrowed: the bytes must outlive the map (they point into the request's tree).
+ * The tag lets one map hold composite keys, e.g. (container number, mount path).
+ *
+ * The hash is SipHash-1-3 under a per-process random key: whoever creates a pod chooses the
+ * names, and an unkeyed hash would let them choose names that all collide (hash flooding).
+ * Ours rather than OpenSSL's EVP_MAC "SIPHASH": that API allocates a context per call, which
+ * costs more than the whole lookup. */
+#ifndef COCO_STRMAP_H
+#define COCO_STRMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "result.h"
+
+#define STRMAP_COUNT_MAX (1u << 24) /* entries; an 8 MiB body holds far fewer names */
+
+typedef struct strmap_slot {
+    const char *key; /* NULL: empty slot */
+    size_t len;
+    uint64_t tag;
+    uint64_t hash;
+    void *value;
+} strmap_slot;
+
+typedef struct strmap {
+    strmap_slot *slots; /* owned */
+    size_t cap;         /* a power of two, or 0 before the first insert */
+    size_t count;
+} strmap;
+
+#define STRMAP_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
+
+/* Looks (tag, key[0..len)) up. Returns the value stored, or NULL. */
+void *strmap_get(const strmap *m, uint64_t tag, const char *key, size_t len);
+
+/* Inserts (tag, key) -> value unless the key is present: the first value stays (the API
+ * server's validation rejects duplicate names; the engine acts on the first, like its list
+ * walks did). Returns CW_OK, CW_ENOMEM, or CW_ELIMIT past STRMAP_COUNT_MAX. value must not
+ * be NULL. */
+cw_result strmap_put(strmap *m, uint64_t tag, const char *key, size_t len, void *value)
+    __attribute__((warn_unused_result));
+
+/* Frees the table (not the keys or values) and resets m to STRMAP_INIT. */
+void strmap_clear(strmap *m);
+
+/* SipHash-1-3 of data under the process key: exposed for tests and other indexes. */
+uint64_t strmap_hash(uint64_t tag, const char *data, size_t len);
+
+#endif
