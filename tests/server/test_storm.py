@@ -173,9 +173,10 @@ def make_cases():
         ann = {ANN_SEALED: ",".join("sec%d:/sealed/s%d" % (i, i) for i in range(n_e))}
         cases.append(Case("%d containers %d volumes %d entries" % (n_c, n_v, n_e),
                           review(pod(containers=n_c, volumes=n_v, annotations=ann))))
+    # At the body cap: the bytes in a container's args (annotations are capped lower).
     padded = review(pod(containers=100, volumes=100))
-    padded["request"]["object"]["metadata"]["annotations"]["example.com/pad"] = "p" * (
-        BODY_MAX - 200000)
+    padded["request"]["object"]["spec"]["containers"][0]["args"] = [
+        "p" * 1000 for _ in range((BODY_MAX - 200000) // 1004)]
     cases.append(Case("at the body cap", padded))
 
     # Deep nesting: below cJSON's limit (1000) and above it.
