@@ -17,7 +17,7 @@ packages=(
     golang-go golang-github-evanphx-json-patch-dev golang-k8s-sigs-yaml-dev
     python3 python3-jsonpatch python3-jsonschema python3-yaml python3-jwcrypto python3-tomli
     xxd
-    curl libcurl4-openssl-dev gnutls-bin
+    curl libcurl4-openssl-dev gnutls-bin testssl.sh
     podman runc debootstrap
 )
 

@@ -37,14 +37,18 @@ static const char usage[] =
     "  --tls-key FILE     PEM private key (default /etc/coco-webhook/tls/tls.key)\n"
     "  --config FILE      YAML config file (default: built-in defaults)\n"
     "  --log-level LEVEL  debug, info, warn or error (default info)\n"
+    "  --tls-min-version VERSION\n"
+    "                     lowest TLS version accepted, \"1.2\" or \"1.3\" (default \"1.2\");\n"
+    "                     read at start only, a config change applies at the next start\n"
     "  -h, --help         show this help\n"
     "\n"
-    "The certificate, key and config are re-read when they change and on SIGHUP.\n"
+    "The certificate, key and config (except tlsMinVersion) are re-read when they change and\n"
+    "on SIGHUP.\n"
     "SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.\n"
     "The environment variable POD_NAMESPACE, if set, is added to excludeNamespaces.\n";
 
 typedef struct serve_flags {
-    const char *listen, *cert, *key, *config, *log_level;
+    const char *listen, *cert, *key, *config, *log_level, *tls_min_version;
 } serve_flags;
 
 /* Accepts "--name VALUE" and "--name=VALUE". Returns 0, or 2 after a usage error. */
@@ -59,6 +63,7 @@ static int parse_flags(int argc, char **argv, serve_flags *f, bool *help)
         {"--tls-key", offsetof(serve_flags, key)},
         {"--config", offsetof(serve_flags, config)},
         {"--log-level", offsetof(serve_flags, log_level)},
+        {"--tls-min-version", offsetof(serve_flags, tls_min_version)},
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -152,6 +157,11 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "coco-webhook serve: --log-level must be debug, info, warn or error\n");
         return 2;
     }
+    config_tls_version flag_tls = CONFIG_TLS_1_2;
+    if (f.tls_min_version && !config_parse_tls_version(f.tls_min_version, &flag_tls)) {
+        fprintf(stderr, "coco-webhook serve: --tls-min-version must be 1.2 or 1.3\n");
+        return 2;
+    }
 
     cfg = f.config ? config_load(f.config, &err) : config_new_default();
     if (!cfg) {
@@ -167,6 +177,8 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "coco-webhook serve: out of memory\n");
         goto done;
     }
+    /* Read here once: GnuTLS takes the priority string when the daemon starts. */
+    config_tls_version tls_min = f.tls_min_version ? flag_tls : cfg->tls_min_version;
 
     sfd = signals_open();
     if (sfd < 0) {
@@ -181,6 +193,8 @@ int cli_serve(int argc, char **argv)
         .config = f.config,
         .own_namespace = getenv("POD_NAMESPACE"),
         .log_level_fixed = f.log_level != NULL,
+        .tls_min_version = tls_min,
+        .tls_min_version_fixed = f.tls_min_version != NULL,
     };
     reload_started = true;
     config *owned = cfg;
@@ -192,7 +206,7 @@ int cli_serve(int argc, char **argv)
     }
 
     uint16_t port = 0;
-    if (server_start(listen, &srv, &port, &err) != CW_OK) {
+    if (server_start(listen, tls_min, &srv, &port, &err) != CW_OK) {
         fprintf(stderr, "coco-webhook serve: %s\n", err.msg);
         goto done;
     }
@@ -200,6 +214,7 @@ int cli_serve(int argc, char **argv)
     log_begin(&l, CONFIG_LOG_INFO, "listening");
     log_str(&l, "listen", listen);
     log_int(&l, "port", port);
+    log_str(&l, "tls_min_version", config_tls_version_name(tls_min));
     log_str(&l, "version", COCO_VERSION);
     log_end(&l);
 

@@ -29,6 +29,7 @@
 #define YAML_TAG_PREFIX "tag:yaml.org,2002:"
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
+static const char *const tls_version_names[] = {"1.2", "1.3"};
 static const char *const default_excluded[] = {"kube-system", "kube-public", "kube-node-lease"};
 
 /* What a scalar resolves to under YAML 1.1 (go-yaml v2, as kubectl reads it). */
@@ -865,6 +866,21 @@ static cw_result read_log_level(parse_ctx *ctx, const char *path)
                    "\"%s\" is not a log level (debug, info, warn or error)", shown);
 }
 
+/* A string, "1.2" or "1.3": an unquoted 1.2 is a YAML number and refused like any wrong type. */
+static cw_result read_tls_min_version(parse_ctx *ctx, const char *path)
+{
+    const char *s;
+    cw_result r = get_string(ctx, path, true, false, &s);
+    if (r || !s)
+        return r;
+    if (config_parse_tls_version(s, &ctx->cfg->tls_min_version))
+        return CW_OK;
+    char shown[VALUE_SHOWN + 4];
+    text_shown(shown, sizeof shown, s, strlen(s), VALUE_SHOWN);
+    return fail_at(ctx, event_line(&ctx->ev), path, CW_EINVAL,
+                   "\"%s\" is not a TLS version (\"1.2\" or \"1.3\")", shown);
+}
+
 static cw_result read_selector_label(parse_ctx *ctx, const char *path)
 {
     return set_string(ctx, path, &ctx->cfg->selector_label, check_label_key, false);
@@ -1440,6 +1456,7 @@ static const key_spec root_keys[] = {
     {"selector", read_selector},
     {"excludeNamespaces", read_exclude_namespaces},
     {"runtimeClass", read_runtime_class},
+    {"tlsMinVersion", read_tls_min_version},
     {"storage", read_storage},
     {"sealedSecrets", read_sealed_secrets},
     {"initdata", read_initdata},
@@ -1502,6 +1519,7 @@ config *config_new_default(void)
     if (!cfg)
         return NULL;
     cfg->log_level = CONFIG_LOG_INFO;
+    cfg->tls_min_version = CONFIG_TLS_1_2;
     cfg->replace_persistent_volumes = true;
     cfg->listen = strdup(":8443");
     cfg->tls_cert = strdup("/etc/coco-webhook/tls/tls.crt");
@@ -1740,6 +1758,23 @@ const config_initdata_namespace *config_initdata_namespace_of(const config *cfg,
 void config_strings_clear(config_strings *list)
 {
     strings_free(list);
+}
+
+const char *config_tls_version_name(config_tls_version v)
+{
+    return (size_t)v < sizeof tls_version_names / sizeof tls_version_names[0] ? tls_version_names[v]
+                                                                              : "?";
+}
+
+bool config_parse_tls_version(const char *s, config_tls_version *out)
+{
+    for (size_t i = 0; i < sizeof tls_version_names / sizeof tls_version_names[0]; i++) {
+        if (strcmp(s, tls_version_names[i]) == 0) {
+            *out = (config_tls_version)i;
+            return true;
+        }
+    }
+    return false;
 }
 
 const char *config_log_level_name(config_log_level level)

@@ -23,6 +23,12 @@ typedef enum config_log_level {
     CONFIG_LOG_ERROR,
 } config_log_level;
 
+/* The lowest TLS version the server accepts (tlsMinVersion). */
+typedef enum config_tls_version {
+    CONFIG_TLS_1_2, /* "1.2": TLS 1.2 (ECDHE, AEAD suites) and TLS 1.3 */
+    CONFIG_TLS_1_3, /* "1.3": TLS 1.3 only */
+} config_tls_version;
+
 typedef struct config_strings {
     char **items; /* owned */
     size_t count;
@@ -56,6 +62,7 @@ typedef struct config {
     config_strings exclude_namespaces;           /* kube-system, kube-public, kube-node-lease */
     char *runtime_class;                         /* "kata-remote" */
     config_strings runtime_class_allowed;        /* always contains runtime_class */
+    config_tls_version tls_min_version;          /* CONFIG_TLS_1_2 */
     bool replace_persistent_volumes;             /* true */
     char *empty_dir_size_limit;                  /* NULL, or a quantity such as "20Gi" */
     char *empty_dir_medium;                      /* NULL, "" or "Memory" */
@@ -108,6 +115,12 @@ const config_initdata_namespace *config_initdata_namespace_of(const config *cfg,
 void config_strings_clear(config_strings *list);
 
 const char *config_log_level_name(config_log_level level);
+
+/* "1.2" or "1.3". */
+const char *config_tls_version_name(config_tls_version v);
+
+/* Parses "1.2" or "1.3". */
+bool config_parse_tls_version(const char *s, config_tls_version *out);
 
 void config_free(config *cfg);
 

@@ -29,6 +29,8 @@ typedef struct file_id {
 static struct {
     char *cert, *key, *config, *own_namespace;
     bool log_level_fixed;
+    config_tls_version tls_min_version;
+    bool tls_min_version_fixed;
     file_id cert_id, key_id, config_id;
     /* The initdata documents the config file names (also when it failed to load because of
      * one of them), watched like the config itself: a changed document reloads the config. */
@@ -221,6 +223,8 @@ cw_result reload_init(const reload_paths *paths, config *cfg, cw_error *err)
     st.config = dup_or_null(paths->config);
     st.own_namespace = dup_or_null(paths->own_namespace);
     st.log_level_fixed = paths->log_level_fixed;
+    st.tls_min_version = paths->tls_min_version;
+    st.tls_min_version_fixed = paths->tls_min_version_fixed;
     if (!st.cert || !st.key || (paths->config && !st.config) ||
         (paths->own_namespace && !st.own_namespace)) {
         config_free(cfg);
@@ -242,6 +246,15 @@ static void reload_config_file(void)
 {
     cw_error err = {{0}};
     config *cfg = load_config(&err);
+    if (cfg && !st.tls_min_version_fixed && cfg->tls_min_version != st.tls_min_version) {
+        /* GnuTLS took the priority string when the server started. */
+        log_line l;
+        log_begin(&l, CONFIG_LOG_WARN, "tlsMinVersion changed; it takes effect at the next start");
+        log_str(&l, "file", st.config);
+        log_str(&l, "in_force", config_tls_version_name(st.tls_min_version));
+        log_str(&l, "configured", config_tls_version_name(cfg->tls_min_version));
+        log_end(&l);
+    }
     if (cfg && install_config(cfg, &err) == CW_OK) {
         metrics_count_reload(METRICS_FILE_CONFIG, true);
         log_line l;

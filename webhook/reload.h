@@ -26,6 +26,8 @@ typedef struct reload_paths {
     const char *config;        /* copied; NULL: defaults only, nothing to watch */
     const char *own_namespace; /* copied; NULL or "": none; added to excludeNamespaces */
     bool log_level_fixed;      /* --log-level was given: a config's logLevel does not apply */
+    config_tls_version tls_min_version; /* in force since the start (start-only setting) */
+    bool tls_min_version_fixed;         /* --tls-min-version was given */
 } reload_paths;
 
 typedef struct reload_ref reload_ref;

@@ -2,14 +2,18 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -524,18 +528,155 @@ cw_result server_parse_listen(const char *listen, char *host, size_t host_cap, u
     return CW_OK;
 }
 
+/* ---- TLS: client-initiated renegotiation refused ----
+ *
+ * libmicrohttpd 0.9.75 runs gnutls_handshake once per connection and has no option about
+ * renegotiation; GnuTLS reports a TLS 1.2 ClientHello on an established session to the
+ * application (GNUTLS_E_REHANDSHAKE), which the library answers by closing with close_notify,
+ * and a handshake hook never sees that ClientHello. So the refusal happens one level lower:
+ * the certificate callback (called once per handshake, with the session) replaces the
+ * session's transport reader with tls_pull, which follows the TLS record headers of what the
+ * client sends. A handshake record (content type 22) on a TLS 1.2 session whose handshake is
+ * complete is a renegotiation: it is answered with a no_renegotiation alert (RFC 5246 §7.2.2;
+ * clients abort their renegotiation on it) and the connection is dropped before GnuTLS reads
+ * the record. TLS 1.3 has no renegotiation (GnuTLS refuses such records itself).
+ *
+ * State is per socket, indexed by descriptor, and reset by every new handshake on it: a
+ * connection is served by one thread at a time, and a descriptor is reused only after
+ * libmicrohttpd closed the previous connection. */
+typedef struct tls_guard {
+    gnutls_session_t session;
+    uint32_t body_left; /* bytes of the current record's body still to come */
+    uint8_t header[5];  /* the record header being read */
+    uint8_t header_len;
+    uint8_t finished; /* TLS_FINISHED_*: the handshake is complete when both are set */
+} tls_guard;
+
+#define TLS_GUARD_FDS_MAX 65536 /* descriptors above are served without the guard */
+#define TLS_CONTENT_HANDSHAKE 22
+#define TLS_FINISHED_IN 1
+#define TLS_FINISHED_OUT 2
+
+static tls_guard *tls_guards;
+static size_t tls_guards_len;
+
+static tls_guard *guard_of(gnutls_session_t session)
+{
+    int fd = gnutls_transport_get_int(session);
+    if (fd < 0 || (size_t)fd >= tls_guards_len || tls_guards[fd].session != session)
+        return NULL;
+    return &tls_guards[fd];
+}
+
+/* Handshake hook: the Finished messages received and sent. */
+static int tls_finished(gnutls_session_t session, unsigned int htype, unsigned when,
+                        unsigned int incoming, const gnutls_datum_t *msg)
+{
+    (void)htype;
+    (void)when;
+    (void)msg;
+    tls_guard *g = guard_of(session);
+    if (g)
+        g->finished |= incoming ? TLS_FINISHED_IN : TLS_FINISHED_OUT;
+    return 0;
+}
+
+static bool renegotiation_attempt(const tls_guard *g)
+{
+    return g->finished == (TLS_FINISHED_IN | TLS_FINISHED_OUT) &&
+           gnutls_protocol_get_version(g->session) == GNUTLS_TLS1_2;
+}
+
+/* GnuTLS's default reader for a socket transport (recv), plus the record watch. */
+static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t size)
+{
+    int fd = (int)(intptr_t)ptr;
+    ssize_t n = recv(fd, data, size, 0);
+    if (n <= 0 || fd < 0 || (size_t)fd >= tls_guards_len)
+        return n;
+    tls_guard *g = &tls_guards[fd];
+    const uint8_t *p = data;
+    size_t left = (size_t)n;
+    while (left > 0) {
+        if (g->body_left > 0) {
+            size_t k = left < g->body_left ? left : g->body_left;
+            p += k;
+            left -= k;
+            g->body_left -= (uint32_t)k;
+            continue;
+        }
+        g->header[g->header_len++] = *p++;
+        left--;
+        if (g->header_len < sizeof g->header)
+            continue;
+        g->header_len = 0;
+        g->body_left = (uint32_t)g->header[3] << 8 | g->header[4];
+        if (g->header[0] == TLS_CONTENT_HANDSHAKE && renegotiation_attempt(g)) {
+            /* The session's write side is idle here: libmicrohttpd reads or writes, one at a
+             * time, on the thread that owns the connection. */
+            gnutls_alert_send(g->session, GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION);
+            log_msg(CONFIG_LOG_DEBUG, "TLS renegotiation refused", NULL);
+            errno = ECONNRESET;
+            return -1;
+        }
+    }
+    return n;
+}
+
+/* MHD_OPTION_HTTPS_CERT_CALLBACK2: certstore's certificate, and the guard on the session. */
+static int tls_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_st *info,
+                        gnutls_pcert_st **certs, unsigned int *pcert_length,
+                        gnutls_ocsp_data_st **ocsp, unsigned int *ocsp_length,
+                        gnutls_privkey_t *privkey, unsigned int *flags)
+{
+    int fd = gnutls_transport_get_int(session);
+    if (fd >= 0 && (size_t)fd < tls_guards_len) {
+        tls_guards[fd] = (tls_guard){.session = session};
+        gnutls_transport_set_pull_function(session, tls_pull);
+        gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
+                                           tls_finished);
+    }
+    return certstore_retrieve(session, info, certs, pcert_length, ocsp, ocsp_length, privkey,
+                              flags);
+}
+
+/* Once per process: room for every descriptor the process may open, up to the cap. */
+static bool tls_guards_init(void)
+{
+    if (tls_guards)
+        return true;
+    struct rlimit rl;
+    size_t n = TLS_GUARD_FDS_MAX;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)n)
+        n = (size_t)rl.rlim_cur;
+    tls_guards = calloc(n, sizeof *tls_guards);
+    if (!tls_guards)
+        return false;
+    tls_guards_len = n;
+    return true;
+}
+
+const char *server_tls_priorities(config_tls_version tls_min)
+{
+    return tls_min == CONFIG_TLS_1_3 ? SERVER_TLS_PRIORITIES_1_3 : SERVER_TLS_PRIORITIES_1_2;
+}
+
 static unsigned int pool_size(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         n = 1;
-    if (n > 64)
-        n = 64;
+    n *= SERVER_THREADS_PER_CORE;
+    if (n < SERVER_THREADS_MIN)
+        n = SERVER_THREADS_MIN;
+    if (n > SERVER_THREADS_MAX)
+        n = SERVER_THREADS_MAX;
     return (unsigned int)n;
 }
 
 static struct MHD_Daemon *start_daemon(server *s, unsigned int flags, uint16_t port,
-                                       const struct sockaddr *addr)
+                                       const struct sockaddr *addr, const char *priorities)
 {
     struct MHD_OptionItem sock_opt[] = {
         {addr ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, 0, (void *)addr},
@@ -544,8 +685,8 @@ static struct MHD_Daemon *start_daemon(server *s, unsigned int flags, uint16_t p
     /* The logger first: libmicrohttpd warns about options given before it. */
     return MHD_start_daemon(
         flags, port, NULL, NULL, access_handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
-        MHD_OPTION_THREAD_POOL_SIZE, pool_size(), MHD_OPTION_HTTPS_PRIORITIES,
-        SERVER_TLS_PRIORITIES, MHD_OPTION_HTTPS_CERT_CALLBACK2, certstore_retrieve,
+        MHD_OPTION_THREAD_POOL_SIZE, pool_size(), MHD_OPTION_HTTPS_PRIORITIES, priorities,
+        MHD_OPTION_HTTPS_CERT_CALLBACK2, tls_retrieve,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_CONNECTION_LIMIT,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)SERVER_PER_IP_LIMIT,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_CONNECTION_TIMEOUT_S,
@@ -554,7 +695,8 @@ static struct MHD_Daemon *start_daemon(server *s, unsigned int flags, uint16_t p
         MHD_OPTION_END);
 }
 
-cw_result server_start(const char *listen, server **out, uint16_t *bound_port, cw_error *err)
+cw_result server_start(const char *listen, config_tls_version tls_min, server **out,
+                       uint16_t *bound_port, cw_error *err)
 {
     char host[256];
     uint16_t port;
@@ -563,6 +705,9 @@ cw_result server_start(const char *listen, server **out, uint16_t *bound_port, c
         return rc;
     if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES)
         return cw_fail(err, CW_EINTERNAL, "libmicrohttpd lacks HTTPS certificate callbacks");
+    if (!tls_guards_init())
+        return cw_fail(err, CW_ENOMEM, "out of memory");
+    const char *priorities = server_tls_priorities(tls_min);
 
     server *s = calloc(1, sizeof *s);
     if (!s)
@@ -572,9 +717,9 @@ cw_result server_start(const char *listen, server **out, uint16_t *bound_port, c
     atomic_store(&s->starting, true);
     if (host[0] == '\0') {
         /* Every address: IPv6 with IPv4 mapped, or IPv4 alone where IPv6 is off. */
-        s->daemon = start_daemon(s, flags | MHD_USE_DUAL_STACK, port, NULL);
+        s->daemon = start_daemon(s, flags | MHD_USE_DUAL_STACK, port, NULL, priorities);
         if (!s->daemon)
-            s->daemon = start_daemon(s, flags, port, NULL);
+            s->daemon = start_daemon(s, flags, port, NULL, priorities);
     } else {
         struct addrinfo hints = {
             .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
@@ -593,8 +738,8 @@ cw_result server_start(const char *listen, server **out, uint16_t *bound_port, c
             ((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
         else
             ((struct sockaddr_in *)&ss)->sin_port = htons(port);
-        s->daemon =
-            start_daemon(s, flags | (v6 ? MHD_USE_IPv6 : 0), port, (const struct sockaddr *)&ss);
+        s->daemon = start_daemon(s, flags | (v6 ? MHD_USE_IPv6 : 0), port,
+                                 (const struct sockaddr *)&ss, priorities);
     }
     atomic_store(&s->starting, false);
     if (!s->daemon) {

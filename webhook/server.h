@@ -1,10 +1,17 @@
 /* server: the HTTPS admission server on libmicrohttpd (SPEC §3-§4).
  *
  * One daemon, MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ITC with a thread pool of
- * one thread per core; TLS 1.2 and 1.3 only; the certificate comes from certstore on every
- * handshake, so reloads need no restart. Routes, limits and defaults are the named constants
- * below (the install manifests are checked against them). Handlers never block: no sleeps,
- * no file I/O; the config is taken from reload and held for the request.
+ * SERVER_THREADS_PER_CORE threads per core (a connection stays on one thread, so a request
+ * being worked on delays only the few other connections of its thread); the certificate comes
+ * from certstore on every handshake, so reloads need no restart.
+ *
+ * TLS (SPEC §3): TLS 1.3, and TLS 1.2 with ECDHE key exchange and AEAD suites only (AES-GCM,
+ * ChaCha20-Poly1305), from SERVER_TLS_PRIORITIES_* (chosen by tlsMinVersion at start). A TLS 1.2
+ * client's renegotiation (a ClientHello after the handshake) is refused: the session's
+ * transport reader sees the record before GnuTLS does, answers it with a no_renegotiation
+ * alert and drops the connection, so no second handshake is ever computed. Routes, limits and
+ * defaults are the named constants below (the install manifests are checked against them). Handlers
+ * never block: no sleeps, no file I/O; the config is taken from reload and held for the request.
  *
  * HTTP edge, decided before any body is read where possible: unknown path 404; wrong method
  * 405 with Allow; POST without Content-Type application/json 415; Content-Length over
@@ -16,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "result.h"
 
 #define SERVER_LISTEN_DEFAULT ":8443"
@@ -41,7 +49,18 @@
 #define SERVER_CONNECTION_MEMORY (16 * 1024)
 #define SERVER_TIMEOUT_DEFAULT_MS 10000 /* when the request has no ?timeout= */
 #define SERVER_TIMEOUT_MAX_MS 3600000   /* longest ?timeout= accepted */
-#define SERVER_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define SERVER_THREADS_PER_CORE 4
+#define SERVER_THREADS_MIN 8
+#define SERVER_THREADS_MAX 64
+/* GnuTLS priority strings. ECDHE on the NIST curves and X25519 only (no finite-field DHE, no
+ * RSA key transport), AEAD suites only (no CBC, no CCM), the server's order. */
+#define SERVER_TLS_SUITES                                                                          \
+    ":-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD"                     \
+    ":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"                                                             \
+    ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1"                 \
+    ":%SERVER_PRECEDENCE"
+#define SERVER_TLS_PRIORITIES_1_2 "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" SERVER_TLS_SUITES
+#define SERVER_TLS_PRIORITIES_1_3 "NORMAL:-VERS-ALL:+VERS-TLS1.3" SERVER_TLS_SUITES
 
 typedef struct server server;
 
@@ -49,9 +68,14 @@ typedef struct server server;
 cw_result server_parse_listen(const char *listen, char *host, size_t host_cap, uint16_t *port,
                               cw_error *err);
 
-/* Starts the daemon on listen (port 0 picks a free port; *bound_port tells which). The
- * certificate must be loaded in certstore. Returns an owned server. */
-cw_result server_start(const char *listen, server **out, uint16_t *bound_port, cw_error *err);
+/* Starts the daemon on listen (port 0 picks a free port; *bound_port tells which), accepting
+ * TLS from tls_min upwards. The certificate must be loaded in certstore. Returns an owned
+ * server. */
+cw_result server_start(const char *listen, config_tls_version tls_min, server **out,
+                       uint16_t *bound_port, cw_error *err);
+
+/* The GnuTLS priority string for tls_min. */
+const char *server_tls_priorities(config_tls_version tls_min);
 
 /* Stops accepting connections; answers on open connections carry "Connection: close" and
  * /readyz fails from now on. */

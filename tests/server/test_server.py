@@ -1,10 +1,12 @@
 """End-to-end tests of `coco-webhook serve`: the real binary on loopback over TLS.
 
-Usage: test_server.py GROUP   (cli, admission, http, parallel, flood, tls, reload, shutdown)
+Usage: test_server.py GROUP   (cli, admission, http, parallel, flood, tls, testssl, reload,
+                               shutdown)
 Each group starts its own servers; see serverlib.py for the helpers."""
 import base64
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -16,7 +18,8 @@ import uuid
 
 from serverlib import (BIN, LABEL, K8sVolume, Server, apply_patch, check_response,
                        client_context, fingerprint_file, fraud_notebook, fraud_pod,
-                       make_cert, metric, peer_fingerprint, post, review, tmpdir)
+                       make_cert, make_rsa_cert, metric, peer_fingerprint, post, review,
+                       tmpdir)
 
 GROUPS = {}
 
@@ -582,6 +585,224 @@ def test_tls_versions():
         pass
     finally:
         raw.close()
+    assert srv.stop() == 0
+
+
+def renegotiate(port):
+    """A TLS 1.2 client that asks for a renegotiation (openssl s_client, command R) once the
+    handshake is done. Returns (exit code, transcript with -msg)."""
+    p = subprocess.Popen(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-tls1_2",
+                          "-msg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    p.stdin.write(b"R\n")
+    p.stdin.flush()
+    try:
+        out, _ = p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        # Still connected: the renegotiation went through and s_client waits for input.
+        p.stdin.close()
+        p.kill()
+        out, _ = p.communicate()
+    return p.returncode, out.decode("utf-8", "replace")
+
+
+@group("tls")
+def test_renegotiation_refused():
+    d = tmpdir()
+    for crt, key in (make_cert(os.path.join(d, "ec")), make_rsa_cert(os.path.join(d, "rsa"))):
+        srv = Server(crt, key, ["--log-level", "debug"])
+        for _ in range(3):
+            rc, out = renegotiate(srv.port)
+            assert "RENEGOTIATING" in out, out
+            after = out.split("RENEGOTIATING", 1)[1]
+            # No second handshake: no ServerHello after the request ...
+            assert ", ServerHello" not in after, out
+            # ... but an explicit refusal: the no_renegotiation alert, and the client fails
+            # its renegotiation (a plain close would read as "accepted" to scanners).
+            assert "Alert [length 0002], warning no_renegotiation" in after, out
+            assert rc != 0, out
+        # GnuTLS's client agrees.
+        p = subprocess.run(["gnutls-cli", "--insecure", "--rehandshake", "--priority",
+                            "NORMAL:-VERS-ALL:+VERS-TLS1.2", "-p", str(srv.port), "127.0.0.1"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=20)
+        text = p.stdout.decode("utf-8", "replace")
+        assert "- Handshake was completed" in text and "ReHandshake has failed" in text, text
+        # The server goes on serving, on new connections and with TLS 1.2.
+        ask(srv, review(simple_pod({LABEL: "true"})))
+        rc, out = s_client(srv.port, "-tls1_2")
+        assert rc == 0 and "TLSv1.2" in out, out
+        assert srv.stop() == 0
+        assert any(x.get("msg") == "TLS renegotiation refused" for x in srv.lines())
+
+
+def refused_by_server(out):
+    """True when a handshake failed at the server, not in our client: the ClientHello was sent,
+    and the server answered it with an alert or closed the connection without a word
+    (libmicrohttpd drops a failed handshake)."""
+    if "no ciphers available" in out or "no protocols available" in out:
+        return False
+    sent = re.search(r"SSL handshake has read (\d+) bytes and written (\d+) bytes", out)
+    return bool(sent) and int(sent.group(2)) > 0 and (
+        "unexpected eof while reading" in out or re.search(r"alert (handshake failure|"
+                                                           r"protocol version|insufficient "
+                                                           r"security)", out) is not None)
+
+
+@group("tls")
+def test_only_ecdhe_aead_suites():
+    d = tmpdir()
+    ec = make_cert(os.path.join(d, "ec"))
+    rsa = make_rsa_cert(os.path.join(d, "rsa"))
+    for (crt, key), kind in ((ec, "ECDSA"), (rsa, "RSA")):
+        srv = Server(crt, key)
+        for suite in ("ECDHE-%s-AES128-GCM-SHA256", "ECDHE-%s-AES256-GCM-SHA384",
+                      "ECDHE-%s-CHACHA20-POLY1305"):
+            rc, out = s_client(srv.port, "-tls1_2", "-cipher", suite % kind)
+            assert rc == 0 and "Cipher is " + suite % kind in out, out
+        refused = ["ECDHE-%s-AES128-SHA" % kind, "ECDHE-%s-AES256-SHA384" % kind]  # CBC
+        if kind == "RSA":
+            refused += ["AES128-GCM-SHA256", "AES256-GCM-SHA384",  # RSA key transport
+                        "AES128-SHA256",
+                        "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-CHACHA20-POLY1305"]  # DHE
+        else:
+            refused += ["ECDHE-ECDSA-AES128-CCM"]  # AEAD, but neither GCM nor ChaCha20
+        for suite in refused:
+            rc, out = s_client(srv.port, "-tls1_2", "-cipher", suite + "@SECLEVEL=0")
+            assert rc != 0 and refused_by_server(out), (suite, out)
+        # TLS 1.3: the GCM and ChaCha20 suites; CCM refused.
+        for suite in ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                      "TLS_CHACHA20_POLY1305_SHA256"):
+            rc, out = s_client(srv.port, "-tls1_3", "-ciphersuites", suite)
+            assert rc == 0 and "TLSv1.3, Cipher is " + suite in out, out
+        rc, out = s_client(srv.port, "-tls1_3", "-ciphersuites", "TLS_AES_128_CCM_SHA256")
+        assert rc != 0 and refused_by_server(out), out
+        # Finite-field groups only: refused under TLS 1.3 as well.
+        rc, out = s_client(srv.port, "-tls1_3", "-groups", "ffdhe2048")
+        assert rc != 0 and refused_by_server(out), out
+        # Python's client, CBC only.
+        ctx = client_context()
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("ECDHE-%s-AES128-SHA:ECDHE-%s-AES256-SHA" % (kind, kind))
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as raw:
+            try:
+                ctx.wrap_socket(raw).close()
+                raise AssertionError("a CBC-only client was served")
+            except ssl.SSLError:
+                pass
+        assert srv.stop() == 0
+
+
+@group("tls")
+def test_tls_min_version():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    cfg13 = os.path.join(d, "tls13.yaml")
+    with open(cfg13, "w") as f:
+        f.write('tlsMinVersion: "1.3"\n')
+    cfg12 = os.path.join(d, "tls12.yaml")
+    with open(cfg12, "w") as f:
+        f.write('tlsMinVersion: "1.2"\n')
+    cases = ((["--config", cfg13], "1.3"), (["--tls-min-version", "1.3"], "1.3"),
+             (["--config", cfg12, "--tls-min-version=1.3"], "1.3"),
+             (["--config", cfg13, "--tls-min-version", "1.2"], "1.2"),
+             ([], "1.2"))
+    for extra, want in cases:
+        srv = Server(crt, key, extra)
+        assert srv.wait_log(lambda x: x.get("msg") == "listening")["tls_min_version"] == want
+        rc, out = s_client(srv.port, "-tls1_3")
+        assert rc == 0 and "TLSv1.3" in out, (extra, out)
+        rc, out = s_client(srv.port, "-tls1_2")
+        if want == "1.3":
+            assert rc != 0 and refused_by_server(out), (extra, out)
+            ctx = client_context()
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as raw:
+                try:
+                    ctx.wrap_socket(raw).close()
+                    raise AssertionError("a TLS 1.2 client was served")
+                except ssl.SSLError:
+                    pass
+        else:
+            assert rc == 0 and "TLSv1.2" in out, (extra, out)
+        ask(srv, review(simple_pod({LABEL: "true"})))
+        assert srv.stop() == 0
+    # Wrong values: the flag is a usage error, the config key an error naming file and line.
+    p = subprocess.run([BIN, "serve", "--tls-min-version", "1.1", "--tls-cert", crt,
+                        "--tls-key", key], stderr=subprocess.PIPE, timeout=10)
+    assert p.returncode == 2 and b"--tls-min-version" in p.stderr, p.stderr
+    with open(cfg13, "w") as f:
+        f.write("logLevel: info\ntlsMinVersion: 1.3\n")
+    p = subprocess.run([BIN, "serve", "--config", cfg13, "--tls-cert", crt, "--tls-key", key],
+                       stderr=subprocess.PIPE, timeout=10)
+    assert p.returncode == 1 and b'tls13.yaml:2: key "tlsMinVersion"' in p.stderr, p.stderr
+
+
+@group("tls")
+def test_tls_min_version_is_read_at_start():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    vol = K8sVolume(os.path.join(d, "cfg"))
+    vol.publish({"config.yaml": b'tlsMinVersion: "1.2"\n'})
+    srv = Server(crt, key, ["--config", vol.path("config.yaml")])
+    vol.publish({"config.yaml": b'tlsMinVersion: "1.3"\nlogLevel: debug\n'})
+    line = srv.wait_log(lambda x: x.get("msg", "").startswith("tlsMinVersion changed"))
+    assert line["level"] == "warn" and line["in_force"] == "1.2" and line["configured"] == "1.3"
+    srv.wait_log(lambda x: x.get("msg") == "config reloaded")
+    # The rest of the file applied; TLS 1.2 is still served until the next start.
+    rc, out = s_client(srv.port, "-tls1_2")
+    assert rc == 0 and "TLSv1.2" in out, out
+    assert srv.stop() == 0
+
+
+# ---------------------------------------------------------------- testssl
+
+# Findings of these ids must be present and rated OK (or INFO): they show that the checks
+# that matter here did run, so that a scan that could not test something never passes
+# silently.
+TESTSSL_REQUIRED = ("SSLv2", "SSLv3", "TLS1", "TLS1_1", "TLS1_2", "TLS1_3", "cipherlist_NULL",
+                    "cipherlist_aNULL", "cipherlist_EXPORT", "cipherlist_LOW",
+                    "cipherlist_3DES_IDEA", "cipherlist_AVERAGE", "cipherlist_STRONG",
+                    "heartbleed", "CCS", "ROBOT", "secure_renego", "secure_client_renego",
+                    "CRIME_TLS", "POODLE_SSL", "SWEET32", "FREAK", "LOGJAM", "BEAST",
+                    "LUCKY13")
+
+
+@group("testssl")
+def test_testssl_scan():
+    """Debian's testssl.sh against the real server on loopback: protocols, cipher categories
+    and the vulnerability checks; nothing rated MEDIUM or above."""
+    d = tmpdir()
+    crt, key = make_rsa_cert(d)  # RSA: RSA key transport, DHE and ROBOT become testable
+    srv = Server(crt, key)
+    report = os.path.join(d, "testssl.json")
+    # Loopback answers at once: shorter waits for answers that never come (a heartbeat, a
+    # CCS injection, an HTTP banner) keep the scan at a couple of minutes.
+    env = dict(os.environ, HEADER_MAXSLEEP="2", MAX_WAITSOCK="4", CCS_MAX_WAITSOCK="2",
+               HEARTBLEED_MAX_WAITSOCK="2")
+    p = subprocess.run(["testssl", "--protocols", "--std", "--vulnerable", "--quiet",
+                        "--warnings", "off", "--color", "0", "--nodns", "none",
+                        "--jsonfile", report, "127.0.0.1:%d" % srv.port],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, timeout=900)
+    text = p.stdout.decode("utf-8", "replace")
+    with open(report) as f:
+        findings = json.load(f)
+    assert isinstance(findings, list) and findings, text
+    bad = [x for x in findings
+           if x.get("severity") in ("MEDIUM", "HIGH", "CRITICAL", "FATAL")]
+    assert not bad, "testssl findings rated MEDIUM or above:\n%s\n%s" % (
+        json.dumps(bad, indent=1), text)
+    by_id = {x.get("id"): x for x in findings}
+    for id_ in TESTSSL_REQUIRED:
+        assert id_ in by_id, "testssl did not report %s (only %s)" % (id_, sorted(by_id))
+        assert by_id[id_]["severity"] in ("OK", "INFO"), (by_id[id_], text)
+    for id_ in ("SSLv2", "SSLv3", "TLS1", "TLS1_1", "cipherlist_AVERAGE", "cipherlist_NULL"):
+        assert "not offered" in by_id[id_]["finding"], by_id[id_]
+    assert by_id["TLS1_2"]["finding"].startswith("offered"), by_id["TLS1_2"]
+    assert by_id["TLS1_3"]["finding"].startswith("offered"), by_id["TLS1_3"]
+    assert by_id["secure_client_renego"]["finding"].startswith("not vulnerable"), by_id
+    # The server survived the scan.
+    ask(srv, review(simple_pod({LABEL: "true"})))
     assert srv.stop() == 0
 
 

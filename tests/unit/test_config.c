@@ -96,6 +96,7 @@ static void assert_defaults(const config *cfg)
     assert_strings(&cfg->exclude_namespaces, excluded, 3);
     assert_string_equal(cfg->runtime_class, "kata-remote");
     assert_strings(&cfg->runtime_class_allowed, allowed, 1);
+    assert_int_equal(cfg->tls_min_version, CONFIG_TLS_1_2);
     assert_true(cfg->replace_persistent_volumes);
     assert_null(cfg->empty_dir_size_limit);
     assert_null(cfg->empty_dir_medium);
@@ -185,6 +186,7 @@ static void test_every_key(void **state)
         "runtimeClass:\n"
         "  name: kata-qemu-snp\n"
         "  allowed: [kata-remote, kata-qemu-tdx]\n"
+        "tlsMinVersion: \"1.3\"\n"
         "storage:\n"
         "  replacePersistentVolumes: off\n"
         "  emptyDir: {sizeLimit: 1.5Gi, medium: Memory}\n"
@@ -208,6 +210,7 @@ static void test_every_key(void **state)
     assert_strings(&cfg->exclude_namespaces, excluded, 2);
     assert_string_equal(cfg->runtime_class, "kata-qemu-snp");
     assert_strings(&cfg->runtime_class_allowed, allowed, 3);
+    assert_int_equal(cfg->tls_min_version, CONFIG_TLS_1_3);
     assert_false(cfg->replace_persistent_volumes);
     assert_string_equal(cfg->empty_dir_size_limit, "1.5Gi");
     assert_string_equal(cfg->empty_dir_medium, "Memory");
@@ -475,6 +478,33 @@ static void test_log_levels(void **state)
     assert_string_equal(config_log_level_name((config_log_level)42), "unknown");
     FAILS("logLevel: INFO\n", CW_EINVAL, "test.yaml:1: key \"logLevel\": ", "\"INFO\"",
           "debug, info, warn or error");
+}
+
+static void test_tls_min_version(void **state)
+{
+    (void)state;
+    config *cfg = parse_ok("tlsMinVersion: '1.2'\n");
+    assert_int_equal(cfg->tls_min_version, CONFIG_TLS_1_2);
+    config_free(cfg);
+    cfg = parse_ok("tlsMinVersion: \"1.3\"\n");
+    assert_int_equal(cfg->tls_min_version, CONFIG_TLS_1_3);
+    config_free(cfg);
+    cfg = parse_ok("tlsMinVersion:\n");
+    assert_int_equal(cfg->tls_min_version, CONFIG_TLS_1_2);
+    config_free(cfg);
+    assert_string_equal(config_tls_version_name(CONFIG_TLS_1_3), "1.3");
+    config_tls_version v = CONFIG_TLS_1_2;
+    assert_true(config_parse_tls_version("1.3", &v));
+    assert_int_equal(v, CONFIG_TLS_1_3);
+    assert_false(config_parse_tls_version("1.1", &v));
+    assert_false(config_parse_tls_version("TLS1.3", &v));
+    /* Unquoted, 1.3 is a YAML number: a wrong type, as for every other key. */
+    FAILS("tlsMinVersion: 1.3\n", CW_EINVAL,
+          "test.yaml:1: key \"tlsMinVersion\": ", "expected a string, found a number");
+    FAILS("\ntlsMinVersion: \"1.1\"\n", CW_EINVAL, "test.yaml:2: key \"tlsMinVersion\": ",
+          "\"1.1\" is not a TLS version (\"1.2\" or \"1.3\")");
+    FAILS("tlsMinVersion: [\"1.2\"]\n", CW_EINVAL,
+          "test.yaml:1: key \"tlsMinVersion\": ", "expected a string");
 }
 
 static void test_mount_root(void **state)
@@ -874,6 +904,7 @@ int main(void)
         cmocka_unit_test(test_listen),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_log_levels),
+        cmocka_unit_test(test_tls_min_version),
         cmocka_unit_test(test_mount_root),
         cmocka_unit_test(test_sealed_entries),
         cmocka_unit_test(test_list_limits),
