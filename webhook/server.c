@@ -686,13 +686,12 @@ static struct MHD_Daemon *start_daemon(server *s, unsigned int flags, uint16_t p
     return MHD_start_daemon(
         flags, port, NULL, NULL, access_handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
         MHD_OPTION_THREAD_POOL_SIZE, pool_size(), MHD_OPTION_HTTPS_PRIORITIES, priorities,
-        MHD_OPTION_HTTPS_CERT_CALLBACK2, tls_retrieve,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_CONNECTION_LIMIT,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)SERVER_PER_IP_LIMIT,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_CONNECTION_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONNECTION_MEMORY,
-        MHD_OPTION_NOTIFY_COMPLETED, request_completed, s, MHD_OPTION_ARRAY, sock_opt,
-        MHD_OPTION_END);
+        MHD_OPTION_HTTPS_CERT_CALLBACK2, tls_retrieve, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)SERVER_CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned int)SERVER_PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)SERVER_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)SERVER_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,
+        MHD_OPTION_ARRAY, sock_opt, MHD_OPTION_END);
 }
 
 cw_result server_start(const char *listen, config_tls_version tls_min, server **out,
