@@ -9,7 +9,8 @@ for `coco-webhook mutate`) and, with --review, review-pod-<k>.json and
 review-notebook-<k>.json (AdmissionReviews, for the server), up to the largest k whose
 review is at most N bytes (default 8 MiB, the server's body cap). At scale k an object has
 2k containers, k init containers, k volumes of each kind (PVC, ephemeral, configMap,
-secret, emptyDir), 4 mounts per container, 4k extra annotations (at most 4,000: the API server's limit is 256 KiB) and
+secret, emptyDir), 4 mounts per container, 4k extra annotations (at most 2,000: the API server's limit is 256 KiB,
+which the record of replaced volumes shares: PVC and ephemeral volumes stop at 1,024) and
 4 sealed-secret entries
 (the annotation's list is capped at 64, so it cannot grow with k; the worst case of entries
 x containers is a separate shape: see worst_case_pod)."""
@@ -37,7 +38,7 @@ def volume(kind, i):
 
 
 def container(prefix, i, k):
-    mounts = [{"name": f"{KINDS[(i + j) % len(KINDS)]}-{(i + j) % k}",
+    mounts = [{"name": f"{KINDS[(i + j) % len(KINDS)]}-{(i + j) % min(k, 1024)}",
                "mountPath": f"/data/{j}"} for j in range(4)]
     return {"name": f"{prefix}-{i}", "image": "quay.io/example/app:1.0",
             "command": ["python3", "-m", "app"], "env": [{"name": "MODE", "value": "batch"}],
@@ -46,14 +47,17 @@ def container(prefix, i, k):
 
 
 def pod_spec(k):
+    # Replaced volumes are listed in the record annotation, which counts against the same
+    # 256 KiB: they grow up to 1,024 of each kind; the other kinds grow on.
     return {"containers": [container("app", i, k) for i in range(2 * k)],
             "initContainers": [container("init", i, k) for i in range(k)],
-            "volumes": [volume(kind, i) for kind in KINDS for i in range(k)]}
+            "volumes": [volume(kind, i) for kind in KINDS
+                        for i in range(min(k, 1024) if kind in ("pvc", "eph") else k)]}
 
 
 def metadata(name, k, entries=4):
-    # The API server accepts at most 256 KiB of annotations: they grow up to about half that.
-    ann = {f"example.com/note-{i}": f"value {i}" for i in range(min(4 * k, 4000))}
+    # The API server accepts at most 256 KiB of annotations: they grow up to a quarter of it.
+    ann = {f"example.com/note-{i}": f"value {i}" for i in range(min(4 * k, 2000))}
     ann["coco.confidentialcontainers.org/sealed-secrets"] = ",".join(
         f"sealed-{i}" for i in range(entries))
     return {"name": name, "namespace": "scale", "labels": {LABEL: "true"}, "annotations": ann}

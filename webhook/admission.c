@@ -186,6 +186,11 @@ static cw_result decode(cJSON *root, review *r, cw_error *err)
         return cw_fail(err, CW_EINVAL, "request.uid is missing or not a string");
     if (strlen(r->uid) > ADMISSION_UID_MAX)
         return cw_fail(err, CW_ELIMIT, "request.uid is longer than %d bytes", ADMISSION_UID_MAX);
+    /* The uid is echoed: keep it to what the API server sends (a UUID), so that no control
+     * character or invalid UTF-8 goes back out. */
+    for (const char *c = r->uid; *c; c++)
+        if (*c < '!' || *c > '~')
+            return cw_fail(err, CW_EINVAL, "request.uid must be printable ASCII (a UUID)");
 
     const cJSON *gvk = cJSON_GetObjectItemCaseSensitive(req, "kind");
     if (!cJSON_IsObject(gvk))

@@ -119,6 +119,15 @@ static cw_result deny(plan *p, int code, const char *reason, const char *fmt, ..
     return CW_EINVAL;
 }
 
+static cw_result deny_too_many(plan *p)
+{
+    return deny(p, 400, "too_large",
+                "making this object confidential needs more than %d changes (every sealed "
+                "secret is mounted in every container); name the containers that need them "
+                "with annotation %s",
+                JSONPATCH_OPS_MAX, ENGINE_ANN_SEALED_CONTAINERS);
+}
+
 /* Starts path at the PodSpec's path. Copies only the used bytes of the buffer. */
 static void path_at_spec(jsonpatch_path *path, const plan *p)
 {
@@ -132,11 +141,7 @@ static cw_result emit(plan *p, const char *op, const jsonpatch_path *path, cJSON
 {
     if (++p->ops > JSONPATCH_OPS_MAX) {
         cJSON_Delete(value);
-        return deny(p, 400, "too_large",
-                    "making this object confidential needs more than %d changes (every sealed "
-                    "secret is mounted in every container); name the containers that need them "
-                    "with annotation %s",
-                    JSONPATCH_OPS_MAX, ENGINE_ANN_SEALED_CONTAINERS);
+        return deny_too_many(p);
     }
     if (!p->patch) {
         cJSON_Delete(value);
@@ -754,6 +759,13 @@ static cw_result plan_sealed(plan *p)
             return deny(p, 400, "annotation",
                         "annotation %s names container \"%s\", which this pod does not have",
                         ENGINE_ANN_SEALED_CONTAINERS, in->targets[t]);
+    /* Every entry may add a mount to every target: refuse before building them. */
+    size_t targets = in->target_count;
+    if (targets == 0)
+        while (targets < p->slot_count && p->slots[targets].field[0] == 'c')
+            targets++;
+    if (in->sealed_count * targets > JSONPATCH_OPS_MAX)
+        return deny_too_many(p);
 
     for (size_t i = 0; i < in->sealed_count; i++) {
         const sealed_entry *e = &in->sealed[i];
@@ -1349,11 +1361,11 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
         r = CW_OK;
         goto done;
     }
-    /* An initdata document counts against the API server's total of annotation bytes too:
-     * past it the mutated object would be refused after admission. */
-    if (res->initdata_set &&
-        (annotation_bytes(object) > ENGINE_ANNOTATIONS_TOTAL_MAX ||
-         annotation_bytes(find_template(object, loc)) > ENGINE_ANNOTATIONS_TOTAL_MAX)) {
+    /* What the webhook adds (initdata, the record of thousands of replaced volumes) counts
+     * against the API server's total of annotation bytes too: past it the mutated object
+     * would be refused after admission, with a less helpful message. */
+    if (annotation_bytes(object) > ENGINE_ANNOTATIONS_TOTAL_MAX ||
+        annotation_bytes(find_template(object, loc)) > ENGINE_ANNOTATIONS_TOTAL_MAX) {
         deny(&p, 400, "too_large",
              "with the webhook's annotations (initdata, record) this object's annotations would "
              "hold more than %d bytes, more than the API server accepts",

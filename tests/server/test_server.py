@@ -246,6 +246,12 @@ def malformed_bodies():
     mod("empty uid", lambda r: r["request"].__setitem__("uid", ""))
     mod("uid not a string", lambda r: r["request"].__setitem__("uid", 7))
     mod("long uid", lambda r: r["request"].__setitem__("uid", "u" * 200))
+    mod("uid with a control character", lambda r: r["request"].__setitem__("uid", "a\tb"))
+    mod("uid with a NUL", lambda r: r["request"].__setitem__("uid", "a\u0000b"))
+    mod("NUL in a label key", lambda r: r["request"]["object"]["metadata"].__setitem__(
+        "labels", {"app\u0000x": "y"}))
+    cases["uid of invalid UTF-8"] = json.dumps(good).encode().replace(
+        good["request"]["uid"].encode(), b"\xff\xfe", 1)
     mod("wrong apiVersion", lambda r: r.__setitem__("apiVersion", "admission.k8s.io/v1beta1"))
     mod("wrong kind", lambda r: r.__setitem__("kind", "AdmissionRequest"))
     mod("no request.kind", lambda r: r["request"].pop("kind"))
