@@ -165,6 +165,13 @@ cw_result strmap_put(strmap *m, uint32_t tag, const char *key, size_t len, void 
     return CW_OK;
 }
 
+void strmap_init(strmap *m)
+{
+    m->slots = NULL;
+    m->cap = 0;
+    m->count = 0;
+}
+
 void strmap_clear(strmap *m)
 {
     free(m->slots);
