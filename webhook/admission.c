@@ -318,8 +318,8 @@ static cw_result encode_engine(outbuf *o, const review *r, const engine_result *
     return o->failed ? CW_ENOMEM : CW_OK;
 }
 
-static cw_result answer(const config *cfg, engine_scope scope, cJSON *root, admission_response *out,
-                        outbuf *o)
+static cw_result answer(const config *cfg, engine_scope scope, uint64_t deadline_ns, cJSON *root,
+                        admission_response *out, outbuf *o)
 {
     admission_info *info = &out->info;
     cw_error err = {{0}};
@@ -358,10 +358,18 @@ static cw_result answer(const config *cfg, engine_scope scope, cJSON *root, admi
         .namespace = r.namespace && r.namespace[0] ? r.namespace : NULL,
         .operation = r.op,
         .scope = scope,
+        .deadline_ns = deadline_ns,
     };
     engine_result res;
     info->engine_called = true;
-    if (engine_mutate(cfg, &ereq, &res) != CW_OK)
+    cw_result er = engine_mutate(cfg, &ereq, &res);
+    if (er == CW_ETIMEOUT) {
+        snprintf(info->error, sizeof info->error,
+                 "the request's timeout passed while the webhook worked on it");
+        out->http_status = 503;
+        return CW_OK;
+    }
+    if (er != CW_OK)
         return CW_ENOMEM;
     switch (res.outcome) {
     case ENGINE_SKIPPED:
@@ -405,6 +413,12 @@ static bool only_whitespace(const char *s, size_t n)
 cw_result admission_review(const config *cfg, engine_scope scope, const char *body, size_t len,
                            admission_response *out)
 {
+    return admission_review_until(cfg, scope, body, len, 0, out);
+}
+
+cw_result admission_review_until(const config *cfg, engine_scope scope, const char *body,
+                                 size_t len, uint64_t deadline_ns, admission_response *out)
+{
     memset(out, 0, sizeof *out);
     outbuf o = {0};
     cw_result rc = CW_OK;
@@ -434,7 +448,7 @@ cw_result admission_review(const config *cfg, engine_scope scope, const char *bo
                  "%s holds a NUL character (\\u0000), which the webhook refuses", nul_path);
         out->http_status = 400;
     } else {
-        rc = answer(cfg, scope, root, out, &o);
+        rc = answer(cfg, scope, deadline_ns, root, out, &o);
     }
     /* With the arena every node of the request is released at once by arena_end: walking the
      * tree to free it node by node would only cost time. */
@@ -445,7 +459,7 @@ cw_result admission_review(const config *cfg, engine_scope scope, const char *bo
     if (rc != CW_OK)
         goto fail;
 
-    if (out->http_status == 400) {
+    if (out->http_status == 400 || out->http_status == 503) {
         free(o.buf);
         o.buf = admission_error_body(out->info.error, &o.len);
         if (!o.buf) {

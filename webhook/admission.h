@@ -63,6 +63,12 @@ typedef struct admission_response {
 cw_result admission_review(const config *cfg, engine_scope scope, const char *body, size_t len,
                            admission_response *out);
 
+/* admission_review with a deadline (CLOCK_MONOTONIC nanoseconds, 0 for none, as
+ * engine_request.deadline_ns): when it passes during the work, the work stops and the answer
+ * is a 503 {"error":...} (the API server has stopped waiting for it). */
+cw_result admission_review_until(const config *cfg, engine_scope scope, const char *body,
+                                 size_t len, uint64_t deadline_ns, admission_response *out);
+
 void admission_response_clear(admission_response *out);
 
 /* Builds {"error":"<message>"} (owned, NUL-terminated) for the HTTP error answers. NULL when

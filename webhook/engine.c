@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "initdata.h"
 #include "jsonpatch.h"
@@ -1212,6 +1213,17 @@ static size_t annotation_bytes(const cJSON *o)
     return n;
 }
 
+/* Whether the caller's deadline has passed: the API server has given up on the answer, and
+ * the worker is better spent on requests it still waits for. */
+static bool past_deadline(const engine_request *req)
+{
+    if (!req->deadline_ns)
+        return false;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec >= req->deadline_ns;
+}
+
 static void skip(engine_result *res, const char *reason)
 {
     res->outcome = ENGINE_SKIPPED;
@@ -1355,6 +1367,10 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     r = read_inputs(&p, object, template, ns, in);
     if (!r)
         r = run_plan(&p);
+    if (r == CW_OK && past_deadline(req)) {
+        r = CW_ETIMEOUT;
+        goto fail;
+    }
     if (r == CW_ENOMEM)
         goto fail;
     if (r) {
@@ -1391,6 +1407,10 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
         finish_denied(res, &p);
         r = CW_OK;
         goto done;
+    }
+    if (past_deadline(req)) {
+        r = CW_ETIMEOUT;
+        goto fail;
     }
     plan check;
     plan_init(&check, cfg, NULL, in, object);

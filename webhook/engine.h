@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "result.h"
@@ -51,6 +52,9 @@ typedef struct engine_request {
     const char *namespace; /* NULL: taken from object.metadata.namespace */
     engine_operation operation;
     engine_scope scope;
+    /* CLOCK_MONOTONIC nanoseconds after which the caller no longer wants the answer (the
+     * API server's ?timeout=), or 0. Checked between the stages of the work. */
+    uint64_t deadline_ns;
 } engine_request;
 
 typedef enum engine_outcome {
@@ -81,8 +85,9 @@ typedef struct engine_result {
 } engine_result;
 
 /* Decides and mutates. Fills *res (initialised by the engine; release with
- * engine_result_clear). Returns CW_OK for every decision, including denials;
- * another code only for out-of-memory (then *res is cleared). */
+ * engine_result_clear). Returns CW_OK for every decision, including denials; CW_ENOMEM when
+ * out of memory, CW_ETIMEOUT when req->deadline_ns passed before the work was done (then
+ * *res is cleared). */
 cw_result engine_mutate(const config *cfg, const engine_request *req, engine_result *res);
 
 void engine_result_clear(engine_result *res);

@@ -45,6 +45,7 @@ const char *cw_result_str(cw_result code)
     case CW_ELIMIT: return "limit exceeded";
     case CW_EIO: return "i/o error";
     case CW_EINTERNAL: return "internal error";
+    case CW_ETIMEOUT: return "deadline passed";
     }
     return "unknown error";
 }

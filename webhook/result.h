@@ -15,6 +15,7 @@ typedef enum cw_result {
     CW_ELIMIT,    /* the input crosses a named limit (size, depth, count) */
     CW_EIO,       /* a file or socket could not be read or written */
     CW_EINTERNAL, /* a bug: a check of our own output failed */
+    CW_ETIMEOUT,  /* the caller's deadline passed: the work was abandoned */
 } cw_result;
 
 #define CW_ERROR_MAX 512

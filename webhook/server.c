@@ -385,8 +385,8 @@ static enum MHD_Result finish_review(server *s, struct MHD_Connection *conn, req
     admission_response resp;
     reload_ref *ref = reload_config_acquire();
     engine_scope scope = req->route == ROUTE_MUTATE ? ENGINE_SCOPE_OBJECT : ENGINE_SCOPE_NAMESPACE;
-    cw_result rc = admission_review(reload_ref_config(ref), scope, req->body ? req->body : "",
-                                    req->len, &resp);
+    cw_result rc = admission_review_until(reload_ref_config(ref), scope, req->body ? req->body : "",
+                                          req->len, deadline, &resp);
     reload_config_release(ref);
     uint64_t end = now_ns();
     double seconds = (double)(end - req->start_ns) / 1e9;
@@ -397,7 +397,14 @@ static enum MHD_Result finish_review(server *s, struct MHD_Connection *conn, req
         log_decision(&resp.info, seconds, 500);
         return send_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", NULL);
     }
-    if (resp.http_status != 200) {
+    if (resp.http_status == 503) {
+        /* The engine stopped at the deadline: the API server has given up on this call. */
+        log_line l;
+        log_begin(&l, CONFIG_LOG_WARN, "gave up at the request's timeout");
+        log_str(&l, "uid", resp.info.uid);
+        log_int(&l, "timeout_ms", req->timeout_ms);
+        log_end(&l);
+    } else if (resp.http_status != 200) {
         log_line l;
         log_begin(&l, CONFIG_LOG_WARN, "not a valid AdmissionReview");
         log_str(&l, "error", resp.info.error);

@@ -56,6 +56,26 @@ static cJSON *answer(const char *body, size_t len, unsigned int want_status,
     return out;
 }
 
+/* A deadline that has passed stops the work: 503, no patch; a far one changes nothing. */
+static void test_review_deadline(void **state)
+{
+    (void)state;
+    admission_response resp;
+    assert_int_equal(admission_review_until(cfg, ENGINE_SCOPE_OBJECT, pod_review,
+                                            sizeof pod_review - 1, 1, &resp),
+                     CW_OK);
+    assert_int_equal(resp.http_status, 503);
+    assert_non_null(strstr(resp.body, "timeout passed"));
+    assert_null(strstr(resp.body, "patch"));
+    admission_response_clear(&resp);
+    assert_int_equal(admission_review_until(cfg, ENGINE_SCOPE_OBJECT, pod_review,
+                                            sizeof pod_review - 1, UINT64_MAX, &resp),
+                     CW_OK);
+    assert_int_equal(resp.http_status, 200);
+    assert_non_null(strstr(resp.body, "\"patch\""));
+    admission_response_clear(&resp);
+}
+
 static void run_pod_review(void)
 {
     admission_response resp;
@@ -323,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_keys_large_object),
         cmocka_unit_test(test_error_body_escapes),
         cmocka_unit_test(test_parse_timeout),
+        cmocka_unit_test(test_review_deadline),
         cmocka_unit_test(test_parse_listen),
         cmocka_unit_test(test_metrics_render),
         cmocka_unit_test(test_log_line),
