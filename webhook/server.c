@@ -32,6 +32,8 @@ struct server {
      * message of libmicrohttpd, whose text names the system error of a failed bind. */
     atomic_bool starting;
     char start_error[256];
+    atomic_size_t body_bytes; /* reserved by requests in flight, against SERVER_BODY_BYTES_MAX */
+    atomic_int large;         /* large bodies in flight, against SERVER_LARGE_MAX */
 };
 
 typedef enum route {
@@ -52,7 +54,42 @@ typedef struct request {
     size_t len, cap;
     size_t discarded; /* bytes past SERVER_BODY_MAX (chunked) */
     bool too_large;
+    size_t reserved; /* of server.body_bytes */
+    bool large;      /* holds one of server.large */
+    bool busy;       /* a reservation failed: answered 503 when the body is complete */
 } request;
+
+/* Reserves what a body of total bytes needs from the server's budgets. False when the
+ * server holds too much already (the caller answers 503). */
+static bool body_reserve(server *s, request *req, size_t total)
+{
+    if (total > req->reserved) {
+        size_t more = total - req->reserved;
+        size_t before = atomic_fetch_add(&s->body_bytes, more);
+        if (before + more > SERVER_BODY_BYTES_MAX) {
+            atomic_fetch_sub(&s->body_bytes, more);
+            return false;
+        }
+        req->reserved = total;
+    }
+    if (total > SERVER_LARGE_BODY && !req->large) {
+        if (atomic_fetch_add(&s->large, 1) >= SERVER_LARGE_MAX) {
+            atomic_fetch_sub(&s->large, 1);
+            return false;
+        }
+        req->large = true;
+    }
+    return true;
+}
+
+static void body_release(server *s, request *req)
+{
+    atomic_fetch_sub(&s->body_bytes, req->reserved);
+    req->reserved = 0;
+    if (req->large)
+        atomic_fetch_sub(&s->large, 1);
+    req->large = false;
+}
 
 /* con_cls of requests answered in their first callback (no per-request state). Such an
  * answer closes the connection (libmicrohttpd discards the rest of the request), which is
@@ -217,6 +254,15 @@ static enum MHD_Result send_error(server *s, struct MHD_Connection *conn, unsign
     return send_response(s, conn, code, resp, "application/json");
 }
 
+/* 503 with Retry-After: the server holds as many request bytes as its memory allows. */
+static enum MHD_Result send_busy(server *s, struct MHD_Connection *conn)
+{
+    return send_error(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                      "the webhook is working on as many large requests as its memory allows; "
+                      "retry",
+                      NULL);
+}
+
 static enum MHD_Result answer_get(server *s, struct MHD_Connection *conn, route r)
 {
     switch (r) {
@@ -295,10 +341,17 @@ static enum MHD_Result begin_request(server *s, struct MHD_Connection *conn, con
     req->route = r;
     req->start_ns = start;
     req->timeout_ms = timeout_ms;
-    if (cl) {
+    if (cl && !body_reserve(s, req, (size_t)length)) {
+        /* Read and drop the body, then answer 503: an early answer would close the
+         * connection under a client still sending. */
+        body_release(s, req);
+        req->busy = true;
+    }
+    if (cl && !req->busy) {
         /* The exact size, once: the usual request needs no reallocation. */
         req->body = malloc((size_t)length + 1);
         if (!req->body) {
+            body_release(s, req);
             free(req);
             return MHD_NO;
         }
@@ -308,10 +361,15 @@ static enum MHD_Result begin_request(server *s, struct MHD_Connection *conn, con
     return MHD_YES;
 }
 
-static bool body_append(request *req, const char *data, size_t n)
+static bool body_append(server *s, request *req, const char *data, size_t n)
 {
     if (req->too_large || req->len + n > SERVER_BODY_MAX) {
         req->too_large = true;
+        req->discarded += n;
+        return req->discarded <= SERVER_DISCARD_MAX;
+    }
+    if (req->busy || !body_reserve(s, req, req->len + n)) {
+        req->busy = true; /* chunked: the rest is read and dropped, then answered 503 */
         req->discarded += n;
         return req->discarded <= SERVER_DISCARD_MAX;
     }
@@ -375,6 +433,8 @@ static enum MHD_Result finish_review(server *s, struct MHD_Connection *conn, req
     if (req->too_large)
         return send_error(s, conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body larger than the limit",
                           NULL);
+    if (req->busy)
+        return send_busy(s, conn);
     uint64_t deadline = req->start_ns + (uint64_t)req->timeout_ms * 1000000u;
     if (now_ns() >= deadline) {
         /* The API server has given up on this call; do no work for it. */
@@ -463,7 +523,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     }
     request *req = *con_cls;
     if (*upload_data_size > 0) {
-        bool ok = body_append(req, upload_data, *upload_data_size);
+        bool ok = body_append(s, req, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return ok ? MHD_YES : MHD_NO;
     }
@@ -482,6 +542,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     if (mark != &answered_at_once &&
         !(mark >= deferred_get && mark < deferred_get + ROUTE_UNKNOWN)) {
         request *req = *con_cls;
+        body_release(s, req);
         free(req->body);
         free(req);
     }

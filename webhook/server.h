@@ -38,6 +38,13 @@
 #define SERVER_DISCARD_MAX                                                                         \
     (4 * SERVER_BODY_MAX) /* chunked bytes read past the cap before                                \
                              the connection is dropped */
+/* Memory: a request holds its body, and working on it takes about 20 times its size (the
+ * parsed tree, the patch, the check). So the bodies held at once are capped, and large ones
+ * are worked on one at a time; past either, the request is answered 503 at once, and the
+ * server's memory stays within its limit (manifests: 256Mi) whatever clients send. */
+#define SERVER_BODY_BYTES_MAX (48 * 1024 * 1024) /* bytes of bodies held at once */
+#define SERVER_LARGE_BODY (256 * 1024)           /* a body above this is large */
+#define SERVER_LARGE_MAX 1                       /* large bodies held at once */
 #define SERVER_CONNECTION_LIMIT 1024
 #define SERVER_PER_IP_LIMIT 256
 /* Inactivity timeout, above the API server's 90 s idle keep-alive so that the server never

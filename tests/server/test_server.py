@@ -401,6 +401,55 @@ def test_http_edges():
 
 
 @group("http")
+def test_large_bodies_one_at_a_time():
+    """Working on a body takes about 20 times its size: large bodies (over 256 KiB) are held
+    one at a time, and a second gets 503 at once, while small reviews go on being answered;
+    once the first is done, a large body is taken again. Chunked bodies are counted as they
+    arrive."""
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    big = 2 * 1024 * 1024
+    # A holds the large slot: its headers promise 2 MiB, and it sends only the first bytes.
+    a = raw_tls(srv.port)
+    a.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n" % big + b" " * 1024)
+    time.sleep(0.5)
+    # B: another large body, by Content-Length, then chunked: 503 with a reason.
+    body = json.dumps(review(simple_pod({LABEL: "true"}))).encode()
+    padded = body + b" " * (300 * 1024)
+    c = srv.conn()
+    resp, data = post(c, "/mutate", padded)
+    assert resp.status == 503 and b"as many large requests" in data, (resp.status, data)
+    c.close()
+    ch = raw_tls(srv.port)
+    ch.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n")
+    for i in range(0, len(padded), 65536):
+        part = padded[i:i + 65536]
+        ch.sendall(b"%x\r\n" % len(part) + part + b"\r\n")
+    ch.sendall(b"0\r\n\r\n")
+    assert read_status(ch) == 503
+    ch.close()
+    # Small reviews are answered meanwhile.
+    c = srv.conn()
+    rev = review(simple_pod({LABEL: "true"}))
+    resp, data = post(c, "/mutate", rev)
+    check_response(rev, resp.status, data)
+    c.close()
+    # A finishes (its body is no review: 400), and frees the slot.
+    a.sendall(b" " * (big - 1024))
+    assert read_status(a) == 400
+    a.close()
+    c = srv.conn()
+    rev = review(simple_pod({LABEL: "true"}))
+    resp, data = post(c, "/mutate", json.dumps(rev).encode() + b" " * (300 * 1024))
+    assert check_response(rev, resp.status, data)["allowed"] is True
+    c.close()
+    assert srv.stop() == 0
+
+
+@group("http")
 def test_keep_alive_reuses_connection():
     d = tmpdir()
     crt, key = make_cert(d)

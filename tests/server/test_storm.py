@@ -9,7 +9,8 @@ containers, deep nesting, duplicate keys, some bodies sent chunked. Each client 
 all cases in its own order on one keep-alive connection (reconnecting only when the server
 closes it) and checks every answer: a 4xx with a JSON body, or a 200 AdmissionReview with the
 request's uid; never a 5xx, a reset or an answer later than the bound (2 s; COCO_STORM_BOUND_S
-for sanitizer builds). Every patch answered is then applied to its object with the API
+for sanitizer builds). The one 5xx allowed is the server's 503 for a large body (over 256 KiB)
+while another is being worked on: it takes large bodies one at a time. Every patch answered is then applied to its object with the API
 server's library (the evanphx/json-patch oracle) and python3-jsonpatch. Afterwards the server
 must still answer and stop cleanly."""
 import copy
@@ -29,6 +30,7 @@ BOUND_S = float(os.environ.get("COCO_STORM_BOUND_S", "2"))
 STORM_DEADLINE_S = 600  # the whole storm; clients stop there and the test fails
 BODY_MAX = 8 * 1024 * 1024
 SEED = 8
+LARGE_BODY = 256 * 1024  # webhook/server.h SERVER_LARGE_BODY
 
 ANN_SEALED = "coco.confidentialcontainers.org/sealed-secrets"
 ANN_SEALED_CONTAINERS = "coco.confidentialcontainers.org/sealed-secrets-containers"
@@ -262,6 +264,9 @@ def client(k, port, cases, order, out):
                 fails.append("%s: %d without an error message: %r" % (c.name, r.status,
                                                                       data[:200]))
             continue
+        if (r.status == 503 and len(c.body) > LARGE_BODY and isinstance(answer, dict) and
+                "as many large requests" in str(answer.get("error"))):
+            continue  # another client's large body is being worked on: by design
         if r.status != 200:
             fails.append("%s: status %d: %r" % (c.name, r.status, data[:300]))
             continue
