@@ -134,8 +134,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "engine: %s\n", res.message);
             return 1;
         }
-        printf("patch: %d operations, %zu warnings\n",
-               res.patch ? cJSON_GetArraySize(res.patch) : 0, res.warning_count);
+        printf("patch: %zu operations, %zu warnings\n", res.patch_ops, res.warning_count);
         engine_result_clear(&res);
         cJSON_Delete(obj);
     }

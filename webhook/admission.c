@@ -291,7 +291,7 @@ static cw_result encode_engine(outbuf *o, const review *r, const engine_result *
         out_string(o, res->message);
         out_lit(o, "}");
     }
-    if (res->outcome == ENGINE_ALLOWED && cJSON_GetArraySize(res->patch) > 0) {
+    if (res->outcome == ENGINE_ALLOWED && res->patch_ops > 0) {
         char *patch = cJSON_PrintUnformatted(res->patch);
         if (!patch)
             return CW_ENOMEM;
@@ -377,7 +377,7 @@ static cw_result answer(const config *cfg, engine_scope scope, uint64_t deadline
         info->skip_reason = res.skip_reason;
         break;
     case ENGINE_ALLOWED:
-        info->patch_ops = (size_t)cJSON_GetArraySize(res.patch);
+        info->patch_ops = res.patch_ops;
         info->result = info->patch_ops ? METRICS_RESULT_MUTATED : METRICS_RESULT_UNCHANGED;
         break;
     case ENGINE_DENIED:

@@ -88,7 +88,7 @@ typedef struct plan {
     const char *deny_reason;
     cw_error deny;
     container_slot *slots; /* owned: containers, then initContainers */
-    size_t slot_count;
+    size_t slot_count, slot_cap;
     /* The first malformed container the index met (check_containers denies it). */
     const char *bad_field; /* "containers" or "initContainers", or NULL */
     size_t bad_index;
@@ -676,8 +676,11 @@ static cw_result sealed_volume(plan *p, const sealed_entry *e, char *name, size_
 static container_slot *container_named(const plan *p, const char *name)
 {
     size_t len = strlen(name);
-    container_slot *s = strmap_get(&p->index, TAG_CONTAINER, name, len);
-    return s ? s : strmap_get(&p->index, TAG_INIT_CONTAINER, name, len);
+    /* The map holds slot numbers plus one (p->slots grows while it is filled). */
+    uintptr_t n = (uintptr_t)strmap_get(&p->index, TAG_CONTAINER, name, len);
+    if (!n)
+        n = (uintptr_t)strmap_get(&p->index, TAG_INIT_CONTAINER, name, len);
+    return n ? &p->slots[n - 1] : NULL;
 }
 
 /* Denies the first malformed container of spec[field] that index_containers found. */
@@ -1091,10 +1094,18 @@ static cw_result index_containers(plan *p, const char *field, uint32_t tag)
         }
         if (!jsonutil_is_absent(mounts) && !cJSON_IsArray(mounts))
             note_bad(p, field, i, BAD_MOUNTS);
+        if (p->slot_count == p->slot_cap) {
+            size_t ncap = p->slot_cap ? p->slot_cap * 2 : 8;
+            container_slot *grown = realloc(p->slots, ncap * sizeof *grown);
+            if (!grown)
+                return CW_ENOMEM;
+            p->slots = grown;
+            p->slot_cap = ncap;
+        }
         container_slot *slot = &p->slots[p->slot_count];
         *slot = (container_slot){.field = field, .index = i, .name = name};
         uint32_t mount_tag = TAG_MOUNT + (uint32_t)p->slot_count++;
-        if ((r = index_put(p, tag, name, strlen(name), slot)))
+        if ((r = index_put(p, tag, name, strlen(name), (void *)(uintptr_t)p->slot_count)))
             return r;
         slot->has_mounts = cJSON_IsArray(mounts);
         for (cJSON *m = slot->has_mounts ? mounts->child : NULL; m; m = m->next) {
@@ -1130,12 +1141,6 @@ static cw_result index_build(plan *p)
         if ((r = index_put(p, TAG_KEEP, p->in->keep[k], strlen(p->in->keep[k]), p)))
             return r;
 
-    cJSON *containers = jsonutil_member(p->spec, "containers");
-    cJSON *inits = jsonutil_member(p->spec, "initContainers");
-    size_t n = (size_t)(cJSON_IsArray(containers) ? cJSON_GetArraySize(containers) : 0) +
-               (size_t)(cJSON_IsArray(inits) ? cJSON_GetArraySize(inits) : 0);
-    if (n > 0 && !(p->slots = malloc(n * sizeof *p->slots)))
-        return CW_ENOMEM;
     if ((r = index_containers(p, "containers", TAG_CONTAINER)) ||
         (r = index_containers(p, "initContainers", TAG_INIT_CONTAINER)))
         return r;
@@ -1147,7 +1152,7 @@ static void index_clear(plan *p)
     strmap_clear(&p->index);
     free(p->slots);
     p->slots = NULL;
-    p->slot_count = 0;
+    p->slot_count = p->slot_cap = 0;
     p->bad_field = NULL;
 }
 
@@ -1240,7 +1245,7 @@ static cw_result finish_denied(engine_result *res, plan *p)
     cJSON_free(res->record);
     res->record = NULL;
     res->runtime_class_set = false;
-    res->volumes_replaced = res->secrets_mounted = 0;
+    res->volumes_replaced = res->secrets_mounted = res->patch_ops = 0;
     res->initdata_document = res->initdata_digest = NULL;
     res->initdata_set = false;
     res->outcome = ENGINE_DENIED;
@@ -1379,6 +1384,7 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
         goto done;
     }
     res->outcome = ENGINE_ALLOWED;
+    res->patch_ops = p.ops;
     if (p.ops == 0)
         goto done;
 

@@ -77,6 +77,7 @@ typedef struct engine_result {
     bool runtime_class_set;
     size_t volumes_replaced;
     size_t secrets_mounted; /* volumeMounts added */
+    size_t patch_ops;       /* operations in patch (ALLOWED) */
     /* The initdata document the object gets or already has (SPEC §2.5), borrowed from the
      * config (valid while the config is), or NULL; initdata_set when this call adds it. */
     const char *initdata_document;

@@ -355,7 +355,8 @@ typedef struct apply_ctx {
     const char *path; /* NULL until known */
     size_t budget;    /* value nodes still allowed to be added, copied or moved deeper */
     cw_error *err;
-    array_cursor *cursors; /* owned; open addressing by address. NULL: walk uncached */
+    array_cursor *cursors; /* owned; open addressing by address */
+    bool oom;              /* an allocation failed: the apply fails with CW_ENOMEM */
     size_t cursor_cap, cursor_count;
 } apply_ctx;
 
@@ -372,8 +373,8 @@ static array_cursor *cursor_slot(array_cursor *table, size_t cap, const cJSON *a
             return &table[i];
 }
 
-/* The cursor of array, counted and valid, or NULL when no table could be allocated (the
- * caller then walks uncached: slower, still correct). */
+/* The cursor of array, counted and valid, or NULL when the table could not grow (out of
+ * memory: the operation fails). */
 static array_cursor *cursor_of(apply_ctx *c, const cJSON *array)
 {
     if ((c->cursor_count + 1) * 2 > c->cursor_cap) {
@@ -412,18 +413,17 @@ static array_cursor *cursor_known(const apply_ctx *c, const cJSON *array)
     return e->array && e->size >= 0 ? e : NULL;
 }
 
+/* The length of array, or -1 when no cursor could be allocated (out of memory). */
 static int array_size(apply_ctx *c, const cJSON *array)
 {
     array_cursor *e = cursor_of(c, array);
-    return e ? e->size : cJSON_GetArraySize(array);
+    return e ? e->size : -1;
 }
 
 /* Member i (< size) of array, walking from the nearest known position. */
 static cJSON *array_at(apply_ctx *c, const cJSON *array, int i)
 {
-    array_cursor *e = cursor_of(c, array);
-    if (!e)
-        return cJSON_GetArrayItem(array, i);
+    array_cursor *e = cursor_of(c, array); /* counted by array_size just before */
     cJSON *it = array->child;
     int k = 0;
     if (e->item && e->index <= i) {
@@ -499,6 +499,8 @@ static cw_result op_fail(apply_ctx *c, cw_result code, const char *fmt, ...)
 /* Fails with "operation N (op "path"): <message>". */
 static cw_result op_fail(apply_ctx *c, cw_result code, const char *fmt, ...)
 {
+    if (code == CW_ENOMEM)
+        c->oom = true;
     if (!c->err)
         return code;
     char msg[CW_ERROR_MAX];
@@ -595,7 +597,12 @@ static cJSON *child_of(apply_ctx *c, cJSON *v, const char *tok, const char *what
             op_fail(c, CW_EINVAL, "%s\"%.40s\" is not an array index", pre, tok);
             return NULL;
         }
-        if (i >= array_size(c, v)) {
+        int size = array_size(c, v);
+        if (size < 0) {
+            op_fail(c, CW_ENOMEM, "out of memory");
+            return NULL;
+        }
+        if (i >= size) {
             op_fail(c, CW_EINVAL, "%sindex out of range", pre);
             return NULL;
         }
@@ -756,6 +763,10 @@ static cw_result place_add(apply_ctx *c, const target *t, cJSON *v)
 
     long long i = array_index(t->key);
     int size = array_size(c, t->parent);
+    if (size < 0) {
+        node_free(c, v);
+        return op_fail(c, CW_ENOMEM, "out of memory");
+    }
     if (i == -2) {
         node_free(c, v);
         return op_fail(c, CW_EINVAL, "\"%.40s\" is not an array index", t->key);
@@ -991,10 +1002,11 @@ cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err)
         return cw_fail(err, CW_EINVAL, "JSON patch: no document");
     if (!node_is(patch, cJSON_Array))
         return cw_fail(err, CW_EINVAL, "JSON patch: not a JSON array");
-    int n = cJSON_GetArraySize(patch);
-    if (n > JSONPATCH_OPS_MAX)
-        return cw_fail(err, CW_ELIMIT, "JSON patch: %d operations, more than %d", n,
-                       JSONPATCH_OPS_MAX);
+    size_t n = 0;
+    for (const cJSON *o = patch->child; o; o = o->next)
+        if (++n > JSONPATCH_OPS_MAX)
+            return cw_fail(err, CW_ELIMIT, "JSON patch: more than %d operations",
+                           JSONPATCH_OPS_MAX);
 
     apply_ctx c = {.doc = doc, .budget = JSONPATCH_NODES_MAX, .err = err};
     cw_result r = CW_OK;
@@ -1004,5 +1016,5 @@ cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err)
         r = apply_one(&c, o);
     }
     free(c.cursors);
-    return r;
+    return r && c.oom ? CW_ENOMEM : r;
 }
