@@ -868,23 +868,23 @@ static void entry_set_clear(entry_set *set)
 static cw_result entry_set_add(entry_set *set, const cJSON *v, bool *added)
 {
     *added = false;
-    char *text = cJSON_PrintUnformatted(v);
-    if (!text || set->count == set->cap) {
+    if (set->count == set->cap) {
         size_t ncap = set->cap ? set->cap * 2 : 16;
-        char **texts = text ? realloc(set->texts, ncap * sizeof *texts) : NULL;
-        if (!texts) {
-            cJSON_free(text);
+        char **texts = realloc(set->texts, ncap * sizeof *texts);
+        if (!texts)
             return CW_ENOMEM;
-        }
         set->texts = texts;
         set->cap = ncap;
     }
+    char *text = cJSON_PrintUnformatted(v);
+    if (!text)
+        return CW_ENOMEM;
     size_t len = strlen(text);
     if (strmap_get(&set->map, 0, text, len)) {
         cJSON_free(text);
         return CW_OK;
     }
-    set->texts[set->count++] = text;
+    set->texts[set->count++] = text; /* owned by set from here, even if the put fails */
     cw_result r = strmap_put(&set->map, 0, text, len, text);
     if (r)
         return r == CW_ELIMIT ? CW_ENOMEM : r;
@@ -892,9 +892,6 @@ static cw_result entry_set_add(entry_set *set, const cJSON *v, bool *added)
     return CW_OK;
 }
 
-/* Merges the previous record's list name into fresh (dropping duplicates), keeping the
- * previous entries first so that the record reads in the order things were done. Entries
- * are compared by their compact text (the record is ours: equal entries print alike). */
 /* Short lists are merged by comparing entries pairwise: cheaper than printing them. */
 #define MERGE_PAIRWISE_MAX 16
 
@@ -914,6 +911,10 @@ static size_t list_length(const cJSON *list, size_t stop)
     return n;
 }
 
+/* Merges the previous record's list name into fresh (dropping duplicates), keeping the
+ * previous entries first so that the record reads in the order things were done. Long
+ * lists are compared by their compact text (the record is ours: equal entries print
+ * alike), short ones pairwise. */
 static cw_result merge_list(cJSON *record, const cJSON *previous, const char *name, cJSON *fresh)
 {
     entry_set set = {.map = STRMAP_INIT};

@@ -173,13 +173,39 @@ def main():
         check(resp.get("allowed") is False and resp["status"]["code"] == 400
               and "more than 262144 bytes" in resp["status"]["message"], f"server fat: {resp}")
 
+        # Reinvocation with a long record (merged through a hash set past 16 entries): the
+        # volumes replaced before stay listed once, also one replaced again; the new one is
+        # added.
+        many = many_volumes_pod(100)  # 20 PVCs
+        d = serverlib.tmpdir()
+        first = os.path.join(d, "first.json")
+        with open(first, "w") as f:
+            json.dump(many, f)
+        p = subprocess.run([BIN, "mutate", "-f", first, "-o", "json"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        check(p.returncode == 0, f"reinvocation first pass: {p.stderr[-300:]!r}")
+        again = json.loads(p.stdout)
+        again["spec"]["volumes"].append(scale.volume("pvc", 1000))
+        # Another webhook put pvc-0's claim back: replaced again, listed once.
+        again["spec"]["volumes"][0] = scale.volume("pvc", 0)
+        second = os.path.join(d, "second.json")
+        with open(second, "w") as f:
+            json.dump(again, f)
+        p = subprocess.run([BIN, "mutate", "-f", second, "-o", "json"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        record = json.loads(json.loads(p.stdout)["metadata"]["annotations"][
+            "coco.confidentialcontainers.org/mutated"])
+        names = [v["volume"] for v in record.get("replacedVolumes", [])]
+        check(p.returncode == 0 and len(names) == 21 and len(set(names)) == 21 and
+              names[-1] == "pvc-1000", f"reinvocation record: {names}")
+
         # The server is still answering normal reviews.
         rev, resp = run_server(srv, "fraud-detection pod afterwards", serverlib.fraud_pod(), 10)
         check(resp.get("allowed") is True, "fraud-detection pod afterwards")
     finally:
         rc = srv.stop()
         check(rc == 0, f"server exit {rc}")
-    print(f"{0 if failures else 7} passed, {len(failures)} failed")
+    print(f"{0 if failures else 8} passed, {len(failures)} failed")
     sys.exit(1 if failures else 0)
 
 
