@@ -1,4 +1,4 @@
-# JSON Patch (webhook/jsonpatch.c): conformance and unit tests, the evanphx/json-patch oracle,
+# JSON Patch (webhook/formats/jsonpatch.c): conformance and unit tests, the evanphx/json-patch oracle,
 # a cross-check of the two appliers, and a fuzz target.
 
 coco_unit_test(test_jsonpatch ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_jsonpatch.c)

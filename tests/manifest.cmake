@@ -1,4 +1,4 @@
-# Manifest reading and writing (webhook/manifest.c): unit tests of errors and limits, the
+# Manifest reading and writing (webhook/formats/manifest.c): unit tests of errors and limits, the
 # sigs.k8s.io/yaml oracle compared with our reader on the scalar table and the samples,
 # round trips through our writers, and a fuzz target (read, write YAML, read again).
 coco_unit_test(test_manifest ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_manifest.c)

@@ -1,4 +1,4 @@
-# The admission server (webhook/admission.c, server.c, metrics.c, log.c, reload.c, certstore.c,
+# The admission server (webhook/core/admission.c, server/*.c, base/log.c,
 # arena.c, cli_serve.c): unit tests, end-to-end tests of the real binary over TLS on loopback
 # (tests/server/test_server.py, one CTest per group), and the AdmissionReview fuzz target.
 coco_unit_test(test_server_units ${CMAKE_SOURCE_DIR}/tests/server/test_units.c)

@@ -5,7 +5,7 @@ checks that the manifests agree with the server (routes, port, config) and with 
 §7 (selectors, policies, Pod Security "restricted"). The optional components
 (manifests/components) are rendered on top of each overlay: the NetworkPolicy against its
 schema and the Deployment, the Prometheus Operator objects (no schema here) by structure,
-with every metric an alert names exported by webhook/metrics.c.
+with every metric an alert names exported by webhook/server/metrics.c.
 
 Environment: COCO_BIN, COCO_SHARED, COCO_SRC (see tests/CMakeLists.txt)."""
 
@@ -28,7 +28,7 @@ SRC = os.environ["COCO_SRC"]
 NAMESPACE = "coco-webhook"
 LABEL = "coco.confidentialcontainers.org/enabled"
 SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"]
-# SPEC §4; cross-checked against webhook/server.h when it names them.
+# SPEC §4; cross-checked against webhook/server/server.h when it names them.
 ROUTES = {"/mutate", "/mutate-namespace", "/healthz", "/readyz", "/metrics"}
 DEFAULT_LISTEN = ":8443"
 
@@ -252,19 +252,19 @@ def validate(objs, where):
 # ---- the server's side ----
 
 def server_facts():
-    """Routes and default listen address: SPEC §4, webhook/server.h when present, and
+    """Routes and default listen address: SPEC §4, webhook/server/server.h when present, and
     `coco-webhook serve --help`."""
     routes, listen = set(ROUTES), DEFAULT_LISTEN
-    header = os.path.join(SRC, "webhook", "server.h")
+    header = os.path.join(SRC, "webhook", "server", "server.h")
     if os.path.exists(header):
         with open(header) as f:
             text = f.read()
         literals = set(re.findall(r'"(/[a-z-]*)"', text))
         for route in ROUTES:
-            check(route in literals, "webhook/server.h", f"route {route} not found")
+            check(route in literals, "webhook/server/server.h", f"route {route} not found")
         m = re.search(r'"([0-9.\[\]:]*:(\d+))"', text)
         if m:
-            check(m.group(1) == DEFAULT_LISTEN, "webhook/server.h",
+            check(m.group(1) == DEFAULT_LISTEN, "webhook/server/server.h",
                   f"default listen {m.group(1)}, manifests expect {DEFAULT_LISTEN}")
     r = run([BIN, "serve", "--help"])
     check(r.returncode == 0, "serve --help", f"exit {r.returncode}: {r.stderr.strip()[:200]}")
@@ -543,9 +543,9 @@ def render_components(tmp, overlay):
 
 
 def exported_metrics():
-    """{name: set of label names} from the exposition webhook/metrics.c writes; histograms
+    """{name: set of label names} from the exposition webhook/server/metrics.c writes; histograms
     add _bucket, _sum and _count."""
-    with open(os.path.join(SRC, "webhook", "metrics.c")) as f:
+    with open(os.path.join(SRC, "webhook", "server", "metrics.c")) as f:
         text = f.read()
     out = {}
     for name, kind in re.findall(r"# TYPE (coco_webhook_\w+) (\w+)", text):
@@ -567,7 +567,7 @@ def check_alerts(rule_obj, where):
     with their labels, and label values the server writes; the four kinds of alert the
     install needs are there."""
     metrics, source = exported_metrics()
-    check("coco_webhook_certificate_expiry_timestamp_seconds" in metrics, "webhook/metrics.c",
+    check("coco_webhook_certificate_expiry_timestamp_seconds" in metrics, "webhook/server/metrics.c",
           "no metrics found (parser out of date?)")
     scrape_labels = {"job", "namespace", "pod", "service", "instance", "endpoint", "container"}
     promql_words = {"sum", "by", "without", "on", "ignoring", "group_left", "group_right",

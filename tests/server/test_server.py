@@ -512,7 +512,7 @@ def test_idle_and_slow_clients_do_not_starve_requests():
     held = []
     try:
         # More idle TCP connections from one address than its per-address limit (256,
-        # webhook/server.h): the server closes the ones over the limit at once.
+        # webhook/server/server.h): the server closes the ones over the limit at once.
         flood = open_from("127.0.0.2", srv.port, 300)
         held += flood
         time.sleep(0.5)

@@ -30,7 +30,7 @@ BOUND_S = float(os.environ.get("COCO_STORM_BOUND_S", "2"))
 STORM_DEADLINE_S = 600  # the whole storm; clients stop there and the test fails
 BODY_MAX = 8 * 1024 * 1024
 SEED = 8
-LARGE_BODY = 256 * 1024  # webhook/server.h SERVER_LARGE_BODY
+LARGE_BODY = 256 * 1024  # webhook/server/server.h SERVER_LARGE_BODY
 
 ANN_SEALED = "coco.confidentialcontainers.org/sealed-secrets"
 ANN_SEALED_CONTAINERS = "coco.confidentialcontainers.org/sealed-secrets-containers"

@@ -1,4 +1,4 @@
-/* jsonpatch-apply-c: webhook/jsonpatch.c's applier as a command, the counterpart of the
+/* jsonpatch-apply-c: webhook/formats/jsonpatch.c's applier as a command, the counterpart of the
  * evanphx/json-patch oracle (tests/oracle/jsonpatch-apply) for cross-checks.
  *
  * Usage: jsonpatch-apply-c DOC.json PATCH.json

@@ -1,4 +1,4 @@
-/* Tests of the config file reader (webhook/config.c, SPEC §5).
+/* Tests of the config file reader (webhook/core/config.c, SPEC §5).
  *
  * The error cases live in tests/config/: each YAML file there starts with "# code: CODE" and
  * "# expect: TEXT" lines naming the outcome and substrings of the message, so that a new case
@@ -91,7 +91,7 @@ static void assert_defaults(const config *cfg)
     assert_string_equal(cfg->listen, ":8443");
     assert_string_equal(cfg->tls_cert, "/etc/coco-webhook/tls/tls.crt");
     assert_string_equal(cfg->tls_key, "/etc/coco-webhook/tls/tls.key");
-    assert_int_equal(cfg->log_level, CONFIG_LOG_INFO);
+    assert_int_equal(cfg->log_level, LOG_LEVEL_INFO);
     assert_string_equal(cfg->selector_label, "coco.confidentialcontainers.org/enabled");
     assert_strings(&cfg->exclude_namespaces, excluded, 3);
     assert_string_equal(cfg->runtime_class, "kata-remote");
@@ -205,7 +205,7 @@ static void test_every_key(void **state)
     assert_string_equal(cfg->listen, "[::1]:9443");
     assert_string_equal(cfg->tls_cert, "/tls/cert.pem");
     assert_string_equal(cfg->tls_key, "/tls/key.pem");
-    assert_int_equal(cfg->log_level, CONFIG_LOG_DEBUG);
+    assert_int_equal(cfg->log_level, LOG_LEVEL_DEBUG);
     assert_string_equal(cfg->selector_label, "example.com/confidential");
     assert_strings(&cfg->exclude_namespaces, excluded, 2);
     assert_string_equal(cfg->runtime_class, "kata-qemu-snp");
@@ -464,8 +464,8 @@ static void test_names(void **state)
 static void test_log_levels(void **state)
 {
     (void)state;
-    static const config_log_level levels[] = {CONFIG_LOG_DEBUG, CONFIG_LOG_INFO, CONFIG_LOG_WARN,
-                                              CONFIG_LOG_ERROR};
+    static const log_level levels[] = {LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN,
+                                       LOG_LEVEL_ERROR};
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
         char yaml[64];
         const char *name = config_log_level_name(levels[i]);
@@ -474,8 +474,8 @@ static void test_log_levels(void **state)
         assert_int_equal(cfg->log_level, levels[i]);
         config_free(cfg);
     }
-    assert_string_equal(config_log_level_name(CONFIG_LOG_WARN), "warn");
-    assert_string_equal(config_log_level_name((config_log_level)42), "unknown");
+    assert_string_equal(config_log_level_name(LOG_LEVEL_WARN), "warn");
+    assert_string_equal(config_log_level_name((log_level)42), "unknown");
     FAILS("logLevel: INFO\n", CW_EINVAL, "test.yaml:1: key \"logLevel\": ", "\"INFO\"",
           "debug, info, warn or error");
 }
@@ -839,7 +839,7 @@ static void test_load(void **state)
     close(fd);
     config *cfg = config_load(path, &err);
     assert_non_null(cfg);
-    assert_int_equal(cfg->log_level, CONFIG_LOG_WARN);
+    assert_int_equal(cfg->log_level, LOG_LEVEL_WARN);
     config_free(cfg);
     unlink(path);
 

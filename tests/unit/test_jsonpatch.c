@@ -1,4 +1,4 @@
-/* Tests for webhook/jsonpatch.c: every enabled RFC 6902 conformance case of
+/* Tests for webhook/formats/jsonpatch.c: every enabled RFC 6902 conformance case of
  * $COCO_SHARED/json-patch-tests/, the path builder, jsonpatch_append, Raw number equality,
  * the limits, and malformed patches. */
 #include <setjmp.h>

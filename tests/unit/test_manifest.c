@@ -1,4 +1,4 @@
-/* Unit tests of webhook/manifest.c: every limit crossed, the errors (each naming the source
+/* Unit tests of webhook/formats/manifest.c: every limit crossed, the errors (each naming the source
  * and the line), and the writers' choices. The reading rules themselves are compared with
  * kubectl's conversion by tests/manifest/check.py. */
 #include <math.h>

@@ -11,17 +11,11 @@
 #include <stddef.h>
 
 #include "initdata_doc.h"
+#include "log.h"
 #include "result.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024) /* bytes of a config file */
 #define CONFIG_LIST_MAX 1024          /* entries of any list or map in it */
-
-typedef enum config_log_level {
-    CONFIG_LOG_DEBUG,
-    CONFIG_LOG_INFO,
-    CONFIG_LOG_WARN,
-    CONFIG_LOG_ERROR,
-} config_log_level;
 
 /* The lowest TLS version the server accepts (tlsMinVersion). */
 typedef enum config_tls_version {
@@ -57,7 +51,7 @@ typedef struct config {
     char *listen;   /* ":8443" */
     char *tls_cert; /* "/etc/coco-webhook/tls/tls.crt" */
     char *tls_key;  /* "/etc/coco-webhook/tls/tls.key" */
-    config_log_level log_level;
+    log_level log_level;
     char *selector_label;                        /* "coco.confidentialcontainers.org/enabled" */
     config_strings exclude_namespaces;           /* kube-system, kube-public, kube-node-lease */
     char *runtime_class;                         /* "kata-remote" */
@@ -114,7 +108,7 @@ const config_initdata_namespace *config_initdata_namespace_of(const config *cfg,
 
 void config_strings_clear(config_strings *list);
 
-const char *config_log_level_name(config_log_level level);
+const char *config_log_level_name(log_level level);
 
 /* "1.2" or "1.3". */
 const char *config_tls_version_name(config_tls_version v);

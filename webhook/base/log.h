@@ -7,9 +7,15 @@
 #define COCO_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+typedef enum log_level {
+    LOG_LEVEL_DEBUG,
+    LOG_LEVEL_INFO,
+    LOG_LEVEL_WARN,
+    LOG_LEVEL_ERROR,
+} log_level;
 
 #define LOG_LINE_MAX 4096 /* bytes of one log line, newline included */
 
@@ -19,16 +25,16 @@ typedef struct log_line {
     bool active; /* false when the level is filtered out: every append is a no-op */
 } log_line;
 
-/* Sets the lowest level written (default CONFIG_LOG_INFO). Thread-safe. */
-void log_set_level(config_log_level level);
-config_log_level log_get_level(void);
-bool log_enabled(config_log_level level);
+/* Sets the lowest level written (default LOG_LEVEL_INFO). Thread-safe. */
+void log_set_level(log_level level);
+log_level log_get_level(void);
+bool log_enabled(log_level level);
 
 /* Parses "debug", "info", "warn" or "error". Returns false for anything else. */
-bool log_parse_level(const char *s, config_log_level *out);
+bool log_parse_level(const char *s, log_level *out);
 
 /* Starts a line with ts, level and msg. */
-void log_begin(log_line *l, config_log_level level, const char *msg);
+void log_begin(log_line *l, log_level level, const char *msg);
 void log_str(log_line *l, const char *key, const char *value); /* NULL value: omitted */
 void log_int(log_line *l, const char *key, int64_t value);
 void log_num(log_line *l, const char *key, double value); /* 3 decimals */
@@ -37,6 +43,6 @@ void log_bool(log_line *l, const char *key, bool value);
 void log_end(log_line *l);
 
 /* Shorthand for a line with only a message and an optional "error" field. */
-void log_msg(config_log_level level, const char *msg, const char *error);
+void log_msg(log_level level, const char *msg, const char *error);
 
 #endif

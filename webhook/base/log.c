@@ -6,30 +6,30 @@
 #include <time.h>
 #include <unistd.h>
 
-static atomic_int log_level = CONFIG_LOG_INFO;
+static atomic_int log_threshold = LOG_LEVEL_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
-void log_set_level(config_log_level level)
+void log_set_level(log_level level)
 {
-    atomic_store_explicit(&log_level, (int)level, memory_order_relaxed);
+    atomic_store_explicit(&log_threshold, (int)level, memory_order_relaxed);
 }
 
-config_log_level log_get_level(void)
+log_level log_get_level(void)
 {
-    return (config_log_level)atomic_load_explicit(&log_level, memory_order_relaxed);
+    return (log_level)atomic_load_explicit(&log_threshold, memory_order_relaxed);
 }
 
-bool log_enabled(config_log_level level)
+bool log_enabled(log_level level)
 {
-    return (int)level >= atomic_load_explicit(&log_level, memory_order_relaxed);
+    return (int)level >= atomic_load_explicit(&log_threshold, memory_order_relaxed);
 }
 
-bool log_parse_level(const char *s, config_log_level *out)
+bool log_parse_level(const char *s, log_level *out)
 {
     for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
         if (strcmp(s, level_names[i]) == 0) {
-            *out = (config_log_level)i;
+            *out = (log_level)i;
             return true;
         }
     }
@@ -124,7 +124,7 @@ static void put_key(log_line *l, const char *key)
     put_raw(l, ":", 1);
 }
 
-void log_begin(log_line *l, config_log_level level, const char *msg)
+void log_begin(log_line *l, log_level level, const char *msg)
 {
     l->len = 0;
     l->active = log_enabled(level);
@@ -200,7 +200,7 @@ void log_end(log_line *l)
     l->active = false;
 }
 
-void log_msg(config_log_level level, const char *msg, const char *error)
+void log_msg(log_level level, const char *msg, const char *error)
 {
     log_line l;
     log_begin(&l, level, msg);

@@ -125,7 +125,7 @@ static int main_loop(int sfd)
         if (read(sfd, &si, sizeof si) != (ssize_t)sizeof si)
             continue;
         if (si.ssi_signo == SIGHUP) {
-            log_msg(CONFIG_LOG_INFO, "SIGHUP: reloading certificate and config", NULL);
+            log_msg(LOG_LEVEL_INFO, "SIGHUP: reloading certificate and config", NULL);
             reload_check(true);
             continue;
         }
@@ -152,7 +152,7 @@ int cli_serve(int argc, char **argv)
         fputs(usage, stdout);
         return 0;
     }
-    config_log_level flag_level = CONFIG_LOG_INFO;
+    log_level flag_level = LOG_LEVEL_INFO;
     if (f.log_level && !log_parse_level(f.log_level, &flag_level)) {
         fprintf(stderr, "coco-webhook serve: --log-level must be debug, info, warn or error\n");
         return 2;
@@ -201,7 +201,7 @@ int cli_serve(int argc, char **argv)
     cfg = NULL;
     if (reload_init(&paths, owned, &err) != CW_OK) {
         fprintf(stderr, "coco-webhook serve: %s\n", err.msg);
-        log_msg(CONFIG_LOG_ERROR, "cannot load the serving certificate", err.msg);
+        log_msg(LOG_LEVEL_ERROR, "cannot load the serving certificate", err.msg);
         goto done;
     }
 
@@ -211,7 +211,7 @@ int cli_serve(int argc, char **argv)
         goto done;
     }
     log_line l;
-    log_begin(&l, CONFIG_LOG_INFO, "listening");
+    log_begin(&l, LOG_LEVEL_INFO, "listening");
     log_str(&l, "listen", listen);
     log_int(&l, "port", port);
     log_str(&l, "tls_min_version", config_tls_version_name(tls_min));
@@ -219,14 +219,14 @@ int cli_serve(int argc, char **argv)
     log_end(&l);
 
     int sig = main_loop(sfd);
-    log_begin(&l, CONFIG_LOG_INFO, "shutting down");
+    log_begin(&l, LOG_LEVEL_INFO, "shutting down");
     log_str(&l, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
     log_end(&l);
     server_quiesce(srv);
     bool drained = server_drain(srv, SERVE_DRAIN_QUIET_MS, SERVE_SHUTDOWN_TIMEOUT_MS);
     server_stop(srv);
     srv = NULL;
-    log_begin(&l, drained ? CONFIG_LOG_INFO : CONFIG_LOG_WARN, "stopped");
+    log_begin(&l, drained ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, "stopped");
     log_bool(&l, "drained", drained);
     log_end(&l);
     status = 0;

@@ -856,7 +856,7 @@ static cw_result read_log_level(parse_ctx *ctx, const char *path)
         return r;
     for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
         if (strcmp(s, level_names[i]) == 0) {
-            ctx->cfg->log_level = (config_log_level)i;
+            ctx->cfg->log_level = (log_level)i;
             return CW_OK;
         }
     }
@@ -1518,7 +1518,7 @@ config *config_new_default(void)
     config *cfg = calloc(1, sizeof *cfg);
     if (!cfg)
         return NULL;
-    cfg->log_level = CONFIG_LOG_INFO;
+    cfg->log_level = LOG_LEVEL_INFO;
     cfg->tls_min_version = CONFIG_TLS_1_2;
     cfg->replace_persistent_volumes = true;
     cfg->listen = strdup(":8443");
@@ -1777,7 +1777,7 @@ bool config_parse_tls_version(const char *s, config_tls_version *out)
     return false;
 }
 
-const char *config_log_level_name(config_log_level level)
+const char *config_log_level_name(log_level level)
 {
     if ((size_t)level < sizeof level_names / sizeof level_names[0])
         return level_names[level];

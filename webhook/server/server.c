@@ -247,7 +247,7 @@ static enum MHD_Result send_error(server *s, struct MHD_Connection *conn, unsign
     if (allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
     log_line l;
-    log_begin(&l, code >= 500 ? CONFIG_LOG_WARN : CONFIG_LOG_DEBUG, "request refused");
+    log_begin(&l, code >= 500 ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG, "request refused");
     log_int(&l, "code", code);
     log_str(&l, "error", message);
     log_end(&l);
@@ -392,10 +392,9 @@ static bool body_append(server *s, request *req, const char *data, size_t n)
 
 static void log_decision(const admission_info *info, double seconds, unsigned int status)
 {
-    config_log_level level =
-        info->result == METRICS_RESULT_DENIED ? CONFIG_LOG_WARN : CONFIG_LOG_INFO;
+    log_level level = info->result == METRICS_RESULT_DENIED ? LOG_LEVEL_WARN : LOG_LEVEL_INFO;
     if (info->result == METRICS_RESULT_ERROR)
-        level = CONFIG_LOG_ERROR;
+        level = LOG_LEVEL_ERROR;
     log_line l;
     log_begin(&l, level, "admission");
     log_str(&l, "uid", info->uid);
@@ -460,13 +459,13 @@ static enum MHD_Result finish_review(server *s, struct MHD_Connection *conn, req
     if (resp.http_status == 503) {
         /* The engine stopped at the deadline: the API server has given up on this call. */
         log_line l;
-        log_begin(&l, CONFIG_LOG_WARN, "gave up at the request's timeout");
+        log_begin(&l, LOG_LEVEL_WARN, "gave up at the request's timeout");
         log_str(&l, "uid", resp.info.uid);
         log_int(&l, "timeout_ms", req->timeout_ms);
         log_end(&l);
     } else if (resp.http_status != 200) {
         log_line l;
-        log_begin(&l, CONFIG_LOG_WARN, "not a valid AdmissionReview");
+        log_begin(&l, LOG_LEVEL_WARN, "not a valid AdmissionReview");
         log_str(&l, "error", resp.info.error);
         log_end(&l);
     } else {
@@ -485,7 +484,7 @@ static enum MHD_Result finish_review(server *s, struct MHD_Connection *conn, req
         log_decision(info, seconds, 200);
         if (end > deadline) {
             log_line l;
-            log_begin(&l, CONFIG_LOG_WARN, "answered after the request's timeout");
+            log_begin(&l, LOG_LEVEL_WARN, "answered after the request's timeout");
             log_str(&l, "uid", info->uid);
             log_int(&l, "timeout_ms", req->timeout_ms);
             log_end(&l);
@@ -557,7 +556,7 @@ __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const ch
 {
     server *s = cls;
     bool starting = s && atomic_load(&s->starting);
-    if (!starting && !log_enabled(CONFIG_LOG_DEBUG))
+    if (!starting && !log_enabled(LOG_LEVEL_DEBUG))
         return;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -566,7 +565,7 @@ __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const ch
         msg[--n] = '\0';
     if (starting)
         snprintf(s->start_error, sizeof s->start_error, "%s", msg);
-    log_msg(CONFIG_LOG_DEBUG, "libmicrohttpd", msg);
+    log_msg(LOG_LEVEL_DEBUG, "libmicrohttpd", msg);
 }
 
 cw_result server_parse_listen(const char *listen, char *host, size_t host_cap, uint16_t *port,
@@ -683,7 +682,7 @@ static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t size)
             /* The session's write side is idle here: libmicrohttpd reads or writes, one at a
              * time, on the thread that owns the connection. */
             gnutls_alert_send(g->session, GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION);
-            log_msg(CONFIG_LOG_DEBUG, "TLS renegotiation refused", NULL);
+            log_msg(LOG_LEVEL_DEBUG, "TLS renegotiation refused", NULL);
             errno = ECONNRESET;
             return -1;
         }

@@ -134,7 +134,7 @@ static void log_certificate(const char *msg)
     char fp[65];
     certstore_fingerprint(fp);
     log_line l;
-    log_begin(&l, CONFIG_LOG_INFO, msg);
+    log_begin(&l, LOG_LEVEL_INFO, msg);
     log_str(&l, "file", st.cert);
     log_str(&l, "sha256", fp);
     log_int(&l, "not_after", certstore_not_after());
@@ -249,7 +249,7 @@ static void reload_config_file(void)
     if (cfg && !st.tls_min_version_fixed && cfg->tls_min_version != st.tls_min_version) {
         /* GnuTLS took the priority string when the server started. */
         log_line l;
-        log_begin(&l, CONFIG_LOG_WARN, "tlsMinVersion changed; it takes effect at the next start");
+        log_begin(&l, LOG_LEVEL_WARN, "tlsMinVersion changed; it takes effect at the next start");
         log_str(&l, "file", st.config);
         log_str(&l, "in_force", config_tls_version_name(st.tls_min_version));
         log_str(&l, "configured", config_tls_version_name(cfg->tls_min_version));
@@ -258,14 +258,14 @@ static void reload_config_file(void)
     if (cfg && install_config(cfg, &err) == CW_OK) {
         metrics_count_reload(METRICS_FILE_CONFIG, true);
         log_line l;
-        log_begin(&l, CONFIG_LOG_INFO, "config reloaded");
+        log_begin(&l, LOG_LEVEL_INFO, "config reloaded");
         log_str(&l, "file", st.config);
         log_end(&l);
         return;
     }
     metrics_count_reload(METRICS_FILE_CONFIG, false);
     log_line l;
-    log_begin(&l, CONFIG_LOG_ERROR, "config reload failed, keeping the last good config");
+    log_begin(&l, LOG_LEVEL_ERROR, "config reload failed, keeping the last good config");
     log_str(&l, "file", st.config);
     log_str(&l, "error", err.msg);
     log_end(&l);
@@ -277,7 +277,7 @@ static void reload_cert_files(void)
     if (load_cert(&err) != CW_OK) {
         metrics_count_reload(METRICS_FILE_CERTIFICATE, false);
         log_line l;
-        log_begin(&l, CONFIG_LOG_ERROR,
+        log_begin(&l, LOG_LEVEL_ERROR,
                   "certificate reload failed, keeping the last good certificate");
         log_str(&l, "file", st.cert);
         log_str(&l, "error", err.msg);
