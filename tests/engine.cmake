@@ -2,3 +2,4 @@
 coco_unit_test(test_engine ${CMAKE_SOURCE_DIR}/tests/unit/test_engine.c)
 coco_fuzz_target(fuzz_engine ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_engine.c)
 coco_unit_test(test_strmap ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_strmap.c)
+coco_unit_test(test_base ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_base.c)

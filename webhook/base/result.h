@@ -20,6 +20,22 @@ typedef enum cw_result {
 
 #define CW_ERROR_MAX 512
 
+/* Marks a function whose cw_result must not be ignored: every fallible function's
+ * declaration carries it, so a dropped error is a compile error under -Werror. */
+#define CW_MUST_USE __attribute__((warn_unused_result))
+
+/* Returns from the calling function with expr's result unless it is CW_OK (s2n-tls's
+ * GUARD): the early return of a step whose error message is already written. */
+#define CW_GUARD(expr)                                                                             \
+    do {                                                                                           \
+        cw_result cw_guard_rc_ = (expr);                                                           \
+        if (cw_guard_rc_ != CW_OK)                                                                 \
+            return cw_guard_rc_;                                                                   \
+    } while (0)
+
+/* Out of memory, said the one way every module says it. */
+#define CW_FAIL_NOMEM(err) cw_fail((err), CW_ENOMEM, "out of memory")
+
 typedef struct cw_error {
     char msg[CW_ERROR_MAX];
 } cw_error;
