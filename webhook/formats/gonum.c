@@ -7,75 +7,85 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Shortest digits that read back as f (f finite, nonzero, positive), like Go's strconv
- * shortest mode: *nd digits in d, value = 0.d × 10^*dp. as32 works in float32. */
-static void shortest_digits(double f, bool as32, char *d, int *nd, int *dp)
+/* A nonzero finite number as Go's strconv holds it in shortest mode: the fewest digits that
+ * read back as the number, value = 0.d × 10^dp. */
+typedef struct digits {
+    bool neg;
+    char d[32];
+    int nd, dp;
+} digits;
+
+/* Writes "0" or "-0" for a zero f and returns true; else fills g with f's shortest digits
+ * (as32: the fewest that read back as the float32 f). */
+static bool zero_or_digits(double f, bool as32, char out[GONUM_TEXT_MAX], digits *g)
 {
+    if (f == 0) {
+        snprintf(out, GONUM_TEXT_MAX, "%s", signbit(f) ? "-0" : "0");
+        return true;
+    }
     char tmp[48];
+    double a = fabs(f);
     for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, f);
-        if (as32 ? strtof(tmp, NULL) == (float)f : strtod(tmp, NULL) == f)
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, a);
+        if (as32 ? strtof(tmp, NULL) == (float)a : strtod(tmp, NULL) == a)
             break;
     }
     int n = 0;
     const char *p = tmp;
     for (; *p && *p != 'e'; p++) {
         if (*p >= '0' && *p <= '9')
-            d[n++] = *p;
+            g->d[n++] = *p;
     }
     long e = *p == 'e' ? strtol(p + 1, NULL, 10) : 0;
-    while (n > 1 && d[n - 1] == '0')
+    while (n > 1 && g->d[n - 1] == '0')
         n--;
-    d[n] = '\0';
-    *nd = n;
-    *dp = (int)e + 1;
+    g->d[n] = '\0';
+    g->nd = n;
+    g->dp = (int)e + 1;
+    g->neg = f < 0;
+    return false;
 }
 
 /* Go's fmtE: d.ddde±XX with at least two exponent digits. */
-static void fmt_e(char *out, size_t cap, bool neg, const char *d, int nd, int dp)
+static void fmt_e(char out[GONUM_TEXT_MAX], const digits *g)
 {
-    int exp = dp - 1;
-    snprintf(out, cap, "%s%c%s%.*se%c%02d", neg ? "-" : "", d[0], nd > 1 ? "." : "", nd - 1, d + 1,
-             exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    int exp = g->dp - 1;
+    snprintf(out, GONUM_TEXT_MAX, "%s%c%s%.*se%c%02d", g->neg ? "-" : "", g->d[0],
+             g->nd > 1 ? "." : "", g->nd - 1, g->d + 1, exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
 }
 
 /* Go's fmtF with max(nd-dp, 0) decimals. */
-static void fmt_f(char *out, size_t cap, bool neg, const char *d, int nd, int dp)
+static void fmt_f(char out[GONUM_TEXT_MAX], const digits *g)
 {
+    const size_t cap = GONUM_TEXT_MAX;
     size_t n = 0;
-    if (neg && n + 1 < cap)
+    if (g->neg && n + 1 < cap)
         out[n++] = '-';
-    if (dp <= 0) {
+    if (g->dp <= 0) {
         if (n + 1 < cap)
             out[n++] = '0';
     } else {
-        for (int i = 0; i < dp && n + 1 < cap; i++)
-            out[n++] = i < nd ? d[i] : '0';
+        for (int i = 0; i < g->dp && n + 1 < cap; i++)
+            out[n++] = i < g->nd ? g->d[i] : '0';
     }
-    int decimals = nd - dp > 0 ? nd - dp : 0;
+    int decimals = g->nd - g->dp > 0 ? g->nd - g->dp : 0;
     if (decimals > 0 && n + 1 < cap)
         out[n++] = '.';
     for (int i = 0; i < decimals && n + 1 < cap; i++) {
-        int k = dp + i;
-        out[n++] = (k >= 0 && k < nd) ? d[k] : '0';
+        int k = g->dp + i;
+        out[n++] = (k >= 0 && k < g->nd) ? g->d[k] : '0';
     }
     out[n] = '\0';
 }
 
 void gonum_json_float(double f, char out[GONUM_TEXT_MAX])
 {
-    const size_t cap = GONUM_TEXT_MAX;
-    if (f == 0) {
-        snprintf(out, cap, "%s", signbit(f) ? "-0" : "0");
+    digits g;
+    if (zero_or_digits(f, false, out, &g))
         return;
-    }
-    char d[32];
-    int nd, dp;
-    bool neg = f < 0;
     double a = fabs(f);
-    shortest_digits(a, false, d, &nd, &dp);
     if (a < 1e-6 || a >= 1e21) {
-        fmt_e(out, cap, neg, d, nd, dp);
+        fmt_e(out, &g);
         /* encoding/json: clean up e-09 to e-9 */
         size_t n = strlen(out);
         if (n >= 4 && out[n - 4] == 'e' && out[n - 3] == '-' && out[n - 2] == '0') {
@@ -84,34 +94,24 @@ void gonum_json_float(double f, char out[GONUM_TEXT_MAX])
         }
         return;
     }
-    fmt_f(out, cap, neg, d, nd, dp);
+    fmt_f(out, &g);
 }
 
 void gonum_key_float(double f, char out[GONUM_TEXT_MAX])
 {
-    const size_t cap = GONUM_TEXT_MAX;
-    float g = (float)f;
-    if (isnan(g)) {
-        snprintf(out, cap, ".nan");
+    float g32 = (float)f;
+    digits g;
+    if (isnan(g32) || isinf(g32)) {
+        snprintf(out, GONUM_TEXT_MAX, "%s", isnan(g32) ? ".nan" : g32 < 0 ? "-.inf" : ".inf");
         return;
     }
-    if (isinf(g)) {
-        snprintf(out, cap, "%s", g < 0 ? "-.inf" : ".inf");
+    if (zero_or_digits((double)g32, true, out, &g))
         return;
-    }
-    if (g == 0) {
-        snprintf(out, cap, "%s", signbit(g) ? "-0" : "0");
-        return;
-    }
-    char d[32];
-    int nd, dp;
-    bool neg = g < 0;
-    shortest_digits(fabs((double)g), true, d, &nd, &dp);
-    int exp = dp - 1;
+    int exp = g.dp - 1;
     if (exp < -4 || exp >= 6)
-        fmt_e(out, cap, neg, d, nd, dp);
+        fmt_e(out, &g);
     else
-        fmt_f(out, cap, neg, d, nd, dp);
+        fmt_f(out, &g);
 }
 
 gonum_status gonum_parse_uint(const char *s, size_t len, int base, uint64_t *out)

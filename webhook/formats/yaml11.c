@@ -8,6 +8,7 @@
 #include "gonum.h"
 
 #define YAML11_TAG_PREFIX "tag:yaml.org,2002:"
+#define YAML11_WORD_MAX 5 /* bytes of the longest word of the resolve table */
 
 static const char *const tag_names[] = {"str", "null", "bool", "int", "float", "timestamp"};
 
@@ -183,24 +184,18 @@ static bool resolve_number(char *plain, size_t n, yaml11_value *v)
 
 cw_result yaml11_resolve(const char *in, size_t len, yaml11_value *v, cw_error *err)
 {
+    /* go-yaml v2's resolve table: the words that are no strings, space-separated. */
     static const struct {
-        const char *text;
+        const char *words;
         yaml11_kind kind;
         int value; /* bools: 0/1; floats: 2 nan, 3 +inf, 4 -inf */
-    } words[] = {
-        {"y", YAML11_BOOL, 1},      {"Y", YAML11_BOOL, 1},      {"yes", YAML11_BOOL, 1},
-        {"Yes", YAML11_BOOL, 1},    {"YES", YAML11_BOOL, 1},    {"true", YAML11_BOOL, 1},
-        {"True", YAML11_BOOL, 1},   {"TRUE", YAML11_BOOL, 1},   {"on", YAML11_BOOL, 1},
-        {"On", YAML11_BOOL, 1},     {"ON", YAML11_BOOL, 1},     {"n", YAML11_BOOL, 0},
-        {"N", YAML11_BOOL, 0},      {"no", YAML11_BOOL, 0},     {"No", YAML11_BOOL, 0},
-        {"NO", YAML11_BOOL, 0},     {"false", YAML11_BOOL, 0},  {"False", YAML11_BOOL, 0},
-        {"FALSE", YAML11_BOOL, 0},  {"off", YAML11_BOOL, 0},    {"Off", YAML11_BOOL, 0},
-        {"OFF", YAML11_BOOL, 0},    {"", YAML11_NULL, 0},       {"~", YAML11_NULL, 0},
-        {"null", YAML11_NULL, 0},   {"Null", YAML11_NULL, 0},   {"NULL", YAML11_NULL, 0},
-        {".nan", YAML11_FLOAT, 2},  {".NaN", YAML11_FLOAT, 2},  {".NAN", YAML11_FLOAT, 2},
-        {".inf", YAML11_FLOAT, 3},  {".Inf", YAML11_FLOAT, 3},  {".INF", YAML11_FLOAT, 3},
-        {"+.inf", YAML11_FLOAT, 3}, {"+.Inf", YAML11_FLOAT, 3}, {"+.INF", YAML11_FLOAT, 3},
-        {"-.inf", YAML11_FLOAT, 4}, {"-.Inf", YAML11_FLOAT, 4}, {"-.INF", YAML11_FLOAT, 4},
+    } table[] = {
+        {" y Y yes Yes YES true True TRUE on On ON ", YAML11_BOOL, 1},
+        {" n N no No NO false False FALSE off Off OFF ", YAML11_BOOL, 0},
+        {" ~ null Null NULL ", YAML11_NULL, 0},
+        {" .nan .NaN .NAN ", YAML11_FLOAT, 2},
+        {" .inf .Inf .INF +.inf +.Inf +.INF ", YAML11_FLOAT, 3},
+        {" -.inf -.Inf -.INF ", YAML11_FLOAT, 4},
     };
     *v = (yaml11_value){.kind = YAML11_STR};
     char hint = 0;
@@ -217,15 +212,22 @@ cw_result yaml11_resolve(const char *in, size_t len, yaml11_value *v, cw_error *
         hint = 'M';
     if (!hint)
         return CW_OK;
-    if (len <= 5) {
-        for (size_t k = 0; k < sizeof words / sizeof words[0]; k++) {
-            if (strlen(words[k].text) != len || memcmp(words[k].text, in, len) != 0)
+    if (len == 0) {
+        v->kind = YAML11_NULL;
+        return CW_OK;
+    }
+    if (len <= YAML11_WORD_MAX && !memchr(in, ' ', len) && !memchr(in, '\0', len)) {
+        char word[YAML11_WORD_MAX + 3] = " ";
+        memcpy(word + 1, in, len);
+        word[len + 1] = ' ';
+        for (size_t k = 0; k < sizeof table / sizeof table[0]; k++) {
+            if (!strstr(table[k].words, word))
                 continue;
-            v->kind = words[k].kind;
+            v->kind = table[k].kind;
             if (v->kind == YAML11_BOOL)
-                v->b = words[k].value;
+                v->b = table[k].value;
             else if (v->kind == YAML11_FLOAT)
-                v->f = words[k].value == 2 ? NAN : words[k].value == 3 ? INFINITY : -INFINITY;
+                v->f = table[k].value == 2 ? NAN : table[k].value == 3 ? INFINITY : -INFINITY;
             return CW_OK;
         }
     }
