@@ -7,11 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define DIGITS_MAX 17 /* significant digits that single out any float64 */
+/* printf's "%.16e" of a float64: sign, digit, '.', 16 digits, 'e', sign, 3 digits, NUL */
+#define E_TEXT_SIZE (DIGITS_MAX + 10)
+
 /* A nonzero finite number as Go's strconv holds it in shortest mode: the fewest digits that
  * read back as the number, value = 0.d × 10^dp. */
 typedef struct digits {
     bool neg;
-    char d[32];
+    char d[DIGITS_MAX + 1];
     int nd, dp;
 } digits;
 
@@ -23,9 +27,9 @@ static bool zero_or_digits(double f, bool as32, char out[GONUM_TEXT_MAX], digits
         snprintf(out, GONUM_TEXT_MAX, "%s", signbit(f) ? "-0" : "0");
         return true;
     }
-    char tmp[48];
+    char tmp[E_TEXT_SIZE];
     double a = fabs(f);
-    for (int prec = 1; prec <= 17; prec++) {
+    for (int prec = 1; prec <= DIGITS_MAX; prec++) {
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, a);
         if (as32 ? strtof(tmp, NULL) == (float)a : strtod(tmp, NULL) == a)
             break;
