@@ -1,8 +1,10 @@
-# Manifest reading and writing (webhook/formats/manifest.c): unit tests of errors and limits, the
+# Manifest reading and writing (webhook/formats/manifest*.c): unit tests of errors and limits, the
 # sigs.k8s.io/yaml oracle compared with our reader on the scalar table and the samples,
 # round trips through our writers, and a fuzz target (read, write YAML, read again).
 coco_unit_test(test_manifest ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_manifest.c)
 coco_fuzz_target(fuzz_manifest ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_manifest.c)
+# The scalar grammars under it (jsonnum, yaml11, gonum), each checked against itself.
+coco_fuzz_target(fuzz_scalars ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_scalars.c)
 
 # Our reader as a command: each document as compact JSON per line, or written back.
 add_executable(manifest-to-json ${CMAKE_CURRENT_SOURCE_DIR}/tools/manifest-to-json.c)

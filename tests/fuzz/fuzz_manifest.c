@@ -1,4 +1,4 @@
-/* Fuzz target for webhook/formats/manifest.c: read a stream, write every document as YAML, read
+/* Fuzz target for webhook/formats/manifest*.c: read a stream, write every document as YAML, read
  * that again: it must give the same documents (numbers compared as the reader resolves them,
  * since JSON input keeps number text such as 1.0 that YAML reads as 1), and the JSON writer
  * must not fail either. */

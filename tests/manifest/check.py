@@ -7,9 +7,12 @@
 
 Cases (a new case is a new file, no new code):
   scalars.yaml, cases/*   both readers succeed and give the same documents
-  errors/*                both readers fail
-  differences/*           intentional differences: we fail, the oracle does not (each file
-                          says why in its first comment)
+  errors/*                both readers fail, ours with the message in errors/NAME.expect
+  differences/*           intentional differences: we fail (with the message in
+                          differences/NAME.expect), the oracle does not (each file says why
+                          in its first comment)
+A NAME.expect file holds "LINE:COL: message": our error must be "PATH:LINE:COL: message", so
+a case passes only when the rule it is about fails, at the place it names.
 Documents are compared as JSON values: objects ignore key order (encoding/json sorts keys,
 we keep them), numbers compare by their exact text.
 """
@@ -68,7 +71,20 @@ def compare(name, a, b, failures):
 
 
 def case_files(sub):
-    return sorted(p for p in glob.glob(os.path.join(HERE, sub, '*')) if os.path.isfile(p))
+    return sorted(p for p in glob.glob(os.path.join(HERE, sub, '*'))
+                  if os.path.isfile(p) and not p.endswith('.expect'))
+
+
+def check_message(path, message, failures):
+    """Our reader's error for the case at path is the one its .expect file states."""
+    try:
+        with open(path + '.expect', encoding='utf-8') as f:
+            expected = f.read().rstrip('\n')
+    except FileNotFoundError:
+        failures.append(f'{path}: no {os.path.basename(path)}.expect stating the error')
+        return
+    if not expected or f'{path}:{expected}' not in message:
+        failures.append(f'{path}: expected the error "{path}:{expected}", got: {message}')
 
 
 def check_oracle(ours, oracle):
@@ -92,8 +108,8 @@ def check_oracle(ours, oracle):
         rc2, b = oracle_docs(oracle, data)
         if not rc1 or not rc2:
             failures.append(f'{path}: must fail in both: ours rc={rc1}, oracle rc={rc2}')
-        elif os.path.basename(path) not in a:
-            failures.append(f'{path}: our message does not name the file: {a}')
+        else:
+            check_message(path, a, failures)
     for path in case_files('differences'):
         count += 1
         with open(path, 'rb') as f:
@@ -103,6 +119,8 @@ def check_oracle(ours, oracle):
         if not rc1 or rc2:
             failures.append(f'{path}: expected ours to fail and the oracle to succeed: '
                             f'ours rc={rc1}, oracle rc={rc2} {b if rc2 else ""}')
+        else:
+            check_message(path, a, failures)
     return failures, count
 
 

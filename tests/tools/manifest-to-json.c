@@ -10,34 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileread.h"
 #include "manifest.h"
-
-static char *slurp(FILE *f, size_t *len)
-{
-    char *buf = NULL;
-    size_t cap = 0;
-    *len = 0;
-    for (;;) {
-        if (*len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *nbuf = realloc(buf, cap);
-            if (!nbuf) {
-                free(buf);
-                return NULL;
-            }
-            buf = nbuf;
-        }
-        size_t n = fread(buf + *len, 1, cap - *len, f);
-        if (n == 0)
-            break;
-        *len += n;
-    }
-    if (ferror(f)) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
 
 int main(int argc, char **argv)
 {
@@ -50,21 +24,15 @@ int main(int argc, char **argv)
         else
             path = argv[i];
     }
-    FILE *in = path ? fopen(path, "rb") : stdin;
-    if (!in) {
-        perror(path);
-        return 2;
-    }
     size_t len;
-    char *buf = slurp(in, &len);
-    if (path)
-        fclose(in);
-    if (!buf) {
-        fprintf(stderr, "manifest-to-json: cannot read input\n");
+    char *buf;
+    cw_error err = {{0}};
+    /* One byte past the reader's limit, so that the reader reports an input too large. */
+    if (file_read(path ? path : "/dev/stdin", MANIFEST_INPUT_MAX + 1, &buf, &len, &err) != CW_OK) {
+        fprintf(stderr, "manifest-to-json: %s\n", err.msg);
         return 2;
     }
     manifest_docs docs;
-    cw_error err = {{0}};
     int status = 0;
     if (manifest_read(path ? path : "<stdin>", buf, len, &docs, &err) != CW_OK) {
         fprintf(stderr, "%s\n", err.msg);

@@ -14,8 +14,10 @@
 #include "b64.h"
 #include "buf.h"
 #include "fileread.h"
+#include "hash.h"
 #include "intparse.h"
 #include "jsonesc.h"
+#include "jsonnum.h"
 
 static void test_buf_cap_and_sticky_failure(void **state)
 {
@@ -250,6 +252,53 @@ static void test_int_parse(void **state)
     assert_int_equal(hex_digit_value('g'), -1);
 }
 
+static void test_jsonnum(void **state)
+{
+    (void)state;
+    const char *good[] = {"0", "-0", "12", "-1.5", "1e5", "1E+5", "2.50e-3", "9007199254740993"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_true(jsonnum_is(good[i], strlen(good[i])));
+    const char *bad[] = {"", "-", "+1", "01", ".5", "1.", "1e", "1e+", "0x1", "1 ", "NaN"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(jsonnum_is(bad[i], strlen(bad[i])));
+    jsonnum n;
+    size_t stop = 99;
+    /* The parts, and the scan stops at the first byte the grammar does not take. */
+    assert_int_equal(jsonnum_scan("-12.50e-3,", 10, &n, NULL), 9);
+    assert_true(n.neg);
+    assert_int_equal(n.int_len, 2);
+    assert_memory_equal(n.int_digits, "12", 2);
+    assert_int_equal(n.frac_len, 2);
+    assert_memory_equal(n.frac_digits, "50", 2);
+    assert_int_equal(n.exp, -3);
+    assert_false(n.exp_huge);
+    /* len bounds the scan; SIZE_MAX reads up to the NUL */
+    assert_int_equal(jsonnum_scan("123", 2, &n, NULL), 2);
+    assert_int_equal(jsonnum_scan("123", SIZE_MAX, &n, NULL), 3);
+    /* where a digit was missing */
+    assert_int_equal(jsonnum_scan("1.x", 3, &n, &stop), 0);
+    assert_int_equal(stop, 2);
+    assert_int_equal(jsonnum_scan("1e+", 3, &n, &stop), 0);
+    assert_int_equal(stop, 3);
+    assert_int_equal(jsonnum_scan("-x", 2, &n, &stop), 0);
+    assert_int_equal(stop, 1);
+    /* exponents past JSONNUM_EXP_MAX are flagged, not computed */
+    assert_int_equal(jsonnum_scan("1e999999999", SIZE_MAX, &n, NULL), 11);
+    assert_false(n.exp_huge);
+    assert_int_equal(n.exp, 999999999);
+    assert_int_equal(jsonnum_scan("1e99999999999", SIZE_MAX, &n, NULL), 13);
+    assert_true(n.exp_huge);
+}
+
+static void test_hash_fnv1a64(void **state)
+{
+    (void)state;
+    /* The published FNV-1a 64 vectors: sealed volume names depend on these values. */
+    assert_true(hash_fnv1a64("", 0) == 0xcbf29ce484222325ULL);
+    assert_true(hash_fnv1a64("a", 1) == 0xaf63dc4c8601ec8cULL);
+    assert_true(hash_fnv1a64("foobar", 6) == 0x85944171f73967e8ULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +310,8 @@ int main(void)
         cmocka_unit_test(test_jsonesc),
         cmocka_unit_test(test_file_read),
         cmocka_unit_test(test_int_parse),
+        cmocka_unit_test(test_jsonnum),
+        cmocka_unit_test(test_hash_fnv1a64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

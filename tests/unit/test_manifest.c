@@ -1,6 +1,6 @@
-/* Unit tests of webhook/formats/manifest.c: every limit crossed, the errors (each naming the source
- * and the line), and the writers' choices. The reading rules themselves are compared with
- * kubectl's conversion by tests/manifest/check.py. */
+/* Unit tests of webhook/formats/manifest*.c and yaml11.c: every limit crossed, the errors (each
+ * naming the source and the line), and the writers' choices. The reading rules themselves are
+ * compared with kubectl's conversion by tests/manifest/check.py. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,9 @@
 
 #include <cmocka.h>
 
+#include "gonum.h"
 #include "manifest.h"
+#include "yaml11.h"
 
 /* Reads text; returns the code, with the message in err. */
 static cw_result read_text(const char *name, const char *text, size_t len, manifest_docs *d,
@@ -389,6 +391,60 @@ static void test_write_rejects(void **state)
     fclose(f);
 }
 
+static yaml11_kind resolve(const char *s)
+{
+    yaml11_value v;
+    assert_int_equal(yaml11_resolve(s, strlen(s), &v, NULL), CW_OK);
+    return v.kind;
+}
+
+/* The resolver both readers use (the whole table is compared with kubectl by check.py). */
+static void test_yaml11_resolve(void **state)
+{
+    (void)state;
+    yaml11_value v;
+    assert_int_equal(resolve(""), YAML11_NULL);
+    assert_int_equal(resolve("~"), YAML11_NULL);
+    assert_int_equal(resolve("yes"), YAML11_BOOL);
+    assert_int_equal(resolve("Off"), YAML11_BOOL);
+    assert_int_equal(resolve("yes "), YAML11_STR);
+    assert_int_equal(resolve("y Y"), YAML11_STR);
+    assert_int_equal(resolve("oN"), YAML11_STR);
+    assert_int_equal(resolve(".inf"), YAML11_FLOAT);
+    assert_int_equal(resolve("0x1F"), YAML11_INT);
+    assert_int_equal(resolve("18446744073709551615"), YAML11_UINT);
+    assert_int_equal(resolve("18446744073709551616"), YAML11_FLOAT);
+    assert_int_equal(resolve("1e400"), YAML11_STR);
+    assert_int_equal(resolve(".5_0"), YAML11_FLOAT);
+    assert_int_equal(resolve("._5"), YAML11_STR);
+    assert_int_equal(resolve("2001-12-14"), YAML11_STR);
+    assert_int_equal(yaml11_resolve("0755", 4, &v, NULL), CW_OK);
+    assert_int_equal(v.kind, YAML11_INT);
+    assert_int_equal(v.i, 493);
+    assert_int_equal(yaml11_resolve("1_000", 5, &v, NULL), CW_OK);
+    assert_int_equal(v.i, 1000);
+    /* number text longer than the stack copy */
+    char long_num[YAML11_STACK_TEXT * 2 + 1];
+    memset(long_num, '1', sizeof long_num - 1);
+    long_num[sizeof long_num - 1] = '\0';
+    long_num[5] = '.';
+    assert_int_equal(resolve(long_num), YAML11_FLOAT);
+    assert_true(yaml11_is_timestamp("2001-12-14t21:59:43.10-05:00", 28));
+    assert_false(yaml11_is_timestamp("2001-02-29", 10));
+    yaml11_tag tag;
+    assert_true(yaml11_tag_lookup("tag:yaml.org,2002:int", &tag));
+    assert_int_equal(tag, YAML11_TAG_INT);
+    assert_false(yaml11_tag_lookup("tag:yaml.org,2002:binary", &tag));
+    assert_string_equal(yaml11_tag_name(yaml11_tag_of(YAML11_UINT)), "!!int");
+    char text[GONUM_TEXT_MAX];
+    gonum_json_float(1e21, text);
+    assert_string_equal(text, "1e+21");
+    gonum_json_float(1e-7, text);
+    assert_string_equal(text, "1e-7");
+    gonum_key_float(0.1, text);
+    assert_string_equal(text, "0.1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_write_yaml),
         cmocka_unit_test(test_write_json),
         cmocka_unit_test(test_write_rejects),
+        cmocka_unit_test(test_yaml11_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 
 #include "k8s_names.h"
 #include "sealed_entries.h"
+#include "yaml11.h"
 
 #define PATH_BUF 320      /* a dotted key path in messages */
 #define PATH_KEY_SHOWN 80 /* bytes of one key shown in a path; longer keys are cut */
@@ -179,143 +180,17 @@ static bool in_list(const char *s, const char *const *list)
     return false;
 }
 
-static int digit_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return 99;
-}
-
-/* Go's strconv.ParseInt(s, 0, 64) or ParseUint(s, 0, 64) succeeds. */
-static bool is_go_int(const char *s)
-{
-    char sign = 0;
-    if (*s == '+' || *s == '-')
-        sign = *s++;
-    unsigned base = 10;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        base = 16;
-        s += 2;
-    } else if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O')) {
-        base = 8;
-        s += 2;
-    } else if (s[0] == '0' && (s[1] == 'b' || s[1] == 'B')) {
-        base = 2;
-        s += 2;
-    } else if (s[0] == '0' && s[1] != '\0') {
-        base = 8;
-        s += 1;
-    }
-    if (*s == '\0')
-        return false;
-    uint64_t v = 0;
-    for (; *s; s++) {
-        unsigned d = (unsigned)digit_value(*s);
-        if (d >= base)
-            return false;
-        if (v > (UINT64_MAX - d) / base)
-            return false;
-        v = v * base + d;
-    }
-    if (sign == '-')
-        return v <= (uint64_t)INT64_MAX + 1;
-    if (sign == '+')
-        return v <= (uint64_t)INT64_MAX;
-    return true;
-}
-
-/* ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$ and in range for a double. */
-static bool is_yaml_float(const char *s)
-{
-    const char *p = s;
-    if (*p == '+' || *p == '-')
-        p++;
-    size_t digits = 0;
-    if (*p == '.') {
-        p++;
-        for (; *p >= '0' && *p <= '9'; p++)
-            digits++;
-        if (digits == 0)
-            return false;
-    } else {
-        for (; *p >= '0' && *p <= '9'; p++)
-            digits++;
-        if (digits == 0)
-            return false;
-        if (*p == '.') {
-            p++;
-            while (*p >= '0' && *p <= '9')
-                p++;
-        }
-    }
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-')
-            p++;
-        digits = 0;
-        for (; *p >= '0' && *p <= '9'; p++)
-            digits++;
-        if (digits == 0)
-            return false;
-    }
-    if (*p != '\0')
-        return false;
-    /* Go's ParseFloat fails on overflow, and go-yaml then keeps the text as a string. */
-    errno = 0;
-    double d = strtod(s, NULL);
-    return !(errno == ERANGE && isinf(d));
-}
-
-/* Resolves a plain scalar's text (NUL-free, as libyaml's reader refuses NUL). */
+/* Resolves a plain scalar's text with kubectl's YAML 1.1 rules (yaml11.h). CW_ENOMEM only. */
 static cw_result resolve_plain(const char *s, size_t len, scalar_kind *kind)
 {
-    static const char *const nulls[] = {"~", "null", "Null", "NULL", NULL};
-    static const char *const bools[] = {
-        "y",    "Y",     "yes",   "Yes",   "YES", "n",  "N",  "no",  "No",  "NO",  "true", "True",
-        "TRUE", "false", "False", "FALSE", "on",  "On", "ON", "off", "Off", "OFF", NULL};
-    static const char *const floats[] = {".nan",  ".NaN",  ".NAN",  ".inf",  ".Inf",
-                                         ".INF",  "+.inf", "+.Inf", "+.INF", "-.inf",
-                                         "-.Inf", "-.INF", NULL};
+    static const scalar_kind kinds[] = {
+        [YAML11_STR] = SCALAR_STRING, [YAML11_NULL] = SCALAR_NULL, [YAML11_BOOL] = SCALAR_BOOL,
+        [YAML11_INT] = SCALAR_INT,    [YAML11_UINT] = SCALAR_INT,  [YAML11_FLOAT] = SCALAR_FLOAT,
+    };
+    yaml11_value v;
     *kind = SCALAR_STRING;
-    if (len == 0 || in_list(s, nulls)) {
-        *kind = SCALAR_NULL;
-        return CW_OK;
-    }
-    if (in_list(s, bools)) {
-        *kind = SCALAR_BOOL;
-        return CW_OK;
-    }
-    if (in_list(s, floats)) {
-        *kind = SCALAR_FLOAT;
-        return CW_OK;
-    }
-    if (s[0] == '.') {
-        /* go-yaml parses these with ParseFloat as they are, underscores included. */
-        if (strchr(s, '_') == NULL && is_yaml_float(s))
-            *kind = SCALAR_FLOAT;
-        return CW_OK;
-    }
-    if (!(s[0] == '+' || s[0] == '-' || (s[0] >= '0' && s[0] <= '9')))
-        return CW_OK;
-    /* go-yaml drops every "_" before trying numbers. */
-    char *plain = malloc(len + 1);
-    if (!plain)
-        return CW_ENOMEM;
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != '_')
-            plain[n++] = s[i];
-    }
-    plain[n] = '\0';
-    if (is_go_int(plain))
-        *kind = SCALAR_INT;
-    else if (is_yaml_float(plain))
-        *kind = SCALAR_FLOAT;
-    free(plain);
+    CW_GUARD(yaml11_resolve(s, len, &v, NULL));
+    *kind = kinds[v.kind];
     return CW_OK;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hash.h"
 #include "initdata.h"
 #include "jsonpatch.h"
 #include "jsonutil.h"
@@ -581,17 +582,6 @@ static cw_result check_keep_list(plan *p)
 
 /* ---- 2.3 sealed secrets --------------------------------------------------------------- */
 
-/* FNV-1a: a stable short hash for volume names; not a security boundary. */
-static uint64_t fnv1a64(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 /* The volume name the webhook gives the Secret: readable when the Secret name allows it,
  * else hashed; always a DNS label. */
 static void sealed_volume_name(const char *secret, char *out, size_t cap)
@@ -601,7 +591,8 @@ static void sealed_volume_name(const char *secret, char *out, size_t cap)
         snprintf(out, cap, SEALED_VOLUME_PREFIX "%s", secret);
         return;
     }
-    snprintf(out, cap, SEALED_VOLUME_PREFIX "%016llx", (unsigned long long)fnv1a64(secret));
+    snprintf(out, cap, SEALED_VOLUME_PREFIX "%016llx",
+             (unsigned long long)hash_fnv1a64(secret, len));
 }
 
 static bool is_secret_volume_of(const cJSON *volume, const char *secret)

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonnum.h"
+
 /* ------------------------------------------------------------------------------------------
  * Building paths */
 
@@ -148,81 +150,34 @@ fail:
 /* ------------------------------------------------------------------------------------------
  * Equality (RFC 6902 §4.6) */
 
-/* A JSON number split into parts, to compare number texts exactly: the value is
- * digits(int ++ frac) * 10^(exp - frac_len). */
-typedef struct decimal {
-    bool neg;
-    const char *ip; /* integer digits */
-    size_t il;
-    const char *fp; /* fraction digits */
-    size_t fl;
-    long long exp;
-} decimal;
-
-/* Exponents beyond this are not compared exactly (no JSON text we handle has them). */
-#define DECIMAL_EXP_MAX 100000000LL
+/* A Raw node's number text in parts (jsonnum.h), to compare number texts exactly: the value
+ * is digits(int ++ frac) * 10^(exp - frac_len). */
+typedef jsonnum decimal;
 
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
 }
 
-/* Parses s as a whole RFC 8259 number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+/* Parses s as a whole number. Huge exponents are not compared exactly (no JSON text we
+ * handle has them): such text is not taken for a number. */
 static bool decimal_parse(const char *s, decimal *d)
 {
     if (!s)
         return false;
-    memset(d, 0, sizeof *d);
-    if (*s == '-') {
-        d->neg = true;
-        s++;
-    }
-    d->ip = s;
-    if (*s == '0') {
-        s++;
-    } else {
-        if (!is_digit(*s))
-            return false;
-        while (is_digit(*s))
-            s++;
-    }
-    d->il = (size_t)(s - d->ip);
-    if (*s == '.') {
-        s++;
-        d->fp = s;
-        while (is_digit(*s))
-            s++;
-        d->fl = (size_t)(s - d->fp);
-        if (d->fl == 0)
-            return false;
-    }
-    if (*s == 'e' || *s == 'E') {
-        s++;
-        bool eneg = false;
-        if (*s == '+' || *s == '-')
-            eneg = *s++ == '-';
-        if (!is_digit(*s))
-            return false;
-        long long e = 0;
-        while (is_digit(*s)) {
-            if (e > DECIMAL_EXP_MAX)
-                return false;
-            e = e * 10 + (*s++ - '0');
-        }
-        d->exp = eneg ? -e : e;
-    }
-    return *s == '\0';
+    size_t n = jsonnum_scan(s, SIZE_MAX, d, NULL);
+    return n && s[n] == '\0' && !d->exp_huge;
 }
 
 static char decimal_digit(const decimal *d, size_t i)
 {
-    return i < d->il ? d->ip[i] : d->fp[i - d->il];
+    return i < d->int_len ? d->int_digits[i] : d->frac_digits[i - d->int_len];
 }
 
 /* Significant digits [*first, *end) and the exponent of the last one. */
 static void decimal_norm(const decimal *d, size_t *first, size_t *end, long long *exp)
 {
-    size_t n = d->il + d->fl;
+    size_t n = d->int_len + d->frac_len;
     size_t a = 0, b = n;
     while (a < b && decimal_digit(d, a) == '0')
         a++;
@@ -230,7 +185,7 @@ static void decimal_norm(const decimal *d, size_t *first, size_t *end, long long
         b--;
     *first = a;
     *end = b;
-    *exp = d->exp - (long long)d->fl + (long long)(n - b);
+    *exp = d->exp - (long long)d->frac_len + (long long)(n - b);
 }
 
 /* Exact comparison of two number texts: "10" == "1e1" == "10.0", "-0" == "0". */

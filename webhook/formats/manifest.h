@@ -41,13 +41,13 @@ typedef struct manifest_docs {
 /* Reads every document of buf[0..len) (YAML or JSON). name is used in error messages
  * (a file name, or "<stdin>"). On success *out owns the documents; free with
  * manifest_docs_free. On failure *out is empty. */
-cw_result manifest_read(const char *name, const char *buf, size_t len, manifest_docs *out,
-                        cw_error *err);
+CW_MUST_USE cw_result manifest_read(const char *name, const char *buf, size_t len,
+                                    manifest_docs *out, cw_error *err);
 void manifest_docs_free(manifest_docs *docs);
 
 /* Writes one document as YAML (with a leading "---\n" when first is false) or as indented
  * JSON followed by a newline. */
-cw_result manifest_write_yaml(FILE *out, const cJSON *doc, int first, cw_error *err);
-cw_result manifest_write_json(FILE *out, const cJSON *doc, cw_error *err);
+CW_MUST_USE cw_result manifest_write_yaml(FILE *out, const cJSON *doc, int first, cw_error *err);
+CW_MUST_USE cw_result manifest_write_json(FILE *out, const cJSON *doc, cw_error *err);
 
 #endif

@@ -1,4 +1,4 @@
-// yaml2json: the test oracle for webhook/manifest.c.
+// yaml2json: the test oracle for webhook/formats/manifest*.c.
 //
 // It reads a stream on standard input and prints each document as compact JSON, one per line,
 // converting YAML with sigs.k8s.io/yaml (go-yaml v2 underneath), the conversion kubectl uses.
