@@ -17,7 +17,9 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "config.h"
+#include "fileread.h"
 
 /* ---- helpers ---- */
 
@@ -63,26 +65,8 @@ static void assert_strings(const config_strings *list, const char *const *want, 
 
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (n + 1 >= cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-        }
-        assert_non_null(buf);
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        if (got == 0)
-            break;
-        n += got;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    char *text = NULL;
+    return file_read(path, CONFIG_FILE_MAX, &text, len, NULL) == CW_OK ? text : NULL;
 }
 
 static void assert_defaults(const config *cfg)
@@ -534,6 +518,20 @@ static void test_sealed_entries(void **state)
                            "    ns1: [a, b, \"c:/data/c\", a, \" d \"]\n"
                            "  mountRoot: /x\n");
     assert_int_equal(config_sealed_entries(cfg, "ns1")->count, 5);
+    /* Parsed once, against the final mount root, merged as the engine merges them. */
+    static const char *const secrets[] = {"a", "b", "c", "d"};
+    static const char *const paths[] = {"/x/a", "/x/b", "/data/c", "/x/d"};
+    const config_namespace_secrets *ns = config_sealed_namespace(cfg, "ns1");
+    assert_non_null(ns);
+    assert_int_equal(ns->parsed_count, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(ns->parsed[i].secret, secrets[i]);
+        assert_string_equal(ns->parsed[i].path, paths[i]);
+    }
+    assert_null(config_sealed_namespace(cfg, "ns2"));
+    config_free(cfg);
+    cfg = parse_ok("sealedSecrets: {namespaces: {empty: []}}\n");
+    assert_int_equal(config_sealed_namespace(cfg, "empty")->parsed_count, 0);
     config_free(cfg);
 
     FAILS("sealedSecrets:\n  namespaces:\n    ns1:\n      - ok\n      - \"s:relative\"\n",
@@ -569,31 +567,17 @@ static void test_sealed_entries(void **state)
 
 /* ---- limits ---- */
 
-/* Appends to a growing buffer; the test aborts on failure. */
-static void put(char **buf, size_t *len, size_t *cap, const char *s)
-{
-    size_t n = strlen(s);
-    if (*len + n + 1 > *cap) {
-        *cap = (*len + n + 1) * 2;
-        *buf = realloc(*buf, *cap);
-        assert_non_null(*buf);
-    }
-    memcpy(*buf + *len, s, n + 1);
-    *len += n;
-}
-
 /* head, then n lines of before + index + after. */
 static char *list_yaml(const char *head, const char *before, const char *after, size_t n)
 {
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    char item[128];
-    put(&buf, &len, &cap, head);
-    for (size_t i = 0; i < n; i++) {
-        snprintf(item, sizeof item, "%s%zu%s", before, i, after);
-        put(&buf, &len, &cap, item);
-    }
-    return buf;
+    buf b;
+    buf_init(&b, SIZE_MAX);
+    assert_int_equal(buf_adds(&b, head), CW_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(buf_addf(&b, "%s%zu%s", before, i, after), CW_OK);
+    char *text = buf_take(&b, NULL);
+    assert_non_null(text);
+    return text;
 }
 
 static void test_list_limits(void **state)
@@ -638,17 +622,17 @@ static void test_list_limits(void **state)
 static void test_size_limit(void **state)
 {
     (void)state;
-    char *buf = malloc(CONFIG_FILE_MAX + 1);
-    assert_non_null(buf);
+    char *text = malloc(CONFIG_FILE_MAX + 1);
+    assert_non_null(text);
     /* A comment of exactly the limit is fine; one byte more is not. */
-    memset(buf, ' ', CONFIG_FILE_MAX + 1);
-    buf[0] = '#';
-    buf[CONFIG_FILE_MAX - 1] = '\n';
+    memset(text, ' ', CONFIG_FILE_MAX + 1);
+    text[0] = '#';
+    text[CONFIG_FILE_MAX - 1] = '\n';
     config *cfg = NULL;
     cw_error err = {{0}};
-    assert_int_equal(config_parse("big.yaml", buf, CONFIG_FILE_MAX, &cfg, &err), CW_OK);
+    assert_int_equal(config_parse("big.yaml", text, CONFIG_FILE_MAX, &cfg, &err), CW_OK);
     config_free(cfg);
-    assert_int_equal(config_parse("big.yaml", buf, CONFIG_FILE_MAX + 1, &cfg, &err), CW_ELIMIT);
+    assert_int_equal(config_parse("big.yaml", text, CONFIG_FILE_MAX + 1, &cfg, &err), CW_ELIMIT);
     assert_null(cfg);
     assert_non_null(strstr(err.msg, "big.yaml: the file is larger than 1048576 bytes"));
 
@@ -656,7 +640,7 @@ static void test_size_limit(void **state)
     char path[] = "/tmp/test_config_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, buf, CONFIG_FILE_MAX + 1), CONFIG_FILE_MAX + 1);
+    assert_int_equal(write(fd, text, CONFIG_FILE_MAX + 1), CONFIG_FILE_MAX + 1);
     close(fd);
     cfg = (config *)1;
     assert_int_equal(config_load(path, &cfg, &err), CW_ELIMIT);
@@ -664,7 +648,7 @@ static void test_size_limit(void **state)
     assert_non_null(strstr(err.msg, "larger than 1048576 bytes"));
     assert_non_null(strstr(err.msg, path));
     unlink(path);
-    free(buf);
+    free(text);
 }
 
 /* ---- structure ---- */
@@ -716,13 +700,10 @@ static void test_structure_errors(void **state)
 static void test_long_key_in_message(void **state)
 {
     (void)state;
-    char *yaml = NULL;
-    size_t len = 0, cap = 0;
-    for (int i = 0; i < 500; i++)
-        put(&yaml, &len, &cap, "k");
-    put(&yaml, &len, &cap, ": 1\n");
+    char yaml[512];
+    memset(yaml, 'k', 500);
+    memcpy(yaml + 500, ": 1\n", 5);
     FAILS(yaml, CW_EINVAL, "test.yaml:1: key \"kkkkkkkkkk", "...\": unknown key");
-    free(yaml);
     /* Control characters never reach a message. */
     FAILS("\"a\\e[31mb\\nc\": 1\n", CW_EINVAL, "test.yaml:1: key \"a?[31mb?c\": unknown key");
     FAILS("logLevel: \"x\\ty\"\n", CW_EINVAL, "key \"logLevel\": \"x?y\" is not a log level");
