@@ -117,8 +117,8 @@ int main(int argc, char **argv)
         "sealedSecrets:\n  namespaces:\n    fraud-detection:\n"
         "    - sealed-azure-sas:/sealed/azure-value\n    - sealed-dataset-key:/sealed/decryption\n";
     cw_error err;
-    config *cfg = config_parse("bench", cfg_text, sizeof cfg_text - 1, &err);
-    if (!text || !cfg) {
+    config *cfg = NULL;
+    if (!text || config_parse("bench", cfg_text, sizeof cfg_text - 1, &cfg, &err) != CW_OK) {
         fprintf(stderr, "setup failed\n");
         return 1;
     }

@@ -11,16 +11,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cw_error err = {{0}};
-    config *cfg = config_parse("fuzz.yaml", (const char *)data, size, &err);
+    config *cfg = NULL;
+    cw_result rc = config_parse("fuzz.yaml", (const char *)data, size, &cfg, &err);
+    if ((rc == CW_OK) != (cfg != NULL))
+        __builtin_trap();
     if (cfg) {
         /* Touch what the server reads, so that a half-built config shows up here. */
         if (!config_strings_contains(&cfg->runtime_class_allowed, cfg->runtime_class))
             __builtin_trap();
         for (size_t i = 0; i < cfg->sealed_namespaces_count; i++) {
-            if (config_sealed_entries(cfg, cfg->sealed_namespaces[i].namespace) == NULL)
+            const config_namespace_secrets *ns = &cfg->sealed_namespaces[i];
+            if (config_sealed_namespace(cfg, ns->namespace) != ns ||
+                ns->parsed_count > ns->entries.count || ns->parsed_count > SEALED_ENTRIES_MAX)
                 __builtin_trap();
         }
-        (void)config_log_level_name(cfg->log_level);
         config_free(cfg);
     } else if (err.msg[0] == '\0' || memchr(err.msg, '\0', sizeof err.msg) == NULL) {
         __builtin_trap();

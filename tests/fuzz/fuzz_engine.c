@@ -16,8 +16,7 @@ static config *fuzz_config(void)
                                    "storage: {emptyDir: {sizeLimit: 1Gi}}\n"
                                    "sealedSecrets:\n  namespaces:\n    ns: [\"s1\", \"s2:/x/y\"]\n";
         cw_error err;
-        cfg = config_parse("fuzz", text, sizeof text - 1, &err);
-        if (!cfg)
+        if (config_parse("fuzz", text, sizeof text - 1, &cfg, &err) != CW_OK)
             abort();
     }
     return cfg;

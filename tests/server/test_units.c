@@ -272,12 +272,11 @@ static void test_arena(void **state)
     void *big = cJSON_malloc(ARENA_CHUNK_FIRST * 2);
     assert_non_null(big);
     cJSON_free(big);
-    arena_pause();
+    /* A malloc'd item mixed into the tree is really freed by cJSON_Delete (ASan would report
+     * a leak otherwise), the arena's nodes are released with the arena. */
     size_t used = arena_used();
-    cJSON *later = cJSON_CreateString("after pause"); /* malloc'd, mixed into the tree */
-    cJSON_AddItemToObject(tree, "c", later);
+    cJSON_AddItemToObjectCS(tree, "c", outside); /* a constant key: nothing allocated */
     assert_int_equal(arena_used(), used);
-    cJSON_Delete(outside); /* a real free while the arena is in use */
     cJSON_Delete(tree);
     arena_end();
     assert_int_equal(arena_used(), 0);

@@ -6,7 +6,7 @@
  * Scenarios: admission_review() on the fraud-detection Pod and Notebook reviews, without and
  * with the cJSON arena hooks; engine_mutate() on the plain fraud-detection Notebook with
  * sealed-secret namespaces configured; manifest_read() + manifest_write_yaml() on a
- * multi-document YAML stream; config_parse_result() on examples/config.yaml.
+ * multi-document YAML stream; config_parse() on examples/config.yaml.
  *
  * Injection: the test binary interposes malloc, calloc, realloc, free, strdup, strndup and
  * posix_memalign, so every allocation of the process counts: ours, cJSON's (also through the
@@ -589,7 +589,7 @@ static outcome run_config(const scenario *sc, char **ref, char *why, size_t whyc
     const config_ctx *c = sc->ctx;
     config *cfg = NULL;
     cw_error err = {{0}};
-    cw_result rc = config_parse_result("config.yaml", c->text, c->len, &cfg, &err);
+    cw_result rc = config_parse("config.yaml", c->text, c->len, &cfg, &err);
     if (rc == CW_ENOMEM && !cfg) {
         snprintf(why, whycap, "CW_ENOMEM: %s", err.msg);
         return RUN_FAILED;
@@ -623,8 +623,8 @@ int main(int argc, char **argv)
     char *plain = read_file(src, "bench/data/fraud-notebook-plain.json", &plain_len);
     char *yaml = read_file(src, "tests/golden/cases/workloads-multidoc/input.yaml", &yaml_len);
     cw_error err;
-    config *cfg = config_parse("config.yaml", cfg_text, cfg_len, &err);
-    if (!cfg) {
+    config *cfg = NULL;
+    if (config_parse("config.yaml", cfg_text, cfg_len, &cfg, &err) != CW_OK) {
         printf("FAIL examples/config.yaml: %s\n", err.msg);
         return 1;
     }

@@ -299,6 +299,22 @@ static void test_hash_fnv1a64(void **state)
     assert_true(hash_fnv1a64("foobar", 6) == 0x85944171f73967e8ULL);
 }
 
+/* Files that are not regular (no size to read up to) are read in steps, against the cap. */
+static void test_file_read_streams(void **state)
+{
+    (void)state;
+    cw_error err = {{0}};
+    char *data = (char *)1;
+    size_t len = 99;
+    assert_int_equal(file_read("/dev/null", 10, &data, &len, &err), CW_OK);
+    assert_int_equal(len, 0);
+    assert_string_equal(data, "");
+    free(data);
+    assert_int_equal(file_read("/dev/zero", 100000, &data, &len, &err), CW_ELIMIT);
+    assert_null(data);
+    assert_non_null(strstr(err.msg, "/dev/zero: larger than 100000 bytes"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_int_parse),
         cmocka_unit_test(test_jsonnum),
         cmocka_unit_test(test_hash_fnv1a64),
+        cmocka_unit_test(test_file_read_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

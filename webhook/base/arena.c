@@ -34,8 +34,8 @@ typedef struct arena {
     chunk *head; /* the chunk being filled; older ones follow */
     chunk *kept; /* the first chunk, kept between requests */
     size_t used; /* bytes handed out since arena_begin */
-    bool active; /* allocations come from the arena */
-    bool owning; /* frees of arena memory are no-ops (from arena_begin to arena_end) */
+    bool active; /* from arena_begin to arena_end: allocations come from the arena and frees
+                  * of arena memory are no-ops */
     bool failed; /* a hook allocation returned NULL since arena_begin */
 } arena;
 
@@ -123,7 +123,7 @@ static void hook_free(void *p)
     arena *a = &tls_arena;
     if (!p)
         return;
-    if (a->owning) {
+    if (a->active) {
         for (const chunk *c = a->head; c; c = c->next)
             if (in_chunk(c, p))
                 return; /* released with the whole arena at arena_end */
@@ -146,14 +146,8 @@ bool arena_hooks_installed(void)
 void arena_begin(void)
 {
     tls_arena.active = true;
-    tls_arena.owning = true;
     tls_arena.used = 0;
     tls_arena.failed = false;
-}
-
-void arena_pause(void)
-{
-    tls_arena.active = false;
 }
 
 void arena_end(void)
@@ -174,13 +168,12 @@ void arena_end(void)
     a->head = a->kept;
     a->used = 0;
     a->active = false;
-    a->owning = false;
 }
 
 void arena_thread_release(void)
 {
     arena *a = &tls_arena;
-    if (a->owning)
+    if (a->active)
         arena_end();
     free(a->kept);
     a->kept = NULL;

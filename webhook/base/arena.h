@@ -7,9 +7,10 @@
  * arena active: other threads and other code (config reload, manifests) are unaffected.
  *
  * Rules while an arena is in use on a thread (between arena_begin and arena_end):
- *  - every cJSON allocation of that thread comes from the arena until arena_pause, and from
- *    malloc after it; cJSON_free/cJSON_Delete of arena memory is a no-op until arena_end, of
- *    other memory a real free(), so a tree may mix both and is still freed with cJSON_Delete;
+ *  - every cJSON allocation of that thread comes from the arena; cJSON_free/cJSON_Delete of
+ *    arena memory is a no-op until arena_end, of other memory (allocated before arena_begin
+ *    or on another thread) a real free(), so a tree may mix both and is still freed with
+ *    cJSON_Delete;
  *  - nothing allocated from the arena may outlive arena_end (copy results to malloc'd memory);
  *  - arena memory must never be passed to free() directly.
  * Under AddressSanitizer, memory returned by arena_end is poisoned so that a use after the
@@ -29,9 +30,6 @@ bool arena_hooks_installed(void);
 
 /* Makes the calling thread's arena active. Not nestable. */
 void arena_begin(void);
-/* Sends further allocations to malloc while arena memory stays valid (and its frees no-ops)
- * until arena_end: for code that frees cJSON results with free() (the engine's record). */
-void arena_pause(void);
 /* Releases everything allocated since arena_begin (keeps the first chunk for the next
  * request) and deactivates the arena. */
 void arena_end(void);

@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jsonesc.h"
+
 static atomic_int log_threshold = LOG_LEVEL_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
@@ -15,9 +17,11 @@ void log_set_level(log_level level)
     atomic_store_explicit(&log_threshold, (int)level, memory_order_relaxed);
 }
 
-log_level log_get_level(void)
+const char *log_level_name(log_level level)
 {
-    return (log_level)atomic_load_explicit(&log_threshold, memory_order_relaxed);
+    if ((size_t)level < sizeof level_names / sizeof level_names[0])
+        return level_names[level];
+    return "unknown";
 }
 
 bool log_enabled(log_level level)
@@ -51,54 +55,13 @@ static void put_raw(log_line *l, const char *s, size_t n)
  * of the escaped form and still closed. */
 static void put_json_string(log_line *l, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t room_end = sizeof l->buf - LOG_TAIL - 1; /* keep one byte for the closing quote */
     if (l->len >= room_end)
         return;
     l->buf[l->len++] = '"';
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char esc[6];
-        size_t n;
-        switch (*p) {
-        case '"':
-            esc[0] = '\\';
-            esc[1] = '"';
-            n = 2;
-            break;
-        case '\\':
-            esc[0] = '\\';
-            esc[1] = '\\';
-            n = 2;
-            break;
-        case '\n':
-            esc[0] = '\\';
-            esc[1] = 'n';
-            n = 2;
-            break;
-        case '\r':
-            esc[0] = '\\';
-            esc[1] = 'r';
-            n = 2;
-            break;
-        case '\t':
-            esc[0] = '\\';
-            esc[1] = 't';
-            n = 2;
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f) {
-                esc[0] = '\\';
-                esc[1] = 'u';
-                esc[2] = '0';
-                esc[3] = '0';
-                esc[4] = hex[*p >> 4];
-                esc[5] = hex[*p & 15];
-                n = 6;
-            } else {
-                esc[0] = (char)*p;
-                n = 1;
-            }
-        }
+        char esc[JSONESC_BYTE_MAX];
+        size_t n = jsonesc_byte(*p, esc);
         if (l->len + n > room_end)
             break;
         memcpy(l->buf + l->len, esc, n);

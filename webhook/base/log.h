@@ -27,11 +27,13 @@ typedef struct log_line {
 
 /* Sets the lowest level written (default LOG_LEVEL_INFO). Thread-safe. */
 void log_set_level(log_level level);
-log_level log_get_level(void);
 bool log_enabled(log_level level);
 
 /* Parses "debug", "info", "warn" or "error". Returns false for anything else. */
 bool log_parse_level(const char *s, log_level *out);
+
+/* "debug", "info", "warn" or "error"; "unknown" for any other value. */
+const char *log_level_name(log_level level);
 
 /* Starts a line with ts, level and msg. */
 void log_begin(log_line *l, log_level level, const char *msg);

@@ -371,9 +371,9 @@ int cli_mutate(int argc, char **argv)
         return rc;
 
     cw_error err;
-    config *cfg = o.config ? config_load(o.config, &err) : config_new_default();
-    if (!cfg) {
-        fprintf(stderr, "coco-webhook mutate: %s\n", o.config ? err.msg : "out of memory");
+    config *cfg;
+    if (config_load(o.config, &cfg, &err) != CW_OK) {
+        fprintf(stderr, "coco-webhook mutate: %s\n", err.msg);
         return 1;
     }
 

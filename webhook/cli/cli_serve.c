@@ -163,9 +163,8 @@ int cli_serve(int argc, char **argv)
         return 2;
     }
 
-    cfg = f.config ? config_load(f.config, &err) : config_new_default();
-    if (!cfg) {
-        fprintf(stderr, "coco-webhook serve: %s\n", f.config ? err.msg : "out of memory");
+    if (config_load(f.config, &cfg, &err) != CW_OK) {
+        fprintf(stderr, "coco-webhook serve: %s\n", err.msg);
         goto done;
     }
     log_set_level(f.log_level ? flag_level : cfg->log_level);

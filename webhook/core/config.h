@@ -13,9 +13,26 @@
 #include "initdata_doc.h"
 #include "log.h"
 #include "result.h"
+#include "sealed_entries.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024) /* bytes of a config file */
 #define CONFIG_LIST_MAX 1024          /* entries of any list or map in it */
+
+/* The defaults of SPEC §5. */
+#define CONFIG_LISTEN_DEFAULT ":8443"
+#define CONFIG_TLS_CERT_DEFAULT "/etc/coco-webhook/tls/tls.crt"
+#define CONFIG_TLS_KEY_DEFAULT "/etc/coco-webhook/tls/tls.key"
+#define CONFIG_LABEL_DEFAULT "coco.confidentialcontainers.org/enabled"
+#define CONFIG_RUNTIME_CLASS_DEFAULT "kata-remote"
+#define CONFIG_SEALED_MOUNT_ROOT_DEFAULT "/sealed"
+#define CONFIG_EXCLUDED_DEFAULT                                                                    \
+    {                                                                                              \
+        "kube-system", "kube-public", "kube-node-lease"                                            \
+    }
+
+/* The ports a listen address may name. */
+#define CONFIG_PORT_MIN 1
+#define CONFIG_PORT_MAX 65535
 
 /* The lowest TLS version the server accepts (tlsMinVersion). */
 typedef enum config_tls_version {
@@ -28,10 +45,14 @@ typedef struct config_strings {
     size_t count;
 } config_strings;
 
-/* Sealed-secret entries configured for one namespace ("SECRET[:MOUNTPATH]" each). */
+/* Sealed-secret entries configured for one namespace ("SECRET[:MOUNTPATH]" each), and the
+ * same entries parsed against the mount root and merged (in order, duplicates skipped) once
+ * when the config is loaded: what every admission in the namespace starts from. */
 typedef struct config_namespace_secrets {
     char *namespace; /* owned */
     config_strings entries;
+    sealed_entry *parsed; /* owned array of parsed_count (at most SEALED_ENTRIES_MAX) */
+    size_t parsed_count;
 } config_namespace_secrets;
 
 /* An initdata document of initdata.documents, read and encoded when the config is loaded. */
@@ -48,19 +69,19 @@ typedef struct config_initdata_namespace {
 } config_initdata_namespace;
 
 typedef struct config {
-    char *listen;   /* ":8443" */
-    char *tls_cert; /* "/etc/coco-webhook/tls/tls.crt" */
-    char *tls_key;  /* "/etc/coco-webhook/tls/tls.key" */
+    char *listen;   /* CONFIG_LISTEN_DEFAULT */
+    char *tls_cert; /* CONFIG_TLS_CERT_DEFAULT */
+    char *tls_key;  /* CONFIG_TLS_KEY_DEFAULT */
     log_level log_level;
-    char *selector_label;                        /* "coco.confidentialcontainers.org/enabled" */
-    config_strings exclude_namespaces;           /* kube-system, kube-public, kube-node-lease */
-    char *runtime_class;                         /* "kata-remote" */
+    char *selector_label;                        /* CONFIG_LABEL_DEFAULT */
+    config_strings exclude_namespaces;           /* CONFIG_EXCLUDED_DEFAULT */
+    char *runtime_class;                         /* CONFIG_RUNTIME_CLASS_DEFAULT */
     config_strings runtime_class_allowed;        /* always contains runtime_class */
     config_tls_version tls_min_version;          /* CONFIG_TLS_1_2 */
     bool replace_persistent_volumes;             /* true */
     char *empty_dir_size_limit;                  /* NULL, or a quantity such as "20Gi" */
     char *empty_dir_medium;                      /* NULL, "" or "Memory" */
-    char *sealed_mount_root;                     /* "/sealed" */
+    char *sealed_mount_root;                     /* CONFIG_SEALED_MOUNT_ROOT_DEFAULT */
     config_namespace_secrets *sealed_namespaces; /* owned array */
     size_t sealed_namespaces_count;
     char *initdata_annotation; /* "io.katacontainers.config.hypervisor.cc_init_data" */
@@ -71,34 +92,39 @@ typedef struct config {
     const config_initdata_document *initdata_default; /* borrowed; NULL: none */
 } config;
 
-/* Returns an owned config with every default, or NULL when out of memory. */
+/* Returns an owned config with every default, or NULL when out of memory (an allocation, as
+ * malloc: the loaders below report out of memory in err). */
 config *config_new_default(void);
 
-/* Reads path over the defaults. Returns an owned config, or NULL with err set
- * ("FILE:LINE: key \"a.b\": ..."). */
-config *config_load(const char *path, cw_error *err);
+/* Reads the file at path over the defaults; a NULL path reads no file (every default). On CW_OK
+ * *out is owned; else *out is NULL and err says why, naming the file and line
+ * ("FILE:LINE: key \"a.b\": ..."): CW_EIO (the file cannot be read), CW_EINVAL (malformed),
+ * CW_ELIMIT (a limit crossed), CW_ENOMEM. */
+CW_MUST_USE cw_result config_load(const char *path, config **out, cw_error *err);
 
 /* config_load that also hands back, in *documents (replaced; owned by the caller), the
  * resolved paths of the initdata documents the file names, as far as it could be read: the
  * files to watch, also when loading failed because one of them is missing or bad. */
-config *config_load_watch(const char *path, config_strings *documents, cw_error *err);
+CW_MUST_USE cw_result config_load_watch(const char *path, config_strings *documents, config **out,
+                                        cw_error *err);
 
-/* Parses a config from memory; name is used in messages. Same contract as config_load;
- * relative initdata document paths are taken from the current directory. */
-config *config_parse(const char *name, const char *buf, size_t len, cw_error *err);
-
-/* config_parse with the outcome as a code: CW_OK with *out owned, else CW_EINVAL (malformed),
- * CW_ELIMIT (a limit crossed) or CW_ENOMEM with *out NULL and err set. */
-cw_result config_parse_result(const char *name, const char *buf, size_t len, config **out,
-                              cw_error *err);
+/* Parses a config from memory (text may be NULL when len is 0); name is used in messages.
+ * Same contract as config_load; relative initdata document paths are taken from the current
+ * directory. */
+CW_MUST_USE cw_result config_parse(const char *name, const char *text, size_t len, config **out,
+                                   cw_error *err);
 
 /* Adds ns to exclude_namespaces unless present (the server's own namespace). */
-cw_result config_exclude_namespace(config *cfg, const char *ns, cw_error *err);
+CW_MUST_USE cw_result config_exclude_namespace(config *cfg, const char *ns, cw_error *err);
 
 bool config_strings_contains(const config_strings *list, const char *s);
 
 /* The sealed-secret entries configured for ns, or NULL. Borrowed from cfg. */
 const config_strings *config_sealed_entries(const config *cfg, const char *ns);
+
+/* The sealedSecrets.namespaces entry of ns (its entries as written and parsed), or NULL.
+ * Borrowed from cfg. */
+const config_namespace_secrets *config_sealed_namespace(const config *cfg, const char *ns);
 
 /* The initdata document named name, or NULL. Borrowed from cfg. */
 const config_initdata_document *config_initdata_document_named(const config *cfg, const char *name);
@@ -106,9 +132,11 @@ const config_initdata_document *config_initdata_document_named(const config *cfg
 /* The initdata.namespaces entry of ns, or NULL. Borrowed from cfg. */
 const config_initdata_namespace *config_initdata_namespace_of(const config *cfg, const char *ns);
 
-void config_strings_clear(config_strings *list);
+/* "a, b, c": the names of the initdata documents for a message, "none" when there are none,
+ * cut with ", ..." to fit cap. Returns buf. */
+const char *config_initdata_document_list(const config *cfg, char *buf, size_t cap);
 
-const char *config_log_level_name(log_level level);
+void config_strings_clear(config_strings *list);
 
 /* "1.2" or "1.3". */
 const char *config_tls_version_name(config_tls_version v);

@@ -379,11 +379,11 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
         return r;
 
     cw_error err;
-    const config_strings *configured = ns ? config_sealed_entries(cfg, ns) : NULL;
-    for (size_t i = 0; configured && i < configured->count; i++) {
-        if (sealed_entries_parse(configured->items[i], cfg->sealed_mount_root, in->sealed,
-                                 SEALED_ENTRIES_MAX, &in->sealed_count, &err))
-            return deny(p, 400, "config", "config sealedSecrets.namespaces.%s: %s", ns, err.msg);
+    /* The namespace's entries were parsed and merged when the config was loaded. */
+    const config_namespace_secrets *configured = config_sealed_namespace(cfg, ns);
+    if (configured && configured->parsed_count > 0) {
+        memcpy(in->sealed, configured->parsed, configured->parsed_count * sizeof *in->sealed);
+        in->sealed_count = configured->parsed_count;
     }
     if ((r = read_annotation(p, object, template, ENGINE_ANN_SEALED, &v)))
         return r;

@@ -24,22 +24,6 @@ static cw_result deny(initdata_denial *d, int code, const char *reason, const ch
     return CW_EINVAL;
 }
 
-/* "a, b, c" for messages, cut with ", ..." when long. */
-static const char *listed(const config *cfg, char *buf, size_t cap)
-{
-    size_t len = 0;
-    snprintf(buf, cap, "none");
-    for (size_t i = 0; i < cfg->initdata_documents_count; i++) {
-        const char *name = cfg->initdata_documents[i].name;
-        if (len + strlen(name) + 7 >= cap) {
-            snprintf(buf + len, cap - len, ", ...");
-            break;
-        }
-        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", name);
-    }
-    return buf;
-}
-
 cw_result initdata_choose(const config *cfg, const char *ns, const char *picked, initdata_choice *c,
                           initdata_denial *d)
 {
@@ -59,7 +43,8 @@ cw_result initdata_choose(const config *cfg, const char *ns, const char *picked,
         char names[240];
         return deny(d, 400, "initdata_unknown",
                     "annotation %s: \"%.*s\" is not a listed initdata document (listed: %s)",
-                    INITDATA_ANN_PICK, NAME_SHOWN, picked, listed(cfg, names, sizeof names));
+                    INITDATA_ANN_PICK, NAME_SHOWN, picked,
+                    config_initdata_document_list(cfg, names, sizeof names));
     }
     if (c->enforced && doc != c->document)
         return deny(d, 403, "initdata_enforced",

@@ -31,9 +31,7 @@ static cw_result bad_entry(cw_error *err, const char *entry, size_t len, const c
                    len > QUOTE_MAX ? "..." : "", why);
 }
 
-/* An absolute path without empty, "." or ".." segments (an empty segment is "//"), and
- * without ":" (the entry separator) or control characters. */
-static const char *path_problem(const char *p, size_t len)
+const char *sealed_path_problem(const char *p, size_t len)
 {
     if (len == 0 || p[0] != '/')
         return "mount path must be absolute";
@@ -93,7 +91,7 @@ static cw_result parse_one(const char *entry, size_t len, const char *mount_root
     }
     while (path_len > 1 && path[path_len - 1] == '/')
         path_len--;
-    const char *why = path_problem(path, path_len);
+    const char *why = sealed_path_problem(path, path_len);
     if (why) {
         char msg[160];
         snprintf(msg, sizeof msg, "%s; %s", why, ENTRY_SYNTAX);

@@ -25,7 +25,13 @@ typedef struct sealed_entry {
 /* Parses list into out[*count..cap), appending after the *count entries already there
  * (so that config and annotation entries can be merged): an entry equal to one already
  * present (same secret and path) is skipped; the same path for another secret is an error. */
-cw_result sealed_entries_parse(const char *list, const char *mount_root, sealed_entry *out,
-                               size_t cap, size_t *count, cw_error *err);
+CW_MUST_USE cw_result sealed_entries_parse(const char *list, const char *mount_root,
+                                           sealed_entry *out, size_t cap, size_t *count,
+                                           cw_error *err);
+
+/* The one rule of mount paths: NULL when p[0..len) (no trailing "/") is absolute, at most
+ * SEALED_PATH_MAX bytes, not "/" and without empty, "." or ".." segments or control
+ * characters; else what is wrong with it. ":" is the caller's concern (the entry separator). */
+const char *sealed_path_problem(const char *p, size_t len);
 
 #endif

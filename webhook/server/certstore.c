@@ -1,14 +1,12 @@
 #include "certstore.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <gnutls/x509.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "fileread.h"
 
 typedef struct der {
     unsigned char *data; /* gnutls_malloc'd */
@@ -24,51 +22,15 @@ static struct {
     char fingerprint[65];
 } store = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* Reads a whole file of at most CERTSTORE_FILE_MAX bytes. Returns owned bytes (free()). */
-static cw_result read_file(const char *path, gnutls_datum_t *out, cw_error *err)
+/* Reads a PEM file of at most CERTSTORE_FILE_MAX bytes into out (owned: free()). */
+static cw_result read_pem(const char *path, gnutls_datum_t *out, cw_error *err)
 {
-    cw_result rc = CW_EIO;
-    unsigned char *buf = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cw_fail(err, CW_EIO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        cw_fail(err, CW_EIO, "%s: %s", path, strerror(errno));
-        goto done;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > CERTSTORE_FILE_MAX) {
-        rc = cw_fail(err, CW_ELIMIT, "%s: not a regular file of at most %d bytes", path,
-                     CERTSTORE_FILE_MAX);
-        goto done;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        rc = cw_fail(err, CW_ENOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    size_t len = 0;
-    while (len < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            cw_fail(err, CW_EIO, "%s: %s", path, strerror(errno));
-            goto done;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
-    out->data = buf;
-    out->size = (unsigned int)len;
-    buf = NULL;
-    rc = CW_OK;
-done:
-    free(buf);
-    close(fd);
-    return rc;
+    char *data;
+    size_t len;
+    CW_GUARD(file_read(path, CERTSTORE_FILE_MAX, &data, &len, err));
+    out->data = (unsigned char *)data;
+    out->size = (unsigned int)len; /* at most CERTSTORE_FILE_MAX */
+    return CW_OK;
 }
 
 static void wipe_free(gnutls_datum_t *d)
@@ -101,10 +63,10 @@ cw_result certstore_load(const char *cert_path, const char *key_path, cw_error *
     gnutls_datum_t key_der = {0};
     int gr;
 
-    rc = read_file(cert_path, &cert_pem, err);
+    rc = read_pem(cert_path, &cert_pem, err);
     if (rc != CW_OK)
         goto done;
-    rc = read_file(key_path, &key_pem, err);
+    rc = read_pem(key_path, &key_pem, err);
     if (rc != CW_OK)
         goto done;
     rc = CW_EINVAL;

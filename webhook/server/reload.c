@@ -87,7 +87,7 @@ static cw_result install_config(config *cfg, cw_error *err)
     }
     ref = malloc(sizeof *ref);
     if (!ref) {
-        rc = cw_fail(err, CW_ENOMEM, "out of memory");
+        rc = CW_FAIL_NOMEM(err);
         goto fail;
     }
     ref->cfg = cfg;
@@ -194,11 +194,12 @@ static void watch_documents_of(const config *cfg)
 /* Loads the config file. The documents are identified before the load when the config names
  * the same files as before, so that a document changed while it was read is read again at the
  * next check (as for the config file itself). */
-static config *load_config(cw_error *err)
+static cw_result load_config(config **cfg, cw_error *err)
 {
     file_id *before = identify_documents(&st.documents);
     config_strings docs = {0};
-    config *cfg = config_load_watch(st.config, &docs, err);
+    /* On failure the documents read so far are watched all the same. */
+    cw_result rc = config_load_watch(st.config, &docs, cfg, err);
     bool same_list = docs.count == st.documents.count;
     for (size_t i = 0; same_list && i < docs.count; i++)
         same_list = strcmp(docs.items[i], st.documents.items[i]) == 0;
@@ -213,7 +214,7 @@ static config *load_config(cw_error *err)
     if (docs.count > 0 && !ids)
         config_strings_clear(&docs); /* out of memory: not watched until the config changes */
     remember_documents(&docs, ids);
-    return cfg;
+    return rc;
 }
 
 cw_result reload_init(const reload_paths *paths, config *cfg, cw_error *err)
@@ -228,7 +229,7 @@ cw_result reload_init(const reload_paths *paths, config *cfg, cw_error *err)
     if (!st.cert || !st.key || (paths->config && !st.config) ||
         (paths->own_namespace && !st.own_namespace)) {
         config_free(cfg);
-        return cw_fail(err, CW_ENOMEM, "out of memory");
+        return CW_FAIL_NOMEM(err);
     }
     st.config_id = file_identity(st.config);
     watch_documents_of(cfg);
@@ -245,8 +246,9 @@ cw_result reload_init(const reload_paths *paths, config *cfg, cw_error *err)
 static void reload_config_file(void)
 {
     cw_error err = {{0}};
-    config *cfg = load_config(&err);
-    if (cfg && !st.tls_min_version_fixed && cfg->tls_min_version != st.tls_min_version) {
+    config *cfg;
+    cw_result rc = load_config(&cfg, &err);
+    if (rc == CW_OK && !st.tls_min_version_fixed && cfg->tls_min_version != st.tls_min_version) {
         /* GnuTLS took the priority string when the server started. */
         log_line l;
         log_begin(&l, LOG_LEVEL_WARN, "tlsMinVersion changed; it takes effect at the next start");
@@ -255,7 +257,7 @@ static void reload_config_file(void)
         log_str(&l, "configured", config_tls_version_name(cfg->tls_min_version));
         log_end(&l);
     }
-    if (cfg && install_config(cfg, &err) == CW_OK) {
+    if (rc == CW_OK && install_config(cfg, &err) == CW_OK) {
         metrics_count_reload(METRICS_FILE_CONFIG, true);
         log_line l;
         log_begin(&l, LOG_LEVEL_INFO, "config reloaded");

@@ -26,7 +26,7 @@
 #include "config.h"
 #include "result.h"
 
-#define SERVER_LISTEN_DEFAULT ":8443"
+#define SERVER_LISTEN_DEFAULT CONFIG_LISTEN_DEFAULT
 #define SERVER_PORT_DEFAULT 8443
 #define SERVER_PATH_MUTATE "/mutate"                     /* ENGINE_SCOPE_OBJECT */
 #define SERVER_PATH_MUTATE_NAMESPACE "/mutate-namespace" /* ENGINE_SCOPE_NAMESPACE */
