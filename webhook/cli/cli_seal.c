@@ -2,6 +2,7 @@
  * 1 failed (bad values, files, invalid signature), 2 usage error. */
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,12 @@
 
 #include <cjson/cJSON.h>
 
+#include "buf.h"
 #include "cli.h"
+#include "fileread.h"
+#include "keyfile.h"
 #include "seal.h"
+#include "secret_manifest.h"
 
 #define EXIT_USAGE 2
 
@@ -113,88 +118,6 @@ static int is_help(const char *s)
     return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0 || strcmp(s, "help") == 0;
 }
 
-/* A double-quoted string with JSON escapes, which YAML double-quoted scalars share
- * (YAML 1.2 §5.7). */
-static void write_quoted(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
-/* Plain (unquoted) when YAML 1.1, which kubectl reads, can only take it for a string:
- * [A-Za-z][A-Za-z0-9._-]* and not a boolean or null word (no number, timestamp, .inf or
- * .nan starts with a letter). */
-static int yaml_plain_ok(const char *s)
-{
-    static const char *const special[] = {"y",     "yes", "n",   "no",  "true",
-                                          "false", "on",  "off", "null"};
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-        return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '_' || *p == '-'))
-            return 0;
-    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
-        if (strcasecmp(s, special[i]) == 0)
-            return 0;
-    return 1;
-}
-
-static void yaml_scalar(FILE *out, const char *s)
-{
-    if (yaml_plain_ok(s))
-        fputs(s, out);
-    else
-        write_quoted(out, s);
-}
-
-/* Small writers for the Secret manifest, which holds only nested objects of strings. */
-static void yaml_write_object(FILE *out, const cJSON *obj, int indent)
-{
-    for (const cJSON *c = obj->child; c; c = c->next) {
-        fprintf(out, "%*s", indent, "");
-        yaml_scalar(out, c->string);
-        if (cJSON_IsObject(c) && !c->child) {
-            fputs(": {}\n", out);
-        } else if (cJSON_IsObject(c)) {
-            fputs(":\n", out);
-            yaml_write_object(out, c, indent + 2);
-        } else {
-            fputs(": ", out);
-            yaml_scalar(out, cJSON_IsString(c) ? c->valuestring : "");
-            fputc('\n', out);
-        }
-    }
-}
-
-static void json_write_object(FILE *out, const cJSON *obj, int indent)
-{
-    if (!obj->child) {
-        fputs("{}", out);
-        return;
-    }
-    fputs("{\n", out);
-    for (const cJSON *c = obj->child; c; c = c->next) {
-        fprintf(out, "%*s", indent + 2, "");
-        write_quoted(out, c->string);
-        fputs(": ", out);
-        if (cJSON_IsObject(c))
-            json_write_object(out, c, indent + 2);
-        else
-            write_quoted(out, cJSON_IsString(c) ? c->valuestring : "");
-        fputs(c->next ? ",\n" : "\n", out);
-    }
-    fprintf(out, "%*s}", indent, "");
-}
-
 static int flush_stdout(const char *cmd)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -283,8 +206,10 @@ static int seal_vault_cmd(int argc, char **argv)
     int status = 1;
     cw_error err = {{0}};
     cJSON *settings = NULL, *annotations = NULL, *manifest = NULL;
-    seal_key *key = NULL;
+    jwk *key = NULL;
     char *sealed = NULL;
+    buf text;
+    buf_init(&text, SIZE_MAX);
 
     if (settings_text && seal_parse_object("--provider-settings", settings_text, &settings, &err))
         goto out;
@@ -293,15 +218,15 @@ static int seal_vault_cmd(int argc, char **argv)
         goto out;
     seal_vault v = {uri, provider, settings, annotations};
     if (key_file) {
-        if (seal_key_load(key_file, 1, &key, &err))
+        if (keyfile_load(key_file, true, &key, &err))
             goto out;
         if (!kid)
-            kid = seal_key_kid(key);
+            kid = key->kid;
         if (!kid) {
             cw_fail(&err, CW_EINVAL, "%s has no \"kid\": give --signing-kid", key_file);
             goto out;
         }
-        if (seal_signed(&v, key, kid, &sealed, &err))
+        if (seal_signed(&v, key->key, kid, &sealed, &err))
             goto out;
     } else if (seal_unsigned(&v, padded, &sealed, &err)) {
         goto out;
@@ -310,14 +235,15 @@ static int seal_vault_cmd(int argc, char **argv)
     if (!secret_name) {
         printf("%s\n", sealed);
     } else {
-        if (seal_secret_manifest(secret_name, ns, secret_key, sealed, use_data, &manifest, &err))
+        secret_manifest_format format =
+            output && strcmp(output, "json") == 0 ? SECRET_MANIFEST_JSON : SECRET_MANIFEST_YAML;
+        if (secret_manifest_build(secret_name, ns, secret_key, sealed, use_data, &manifest, &err))
             goto out;
-        if (output && strcmp(output, "json") == 0) {
-            json_write_object(stdout, manifest, 0);
-            fputc('\n', stdout);
-        } else {
-            yaml_write_object(stdout, manifest, 0);
+        if (secret_manifest_write(&text, manifest, format)) {
+            CW_FAIL_NOMEM(&err);
+            goto out;
         }
+        fwrite(text.data, 1, text.len, stdout);
     }
     if (flush_stdout(cmd))
         goto done;
@@ -331,8 +257,9 @@ done:
     cJSON_Delete(settings);
     cJSON_Delete(annotations);
     cJSON_Delete(manifest);
-    seal_key_free(key);
+    jwk_free(key);
     free(sealed);
+    buf_free(&text);
     return status;
 }
 
@@ -366,34 +293,13 @@ static int seal_keygen_cmd(int argc, char **argv)
         return usage_error(cmd, "--kid and --out are required");
 
     cw_error err = {{0}};
-    if (seal_keygen(dir, kid, force, &err))
+    if (keyfile_keygen(dir, kid, force, &err))
         return failed(cmd, &err);
     printf("wrote %s/private.jwk (secret: sign with it) and %s/public.jwk\n", dir, dir);
     printf("upload %s/public.jwk to Trustee at %s, then: coco-webhook seal vault "
            "--signing-key %s/private.jwk --resource-uri ...\n",
            dir, kid + strlen("kbs:///"), dir);
     return flush_stdout(cmd);
-}
-
-/* Reads standard input (at most max bytes) into an owned NUL-terminated buffer. */
-static cw_result read_stdin(size_t max, char **out, size_t *len, cw_error *err)
-{
-    char *buf = malloc(max + 1);
-    if (!buf)
-        return cw_fail(err, CW_ENOMEM, "out of memory");
-    size_t n = fread(buf, 1, max + 1, stdin);
-    if (ferror(stdin)) {
-        free(buf);
-        return cw_fail(err, CW_EIO, "cannot read standard input");
-    }
-    if (n > max) {
-        free(buf);
-        return cw_fail(err, CW_ELIMIT, "standard input is longer than %zu bytes", max);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return CW_OK;
 }
 
 static int seal_inspect_cmd(int argc, char **argv)
@@ -432,24 +338,24 @@ static int seal_inspect_cmd(int argc, char **argv)
     const char *text = argv[optind];
     size_t len = strlen(text);
     seal_parsed parsed = {0};
-    seal_key *key = NULL;
+    jwk *key = NULL;
     const char *verdict = "";
 
     if (strcmp(text, "-") == 0) {
         /* Room for surrounding whitespace; seal_parse applies the limit itself. */
-        if (read_stdin(SEAL_SEALED_MAX + 4096, &input, &len, &err))
+        if (file_read_stream(stdin, "standard input", SEAL_SEALED_MAX + 4096, &input, &len, &err))
             goto out;
         text = input;
     }
     if (seal_parse(text, len, &parsed, &err))
         goto out;
-    if (key_file && seal_key_load(key_file, 0, &key, &err))
+    if (key_file && keyfile_load(key_file, false, &key, &err))
         goto out;
     if (!parsed.is_signed)
         verdict = "none (unsigned)";
     else if (!key)
         verdict = "not checked (give --public-key)";
-    else if (seal_verify(&parsed, key, &valid, &err))
+    else if (seal_verify(&parsed, key->key, &valid, &err))
         goto out;
     else
         verdict = valid ? "valid" : "INVALID";
@@ -457,7 +363,7 @@ static int seal_inspect_cmd(int argc, char **argv)
     header = parsed.header ? cJSON_PrintUnformatted(parsed.header) : NULL;
     payload = cJSON_PrintUnformatted(parsed.payload);
     if (!payload || (parsed.header && !header)) {
-        cw_fail(&err, CW_ENOMEM, "out of memory");
+        CW_FAIL_NOMEM(&err);
         goto out;
     }
     if (json_out) {
@@ -481,8 +387,7 @@ static int seal_inspect_cmd(int argc, char **argv)
     if (cJSON_IsString(name) && seal_check_uri(name->valuestring, &note))
         fprintf(stderr, "note: payload name: %s\n", note.msg);
     const cJSON *hkid = cJSON_GetObjectItemCaseSensitive(parsed.header, "kid");
-    if (key && seal_key_kid(key) && cJSON_IsString(hkid) &&
-        strcmp(seal_key_kid(key), hkid->valuestring) != 0)
+    if (key && key->kid && cJSON_IsString(hkid) && strcmp(key->kid, hkid->valuestring) != 0)
         fprintf(stderr, "note: the header's kid differs from the kid of %s\n", key_file);
 
     if (key && !parsed.is_signed) {
@@ -503,7 +408,7 @@ done:
     free(header);
     free(payload);
     seal_parsed_free(&parsed);
-    seal_key_free(key);
+    jwk_free(key);
     return status;
 }
 
