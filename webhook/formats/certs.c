@@ -275,60 +275,50 @@ static cw_result make_ca(EVP_PKEY *key, long days, X509 **out, cw_error *err)
     return CW_OK;
 }
 
-/* Appends a DNS name to gens unless it is already there. */
-static cw_result push_dns(GENERAL_NAMES *gens, const char *name, cw_error *err)
+/* Appends a name of type (GEN_DNS, GEN_IPADD) with value to gens unless it is already there.
+ * Takes ownership of value, even on failure. */
+static cw_result push_name(GENERAL_NAMES *gens, int type, ASN1_STRING *value, const char *what,
+                           cw_error *err)
 {
     for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
-        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-        int type;
-        const ASN1_IA5STRING *have = GENERAL_NAME_get0_value(g, &type);
-        if (type == GEN_DNS && (size_t)ASN1_STRING_length(have) == strlen(name) &&
-            memcmp(ASN1_STRING_get0_data(have), name, strlen(name)) == 0)
-            return CW_OK;
-    }
-    GENERAL_NAME *g = GENERAL_NAME_new();
-    ASN1_IA5STRING *s = ASN1_IA5STRING_new();
-    if (!g || !s || !ASN1_STRING_set(s, name, (int)strlen(name)))
-        goto fail;
-    GENERAL_NAME_set0_value(g, GEN_DNS, s);
-    s = NULL;
-    if (!sk_GENERAL_NAME_push(gens, g))
-        goto fail;
-    return CW_OK;
-fail:
-    ASN1_IA5STRING_free(s);
-    GENERAL_NAME_free(g);
-    return ossl_fail(err, "adding a DNS name");
-}
-
-/* Appends an IP address (already checked) to gens unless it is already there. */
-static cw_result push_ip(GENERAL_NAMES *gens, const char *text, cw_error *err)
-{
-    GENERAL_NAME *g = NULL;
-    ASN1_OCTET_STRING *ip = a2i_IPADDRESS(text);
-    if (!ip)
-        return cw_fail(err, CW_EINVAL, "--ip \"%s\": not an IPv4 or IPv6 address", text);
-    for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
-        int type;
-        const ASN1_OCTET_STRING *have =
-            GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens, i), &type);
-        if (type == GEN_IPADD && ASN1_OCTET_STRING_cmp(have, ip) == 0) {
-            ASN1_OCTET_STRING_free(ip);
+        int have_type;
+        const ASN1_STRING *have =
+            GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens, i), &have_type);
+        if (have_type == type && ASN1_STRING_cmp(have, value) == 0) {
+            ASN1_STRING_free(value);
             return CW_OK;
         }
     }
-    g = GENERAL_NAME_new();
-    if (!g)
-        goto fail;
-    GENERAL_NAME_set0_value(g, GEN_IPADD, ip);
-    ip = NULL;
-    if (!sk_GENERAL_NAME_push(gens, g))
-        goto fail;
+    GENERAL_NAME *g = GENERAL_NAME_new();
+    if (!g) {
+        ASN1_STRING_free(value);
+        return ossl_fail(err, what);
+    }
+    GENERAL_NAME_set0_value(g, type, value);
+    if (!sk_GENERAL_NAME_push(gens, g)) {
+        GENERAL_NAME_free(g);
+        return ossl_fail(err, what);
+    }
     return CW_OK;
-fail:
-    ASN1_OCTET_STRING_free(ip);
-    GENERAL_NAME_free(g);
-    return ossl_fail(err, "adding an IP address");
+}
+
+static cw_result push_dns(GENERAL_NAMES *gens, const char *name, cw_error *err)
+{
+    ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+    if (!s || !ASN1_STRING_set(s, name, (int)strlen(name))) {
+        ASN1_IA5STRING_free(s);
+        return ossl_fail(err, "adding a DNS name");
+    }
+    return push_name(gens, GEN_DNS, s, "adding a DNS name", err);
+}
+
+/* text was checked by certs_check_options. */
+static cw_result push_ip(GENERAL_NAMES *gens, const char *text, cw_error *err)
+{
+    ASN1_OCTET_STRING *ip = a2i_IPADDRESS(text);
+    if (!ip)
+        return cw_fail(err, CW_EINVAL, "--ip \"%s\": not an IPv4 or IPv6 address", text);
+    return push_name(gens, GEN_IPADD, ip, "adding an IP address", err);
 }
 
 static cw_result build_sans(const certs_options *opt, GENERAL_NAMES **out, cw_error *err)
