@@ -69,7 +69,7 @@ static int parse_opts(int argc, char **argv, certs_cli *c)
         CLI_BOOL_FLAG("--force", certs_cli, force),
         CLI_BOOL_FLAG("--renew", certs_cli, renew),
     };
-    static const cli_command cmd = {"certs", certs_usage, flags, sizeof flags / sizeof flags[0]};
+    static const cli_command cmd = CLI_COMMAND("certs", certs_usage, flags, 0);
     int positional = 0;
     int status = cli_flags_parse(&cmd, argc, argv, c, &positional);
     if (status >= 0)
@@ -78,8 +78,6 @@ static int parse_opts(int argc, char **argv, certs_cli *c)
     c->opt.dns_count = c->dns.count;
     c->opt.ips = c->ips.items;
     c->opt.ip_count = c->ips.count;
-    if (positional > 0)
-        return cli_usage_error(cmd.name, "unexpected argument \"%s\"", argv[1]);
     if (!c->out || !*c->out)
         return cli_usage_error(cmd.name, "--out DIR is required");
     if (c->renew && c->force)

@@ -209,6 +209,17 @@ static void out_text_block(buf *o, const unsigned char *text, size_t len)
         out_str(o, "\n");
 }
 
+/* key = """CERT""" when there is a certificate. */
+static void out_cert(buf *o, const char *key, const unsigned char *cert, size_t len)
+{
+    if (!cert)
+        return;
+    out_str(o, key);
+    out_str(o, " = \"\"\"\n");
+    out_text_block(o, cert, len);
+    out_str(o, "\"\"\"\n");
+}
+
 static int write_output(const char *path, const char *text, size_t len)
 {
     FILE *f = path ? fopen(path, "wbe") : stdout;
@@ -238,8 +249,7 @@ static int cmd_render(int argc, char **argv)
         CLI_STRING_FLAG("--algorithm", 0, render_opts, algorithm),
         CLI_STRING_FLAG("--output", 'o', render_opts, output),
     };
-    static const cli_command cmd = {"initdata render", render_usage, flags,
-                                    sizeof flags / sizeof flags[0]};
+    static const cli_command cmd = CLI_COMMAND("initdata render", render_usage, flags, 0);
     render_opts f = {0};
     int positional = 0;
     int status = cli_flags_parse(&cmd, argc, argv, &f, &positional);
@@ -251,8 +261,6 @@ static int cmd_render(int argc, char **argv)
     if (f.algorithm && !initdata_alg_parse(f.algorithm, &alg))
         return cli_usage_error(cmd.name, "--algorithm \"%.64s\": need sha256, sha384 or sha512",
                                f.algorithm);
-    if (positional > 0)
-        return cli_usage_error(cmd.name, "unexpected argument \"%s\"", argv[1]);
     if (!url)
         return cli_usage_error(cmd.name, "--trustee-url is required");
     if (!check_url(url))
@@ -276,21 +284,13 @@ static int cmd_render(int argc, char **argv)
     out_str(&o, "\"\n\n[token_configs.kbs]\nurl = \"");
     out_str(&o, url);
     out_str(&o, "\"\n");
-    if (cert) {
-        out_str(&o, "cert = \"\"\"\n");
-        out_text_block(&o, cert, cert_len);
-        out_str(&o, "\"\"\"\n");
-    }
+    out_cert(&o, "cert", cert, cert_len);
     out_str(&o, "'''\n\n\"cdh.toml\" = '''\n"
                 "socket = 'unix:///run/confidential-containers/cdh.sock'\n"
                 "credentials = []\n\n[kbc]\nname = \"cc_kbc\"\nurl = \"");
     out_str(&o, url);
     out_str(&o, "\"\n");
-    if (cert) {
-        out_str(&o, "kbs_cert = \"\"\"\n");
-        out_text_block(&o, cert, cert_len);
-        out_str(&o, "\"\"\"\n");
-    }
+    out_cert(&o, "kbs_cert", cert, cert_len);
     out_str(&o, "'''\n\n\"policy.rego\" = '''\n");
     if (policy)
         out_text_block(&o, policy, policy_len);
@@ -373,12 +373,12 @@ static int print_digests(const initdata_doc *doc)
 static int one_argument(const char *name, const char *usage, const char *what, int argc,
                         char **argv)
 {
-    const cli_command cmd = {name, usage, NULL, 0};
+    const cli_command cmd = {name, usage, NULL, 0, 1};
     int positional = 0;
     int status = cli_flags_parse(&cmd, argc, argv, NULL, &positional);
     if (status >= 0)
         return status;
-    if (positional != 1)
+    if (positional == 0)
         return cli_usage_error(name, "need one %s", what);
     return -1;
 }

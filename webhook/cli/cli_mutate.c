@@ -70,7 +70,8 @@ static int parse_opts(int argc, char **argv, mutate_opts *o)
         CLI_STRING_FLAG("--namespace", 'n', mutate_flags, namespace),
         CLI_BOOL_FLAG("--all", mutate_flags, all),
     };
-    static const cli_command cmd = {"mutate", mutate_usage, flags, sizeof flags / sizeof flags[0]};
+    /* Positional arguments are refused below, with a hint when one names a file. */
+    static const cli_command cmd = CLI_COMMAND("mutate", mutate_usage, flags, -1);
     static const char *const formats[] = {
         [OUT_YAML] = "yaml", [OUT_JSON] = "json", [OUT_PATCH] = "patch"};
     mutate_flags f = {.file = "-", .output = "yaml"};

@@ -111,15 +111,13 @@ static int seal_vault_cmd(int argc, char **argv)
         CLI_STRING_FLAG("--output", 'o', vault_opts, output),
         CLI_BOOL_FLAG("--data", vault_opts, use_data),
     };
-    static const cli_command cmd = {name, vault_usage, flags, sizeof flags / sizeof flags[0]};
+    static const cli_command cmd = CLI_COMMAND(name, vault_usage, flags, 0);
     vault_opts o = {0};
     int positional = 0;
     int rc = cli_flags_parse(&cmd, argc, argv, &o, &positional);
     if (rc >= 0)
         return rc;
     const char *uri = o.uri, *kid = o.kid, *output = o.output;
-    if (positional > 0)
-        return cli_usage_error(name, "unexpected argument \"%s\"", argv[1]);
     if (!uri)
         return cli_usage_error(name, "--resource-uri is required");
     if (o.padded && o.key_file)
@@ -206,15 +204,13 @@ static int seal_keygen_cmd(int argc, char **argv)
         CLI_STRING_FLAG("--out", 0, keygen_opts, dir),
         CLI_BOOL_FLAG("--force", keygen_opts, force),
     };
-    static const cli_command cmd = {name, keygen_usage, flags, sizeof flags / sizeof flags[0]};
+    static const cli_command cmd = CLI_COMMAND(name, keygen_usage, flags, 0);
     keygen_opts o = {0};
     int positional = 0;
     int rc = cli_flags_parse(&cmd, argc, argv, &o, &positional);
     if (rc >= 0)
         return rc;
     const char *kid = o.kid, *dir = o.dir;
-    if (positional > 0)
-        return cli_usage_error(name, "unexpected argument \"%s\"", argv[1]);
     if (!kid || !dir)
         return cli_usage_error(name, "--kid and --out are required");
 
@@ -239,7 +235,7 @@ static int seal_inspect_cmd(int argc, char **argv)
         CLI_STRING_FLAG("--public-key", 0, inspect_opts, key_file),
         CLI_STRING_FLAG("--output", 'o', inspect_opts, output),
     };
-    static const cli_command cmd = {name, inspect_usage, flags, sizeof flags / sizeof flags[0]};
+    static const cli_command cmd = CLI_COMMAND(name, inspect_usage, flags, 1);
     inspect_opts o = {.output = "text"};
     int positional = 0;
     int rc = cli_flags_parse(&cmd, argc, argv, &o, &positional);
@@ -248,8 +244,6 @@ static int seal_inspect_cmd(int argc, char **argv)
     const char *key_file = o.key_file, *output = o.output;
     if (positional == 0)
         return cli_usage_error(name, "give the sealed secret, or - to read it from standard input");
-    if (positional > 1)
-        return cli_usage_error(name, "unexpected argument \"%s\"", argv[2]);
     int json_out = strcmp(output, "json") == 0;
     if (!json_out && strcmp(output, "text") != 0)
         return cli_usage_error(name, "--output must be text or json, not \"%s\"", output);

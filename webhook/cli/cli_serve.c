@@ -63,12 +63,9 @@ static int parse_flags(int argc, char **argv, serve_flags *f)
         CLI_STRING_FLAG("--log-level", 0, serve_flags, log_level),
         CLI_STRING_FLAG("--tls-min-version", 0, serve_flags, tls_min_version),
     };
-    static const cli_command cmd = {"serve", usage, flags, sizeof flags / sizeof flags[0]};
+    static const cli_command cmd = CLI_COMMAND("serve", usage, flags, 0);
     int positional = 0;
-    int rc = cli_flags_parse(&cmd, argc, argv, f, &positional);
-    if (rc < 0 && positional > 0)
-        return cli_usage_error(cmd.name, "unexpected argument \"%s\"", argv[1]);
-    return rc;
+    return cli_flags_parse(&cmd, argc, argv, f, &positional);
 }
 
 /* Blocks the signals handled here in every thread (the server's threads inherit the mask)

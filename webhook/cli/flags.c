@@ -130,6 +130,9 @@ int cli_flags_parse(const cli_command *cmd, int argc, char **argv, void *opts, i
         if (rc >= 0)
             return rc;
     }
+    if (cmd->positional_max >= 0 && kept > cmd->positional_max)
+        return cli_usage_error(cmd->name, "unexpected argument \"%s\"",
+                               argv[1 + cmd->positional_max]);
     *positional = kept;
     return -1;
 }

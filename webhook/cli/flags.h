@@ -69,7 +69,15 @@ typedef struct cli_command {
     const char *usage; /* printed on standard output for -h and --help */
     const cli_flag *flags;
     size_t flag_count;
+    int positional_max; /* more positional arguments are refused ("unexpected argument");
+                           -1: the command checks them itself */
 } cli_command;
+
+/* A command whose flags are the array flags. */
+#define CLI_COMMAND(name, usage, flags, positional_max)                                            \
+    {                                                                                              \
+        (name), (usage), (flags), sizeof(flags) / sizeof((flags)[0]), (positional_max)             \
+    }
 
 /* Parses argv[1..argc) (argv[0] is the command's name) into opts. The positional arguments
  * are moved to argv[1..*positional], in their order. Returns -1 to go on, or the exit status

@@ -21,6 +21,12 @@ struct es256_key {
     bool has_private;
 };
 
+/* bn as ES256_COORD_LEN big-endian bytes into out. */
+static bool coord_out(const BIGNUM *bn, unsigned char *out)
+{
+    return BN_bn2binpad(bn, out, ES256_COORD_LEN) == ES256_COORD_LEN;
+}
+
 static cw_result wrap(EVP_PKEY *pkey, bool has_private, es256_key **out, cw_error *err)
 {
     es256_key *key = calloc(1, sizeof *key);
@@ -129,11 +135,8 @@ cw_result es256_key_export(const es256_key *key, unsigned char *x, unsigned char
         EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &by) != 1 ||
         (d && EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &bd) != 1))
         goto out;
-    if (BN_bn2binpad(bx, x, ES256_COORD_LEN) != ES256_COORD_LEN ||
-        BN_bn2binpad(by, y, ES256_COORD_LEN) != ES256_COORD_LEN ||
-        (d && BN_bn2binpad(bd, d, ES256_COORD_LEN) != ES256_COORD_LEN))
-        goto out;
-    rc = CW_OK;
+    if (coord_out(bx, x) && coord_out(by, y) && (!d || coord_out(bd, d)))
+        rc = CW_OK;
 out:
     BN_free(bx);
     BN_free(by);
@@ -171,10 +174,8 @@ cw_result es256_sign(const es256_key *key, const void *msg, size_t len,
     if (!es)
         goto out;
     ECDSA_SIG_get0(es, &r, &s);
-    if (BN_bn2binpad(r, sig, ES256_COORD_LEN) != ES256_COORD_LEN ||
-        BN_bn2binpad(s, sig + ES256_COORD_LEN, ES256_COORD_LEN) != ES256_COORD_LEN)
-        goto out;
-    rc = CW_OK;
+    if (coord_out(r, sig) && coord_out(s, sig + ES256_COORD_LEN))
+        rc = CW_OK;
 out:
     ECDSA_SIG_free(es);
     free(der);

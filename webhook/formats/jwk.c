@@ -36,30 +36,29 @@ static cw_result coordinate(const cJSON *jwk_obj, const char *name, unsigned cha
     return CW_OK;
 }
 
+/* Member name must be the string want. */
+static cw_result check_kind_member(const cJSON *root, const char *name, const char *want,
+                                   cw_error *err)
+{
+    char shown[32];
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
+    if (!cJSON_IsString(v))
+        return cw_fail(err, CW_EINVAL, "the JWK has no \"%s\" string", name);
+    if (strcmp(v->valuestring, want) != 0)
+        return cw_fail(err, CW_EINVAL,
+                       "the JWK is a \"%s\" key; sealed secrets are signed with ES256, which "
+                       "needs kty EC and crv P-256",
+                       cw_printable(v->valuestring, strlen(v->valuestring), shown, sizeof shown));
+    return CW_OK;
+}
+
 /* Checks the members that say what kind of key this is. */
 static cw_result check_kind(const cJSON *root, cw_error *err)
 {
-    char shown[32];
-    const cJSON *kty = cJSON_GetObjectItemCaseSensitive(root, "kty");
-    const cJSON *crv = cJSON_GetObjectItemCaseSensitive(root, "crv");
     const cJSON *alg = cJSON_GetObjectItemCaseSensitive(root, "alg");
     const cJSON *kid = cJSON_GetObjectItemCaseSensitive(root, "kid");
-    if (!cJSON_IsString(kty))
-        return cw_fail(err, CW_EINVAL, "the JWK has no \"kty\" string");
-    if (strcmp(kty->valuestring, "EC") != 0)
-        return cw_fail(
-            err, CW_EINVAL,
-            "the JWK is a \"%s\" key; sealed secrets are signed with ES256, which needs "
-            "kty EC and crv P-256",
-            cw_printable(kty->valuestring, strlen(kty->valuestring), shown, sizeof shown));
-    if (!cJSON_IsString(crv))
-        return cw_fail(err, CW_EINVAL, "the JWK has no \"crv\" string");
-    if (strcmp(crv->valuestring, "P-256") != 0)
-        return cw_fail(
-            err, CW_EINVAL,
-            "the JWK's curve is \"%s\"; sealed secrets are signed with ES256, which "
-            "needs P-256",
-            cw_printable(crv->valuestring, strlen(crv->valuestring), shown, sizeof shown));
+    CW_GUARD(check_kind_member(root, "kty", "EC", err));
+    CW_GUARD(check_kind_member(root, "crv", "P-256", err));
     if (alg && (!cJSON_IsString(alg) || strcmp(alg->valuestring, "ES256") != 0))
         return cw_fail(err, CW_EINVAL, "the JWK's \"alg\" is not ES256");
     if (kid && (!cJSON_IsString(kid) || strlen(kid->valuestring) > JWK_KID_MAX))

@@ -226,12 +226,12 @@ out:
 
 void seal_parsed_free(seal_parsed *p)
 {
-    if (!p)
-        return;
-    cJSON_Delete(p->header);
-    cJSON_Delete(p->payload);
-    free(p->signing_input);
-    memset(p, 0, sizeof *p);
+    if (p) {
+        cJSON_Delete(p->header);
+        cJSON_Delete(p->payload);
+        free(p->signing_input);
+        *p = (seal_parsed){0};
+    }
 }
 
 /* Decodes part (base64url, or padded standard base64 when legacy allows it) into a JSON
