@@ -92,6 +92,11 @@ if [ -e "$tmp/days" ]; then
     failed=$((failed + 1))
 fi
 check certs-days-equals 0 'valid 30 days' -- "$bin" certs --out "$tmp/days-ok" --days=30
+# The one flag syntax: attached short values, --flag=VALUE, and -- ending the flags.
+check mutate-o-attached 0 '"runtimeClassName": "kata-remote"' -- bash -c "printf '%s' '$pod' | '$bin' mutate -ojson"
+check mutate-output-equals 0 '"runtimeClassName": "kata-remote"' -- bash -c "printf '%s' '$pod' | '$bin' mutate --output=json"
+check certs-double-dash 2 'unexpected argument "--days"' -- "$bin" certs --out "$tmp/dd" -- --days 30
+check certs-bool-with-value 2 'option --force takes no value' -- "$bin" certs --out "$tmp/dd" --force=yes
 check serve-unknown-flag 2 'unknown option "--frobnicate"' -- "$bin" serve --frobnicate
 check serve-missing-value 2 'option --listen needs a value' -- "$bin" serve --listen
 
