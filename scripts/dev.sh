@@ -2,8 +2,9 @@
 # Developer entry point (the README's quick start).
 #   scripts/dev.sh run    install what is missing, build, serve on https://127.0.0.1:8443
 #                         with a self-signed development certificate and the default config
-#   scripts/dev.sh test   install what is missing, build, run every test in a normal build
-#                         and again under AddressSanitizer + UndefinedBehaviorSanitizer
+#   scripts/dev.sh test   install what is missing, build, run every test in a normal build,
+#                         again under AddressSanitizer + UndefinedBehaviorSanitizer, and
+#                         again built by clang with the libFuzzer targets fuzzed briefly
 #   scripts/dev.sh deps   only install the Debian packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,9 +66,15 @@ test)
     build build-asan -DCOCO_SANITIZE=ON
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$(nproc)")
+    # clang, with the libFuzzer targets built and each fuzzed briefly (seeded): the code must
+    # be clean under both compilers, and the targets must keep working.
+    build build-clang -DCMAKE_C_COMPILER=clang -DCOCO_FUZZ=ON -DCOCO_SANITIZE=ON
+    (cd build-clang && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --output-on-failure -j"$(nproc)")
     ;;
 *)
-    sed -n '2,8p' "$0" >&2
+    sed -n '2,9p' "$0" >&2
     exit 2
     ;;
 esac
