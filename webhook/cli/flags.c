@@ -16,6 +16,9 @@ void cli_list_free(cli_list *list)
 }
 
 static void vusage_error(const char *name, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void vusage_error(const char *name, const char *fmt, va_list ap)
 {
     const char *sep = name ? " " : "";
     name = name ? name : "";
