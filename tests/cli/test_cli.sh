@@ -79,6 +79,27 @@ printf 'sealedSecrets:\n  namespaces:\n    team-a: ["a:b:c"]\n' >"$tmp/sealed.ya
 check config-sealed-entry-syntax 1 'more than one .:.; expected SECRET\[:MOUNTPATH\]' -- \
     "$bin" mutate --config "$tmp/sealed.yaml" -f /dev/null
 
+# One integer grammar for every flag (intparse.h): digits only, no sign or space games, and
+# nothing written when a value is refused.
+for days in " +30" "+30" "30 " "-30" "0x1e" "" "36501"; do
+    check "certs-days-refused-'$days'" 2 'days "'"${days//+/\\+}"'" must be a whole number from 1 to 36500' -- \
+        "$bin" certs --out "$tmp/days" --days "$days"
+done
+check certs-ca-days-refused 2 'ca-days " 60" must be a whole number' -- \
+    "$bin" certs --out "$tmp/days" --ca-days " 60"
+if [ -e "$tmp/days" ]; then
+    echo "FAIL certs-days-refused-writes-nothing"
+    failed=$((failed + 1))
+fi
+check certs-days-equals 0 'valid 30 days' -- "$bin" certs --out "$tmp/days-ok" --days=30
+# The one flag syntax: attached short values, --flag=VALUE, and -- ending the flags.
+check mutate-o-attached 0 '"runtimeClassName": "kata-remote"' -- bash -c "printf '%s' '$pod' | '$bin' mutate -ojson"
+check mutate-output-equals 0 '"runtimeClassName": "kata-remote"' -- bash -c "printf '%s' '$pod' | '$bin' mutate --output=json"
+check certs-double-dash 2 'unexpected argument "--days"' -- "$bin" certs --out "$tmp/dd" -- --days 30
+check certs-bool-with-value 2 'option --force takes no value' -- "$bin" certs --out "$tmp/dd" --force=yes
+check serve-unknown-flag 2 'unknown option "--frobnicate"' -- "$bin" serve --frobnicate
+check serve-missing-value 2 'option --listen needs a value' -- "$bin" serve --listen
+
 # expect_quiet NAME CMD...: CMD succeeds and writes nothing on stderr.
 expect_quiet() {
     local name=$1 out

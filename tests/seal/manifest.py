@@ -78,6 +78,11 @@ expect_fail(["seal", "vault", "--resource-uri", URI, "--secret-name", "Bad_Name"
             "upper case Secret name", contains="Secret name")
 expect_fail(["seal", "vault", "--resource-uri", URI, "--secret-name", "s", "--key", "a/b"],
             "key with a slash", contains="Secret key")
+# The API server's rule for data keys (IsConfigMapKey) also refuses a leading "..".
+expect_fail(["seal", "vault", "--resource-uri", URI, "--secret-name", "s", "--key", "..k"],
+            "key starting with ..", contains="Secret key")
+expect_fail(["seal", "vault", "--resource-uri", URI, "--secret-name", "s", "--key", "k" * 254],
+            "key of 254 characters", contains="at most 253")
 expect_fail(["seal", "vault", "--resource-uri", URI, "--secret-name", "s", "--key", "k",
              "-n", "a.b"], "namespace with a dot", contains="namespace")
 expect_fail(["seal", "vault", "--resource-uri", URI, "--secret-name", "s"],

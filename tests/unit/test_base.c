@@ -18,6 +18,8 @@
 #include "intparse.h"
 #include "jsonesc.h"
 #include "jsonnum.h"
+#include "k8s_names.h"
+#include "result.h"
 
 static void test_buf_cap_and_sticky_failure(void **state)
 {
@@ -315,6 +317,61 @@ static void test_file_read_streams(void **state)
     assert_non_null(strstr(err.msg, "/dev/zero: larger than 100000 bytes"));
 }
 
+/* file_read_secret: the same contract as file_read, read in place; file_read_stream: from an
+ * open stream, named in messages. */
+static void test_file_read_secret_and_stream(void **state)
+{
+    (void)state;
+    char path[] = "test_base_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "0123456789", 10), 10);
+    close(fd);
+    char *data;
+    size_t len;
+    cw_error err;
+    assert_int_equal(file_read_secret(path, 10, &data, &len, &err), CW_OK);
+    assert_int_equal(len, 10);
+    assert_string_equal(data, "0123456789");
+    free(data);
+    assert_int_equal(file_read_secret(path, 9, &data, &len, &err), CW_ELIMIT);
+    assert_null(data);
+    assert_non_null(strstr(err.msg, "larger than 9 bytes"));
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(file_read_stream(f, "standard input", 9, &data, &len, &err), CW_ELIMIT);
+    assert_non_null(strstr(err.msg, "standard input: larger than 9 bytes"));
+    rewind(f);
+    assert_int_equal(file_read_stream(f, "standard input", 10, &data, &len, &err), CW_OK);
+    assert_int_equal(len, 10);
+    free(data);
+    fclose(f);
+    unlink(path);
+    assert_int_equal(file_read_secret(path, 10, &data, &len, &err), CW_EIO);
+    assert_non_null(strstr(err.msg, "No such file"));
+    assert_int_equal(file_read_secret(".", 10, &data, &len, &err), CW_EIO);
+    assert_non_null(strstr(err.msg, "directory"));
+}
+
+static void test_printable_and_config_map_keys(void **state)
+{
+    (void)state;
+    char out[5];
+    assert_string_equal(cw_printable("a\nb\x7f\xc3", 5, out, sizeof out), "a?b?");
+    assert_string_equal(cw_printable("ab", 2, out, sizeof out), "ab");
+    assert_true(k8s_is_config_map_key("a.b_c-D9", 8));
+    assert_true(k8s_is_config_map_key(".a", 2));
+    assert_false(k8s_is_config_map_key("", 0));
+    assert_false(k8s_is_config_map_key(".", 1));
+    assert_false(k8s_is_config_map_key("..", 2));
+    assert_false(k8s_is_config_map_key("..a", 3));
+    assert_false(k8s_is_config_map_key("a/b", 3));
+    char key[K8S_CONFIG_MAP_KEY_MAX + 1];
+    memset(key, 'k', sizeof key);
+    assert_true(k8s_is_config_map_key(key, K8S_CONFIG_MAP_KEY_MAX));
+    assert_false(k8s_is_config_map_key(key, K8S_CONFIG_MAP_KEY_MAX + 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +386,8 @@ int main(void)
         cmocka_unit_test(test_jsonnum),
         cmocka_unit_test(test_hash_fnv1a64),
         cmocka_unit_test(test_file_read_streams),
+        cmocka_unit_test(test_file_read_secret_and_stream),
+        cmocka_unit_test(test_printable_and_config_map_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,3 +31,17 @@ bool k8s_is_dns_subdomain(const char *s, size_t len)
     }
     return true;
 }
+
+bool k8s_is_config_map_key(const char *s, size_t len)
+{
+    if (len == 0 || len > K8S_CONFIG_MAP_KEY_MAX || (len == 1 && s[0] == '.') ||
+        (len >= 2 && s[0] == '.' && s[1] == '.'))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}

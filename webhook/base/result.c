@@ -49,3 +49,14 @@ const char *cw_result_str(cw_result code)
     }
     return "unknown error";
 }
+
+const char *cw_printable(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t n = len < cap - 1 ? len : cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    out[n] = '\0';
+    return out;
+}

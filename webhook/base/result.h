@@ -47,6 +47,11 @@ cw_result cw_fail(cw_error *err, cw_result code, const char *fmt, ...)
 /* Prepends "prefix: " to err's message (file names, object names), keeping it bounded. */
 void cw_error_prefix(cw_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A copy of untrusted text fit for a message: at most cap - 1 bytes of s[0..len) into out,
+ * anything but printable ASCII replaced by '?', so that a message stays one readable line.
+ * Returns out. */
+const char *cw_printable(const char *s, size_t len, char *out, size_t cap);
+
 /* A short constant name for code, e.g. "invalid input". */
 const char *cw_result_str(cw_result code);
 

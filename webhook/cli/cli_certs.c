@@ -1,16 +1,13 @@
 /* cli_certs: `coco-webhook certs` (SPEC §6), a CA and a serving certificate for the webhook
  * Service, for a self-managed install or local development. Parses the flags and leaves the
  * work to certs.c. Exit status: 0 done, 1 failed, 2 bad usage; on 1 and 2 no file changed. */
-#include <errno.h>
-#include <getopt.h>
-#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "certs.h"
 #include "cli.h"
+#include "flags.h"
 
 #define CERTS_DEFAULT_NAME "coco-webhook"
 #define CERTS_DEFAULT_DAYS 365
@@ -52,111 +49,45 @@ typedef struct certs_cli {
     certs_options opt;
     const char *out;
     const char *overlay;
+    cli_list dns, ips;
     bool force;
     bool renew;
-    bool ca_days_set;
 } certs_cli;
 
-/* Checked decimal day count: the whole string, no sign games, within 1..CERTS_DAYS_MAX. */
-static bool parse_days(const char *flag, const char *text, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || end == text || *end != '\0' || v < 1 || v > CERTS_DAYS_MAX) {
-        fprintf(stderr,
-                "coco-webhook certs: %s \"%s\": need a whole number of days from 1 "
-                "to %d\n",
-                flag, text, CERTS_DAYS_MAX);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-/* Returns -1 to go on, or the exit status. The name lists point into argv (borrowed) and
- * are owned arrays of argc entries. */
+/* Returns -1 to go on, or the exit status. */
 static int parse_opts(int argc, char **argv, certs_cli *c)
 {
-    enum {
-        OPT_OUT = 256,
-        OPT_SERVICE,
-        OPT_NAMESPACE,
-        OPT_IP,
-        OPT_DNS,
-        OPT_DAYS,
-        OPT_CA_DAYS,
-        OPT_OVERLAY,
-        OPT_FORCE,
-        OPT_RENEW
+    static const cli_flag flags[] = {
+        CLI_STRING_FLAG("--out", 0, certs_cli, out),
+        CLI_STRING_FLAG("--service", 0, certs_cli, opt.service),
+        CLI_STRING_FLAG("--namespace", 0, certs_cli, opt.namespace),
+        CLI_LIST_FLAG("--ip", certs_cli, ips),
+        CLI_LIST_FLAG("--dns", certs_cli, dns),
+        CLI_LONG_FLAG("--days", certs_cli, opt.days, 1, CERTS_DAYS_MAX),
+        CLI_LONG_FLAG("--ca-days", certs_cli, opt.ca_days, 1, CERTS_DAYS_MAX),
+        CLI_STRING_FLAG("--overlay", 0, certs_cli, overlay),
+        CLI_BOOL_FLAG("--force", certs_cli, force),
+        CLI_BOOL_FLAG("--renew", certs_cli, renew),
     };
-    static const struct option longopts[] = {
-        {"out", required_argument, NULL, OPT_OUT},
-        {"service", required_argument, NULL, OPT_SERVICE},
-        {"namespace", required_argument, NULL, OPT_NAMESPACE},
-        {"ip", required_argument, NULL, OPT_IP},
-        {"dns", required_argument, NULL, OPT_DNS},
-        {"days", required_argument, NULL, OPT_DAYS},
-        {"ca-days", required_argument, NULL, OPT_CA_DAYS},
-        {"overlay", required_argument, NULL, OPT_OVERLAY},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"renew", no_argument, NULL, OPT_RENEW},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (ch) {
-        case OPT_OUT: c->out = optarg; break;
-        case OPT_SERVICE: c->opt.service = optarg; break;
-        case OPT_NAMESPACE: c->opt.namespace = optarg; break;
-        case OPT_IP: c->opt.ips[c->opt.ip_count++] = optarg; break;
-        case OPT_DNS: c->opt.dns[c->opt.dns_count++] = optarg; break;
-        case OPT_OVERLAY: c->overlay = optarg; break;
-        case OPT_FORCE: c->force = true; break;
-        case OPT_RENEW: c->renew = true; break;
-        case OPT_DAYS:
-            if (!parse_days("--days", optarg, &c->opt.days))
-                return 2;
-            break;
-        case OPT_CA_DAYS:
-            if (!parse_days("--ca-days", optarg, &c->opt.ca_days))
-                return 2;
-            c->ca_days_set = true;
-            break;
-        case 'h': fputs(certs_usage, stdout); return 0;
-        case ':':
-            fprintf(stderr, "coco-webhook certs: option %s needs a value\n", argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "coco-webhook certs: unknown option \"%s\"\n\n%s", argv[optind - 1],
-                    certs_usage);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "coco-webhook certs: unexpected argument \"%s\"\n", argv[optind]);
-        return 2;
-    }
-    if (!c->out || !*c->out) {
-        fprintf(stderr, "coco-webhook certs: --out DIR is required\n\n%s", certs_usage);
-        return 2;
-    }
-    if (c->renew && c->force) {
-        fputs("coco-webhook certs: --renew keeps the CA and --force replaces it: give one\n",
-              stderr);
-        return 2;
-    }
-    if (c->renew && c->ca_days_set) {
-        fputs("coco-webhook certs: --ca-days does not apply to --renew (the CA is kept)\n", stderr);
-        return 2;
-    }
-    if (c->overlay && !*c->overlay) {
-        fputs("coco-webhook certs: --overlay needs a directory\n", stderr);
-        return 2;
-    }
+    static const cli_command cmd = CLI_COMMAND("certs", certs_usage, flags, 0);
+    int positional = 0;
+    int status = cli_flags_parse(&cmd, argc, argv, c, &positional);
+    if (status >= 0)
+        return status;
+    c->opt.dns = c->dns.items;
+    c->opt.dns_count = c->dns.count;
+    c->opt.ips = c->ips.items;
+    c->opt.ip_count = c->ips.count;
+    if (!c->out || !*c->out)
+        return cli_usage_error(cmd.name, "--out DIR is required");
+    if (c->renew && c->force)
+        return cli_usage_error(cmd.name, "--renew keeps the CA and --force replaces it: give one");
+    if (c->renew && c->opt.ca_days != 0)
+        return cli_usage_error(cmd.name, "--ca-days does not apply to --renew (the CA is kept)");
+    if (c->overlay && !*c->overlay)
+        return cli_usage_error(cmd.name, "--overlay needs a directory");
+    if (c->opt.ca_days == 0)
+        c->opt.ca_days = c->renew ? CERTS_DAYS_MAX : CERTS_DEFAULT_CA_DAYS;
     return -1;
 }
 
@@ -177,38 +108,27 @@ static void print_names(const certs_options *opt, bool renew)
 
 int cli_certs(int argc, char **argv)
 {
+    /* ca_days 0: not given (the parser admits 1 and more), set after parsing. */
     certs_cli c = {
         .opt = {.service = CERTS_DEFAULT_NAME,
                 .namespace = CERTS_DEFAULT_NAME,
-                .days = CERTS_DEFAULT_DAYS,
-                .ca_days = CERTS_DEFAULT_CA_DAYS},
+                .days = CERTS_DEFAULT_DAYS},
     };
     certs_set set = {0};
     cw_error err = {{0}};
-    int status = 1;
-
-    /* Each repeatable flag takes at least two argv entries, so argc bounds both lists. */
-    c.opt.ips = calloc((size_t)argc + 1, sizeof *c.opt.ips);
-    c.opt.dns = calloc((size_t)argc + 1, sizeof *c.opt.dns);
-    if (!c.opt.ips || !c.opt.dns) {
-        fputs("coco-webhook certs: out of memory\n", stderr);
-        goto out;
-    }
-    status = parse_opts(argc, argv, &c);
+    int status = parse_opts(argc, argv, &c);
     if (status >= 0)
         goto out;
-    if (c.renew) /* the CA's own expiry bounds --days (certs_renew checks it) */
-        c.opt.ca_days = CERTS_DAYS_MAX;
+    /* With --renew the CA's own expiry bounds --days (certs_renew checks it). */
     if (certs_check_options(&c.opt, &err)) {
-        fprintf(stderr, "coco-webhook certs: %s\n", err.msg);
-        status = 2;
+        status = cli_usage_error("certs", "%s", err.msg);
         goto out;
     }
-    status = 1;
+    status = CLI_EXIT_FAILED;
     if (c.renew) {
         if (certs_renew(&c.opt, c.out, &set, &err) ||
             certs_write_renewal(&set, &c.opt, c.out, c.overlay, &err)) {
-            fprintf(stderr, "coco-webhook certs: %s\n", err.msg);
+            cli_failed("certs", err.msg);
             goto out;
         }
         printf("wrote %s/{tls.key,tls.crt}, signed by %s/ca.crt (caBundle unchanged)\n", c.out,
@@ -216,7 +136,7 @@ int cli_certs(int argc, char **argv)
     } else {
         if (certs_generate(&c.opt, &set, &err) ||
             certs_write(&set, &c.opt, c.out, c.overlay, c.force, &err)) {
-            fprintf(stderr, "coco-webhook certs: %s\n", err.msg);
+            cli_failed("certs", err.msg);
             goto out;
         }
         printf("wrote %s/{ca.crt,ca.key,tls.crt,tls.key,ca-bundle.b64}\n", c.out);
@@ -227,7 +147,7 @@ int cli_certs(int argc, char **argv)
     status = 0;
 out:
     certs_set_free(&set);
-    free(c.opt.ips);
-    free(c.opt.dns);
+    cli_list_free(&c.ips);
+    cli_list_free(&c.dns);
     return status;
 }

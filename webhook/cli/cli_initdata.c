@@ -1,7 +1,6 @@
 /* cli_initdata: `coco-webhook initdata` (SPEC §6): render a document, show its digests in the
  * forms attestation compares, encode it as the pod annotation, inspect an annotation value.
  * The work on documents is initdata_doc.c's. Exit status: 0 done, 1 failed, 2 bad usage. */
-#include <getopt.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdbool.h>
@@ -9,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cli.h"
+#include "fileread.h"
+#include "flags.h"
 #include "initdata_doc.h"
 
 #define SNP_HOSTDATA_LEN 32
@@ -18,6 +20,8 @@
 #define PCR_LEN 32
 #define URL_MAX 2048
 #define VALUE_INPUT_MAX (INITDATA_VALUE_MAX * 2) /* an annotation value read by inspect */
+/* A rendered document: the certificate twice, the policy and the fixed text around them. */
+#define RENDER_MAX (3 * (size_t)INITDATA_FILE_MAX)
 
 static const char initdata_usage[] =
     "Usage: coco-webhook initdata COMMAND [OPTIONS]\n"
@@ -132,60 +136,31 @@ static const char default_policy[] = "package agent_policy\n"
                                      "# The policy cannot be replaced from the host.\n"
                                      "default SetPolicyRequest := false\n";
 
-static bool is_help(const char *s)
+/* Appends s. A failure stays in o: render checks buf_status once, at the end. */
+static void out_str(buf *o, const char *s)
 {
-    return strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0;
-}
-
-/* A growing output buffer; failure is sticky. */
-typedef struct out {
-    char *buf;
-    size_t len, cap;
-    bool failed;
-} out;
-
-static void out_add(out *o, const char *s, size_t n)
-{
-    if (o->failed)
+    if (buf_adds(o, s) != CW_OK)
         return;
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = (o->cap ? o->cap * 2 : 4096) + n;
-        char *b = realloc(o->buf, cap);
-        if (!b) {
-            o->failed = true;
-            return;
-        }
-        o->buf = b;
-        o->cap = cap;
-    }
-    memcpy(o->buf + o->len, s, n);
-    o->len += n;
-    o->buf[o->len] = '\0';
-}
-
-static void out_str(out *o, const char *s)
-{
-    out_add(o, s, strlen(s));
 }
 
 /* Reads a text file that is placed inside a TOML literal string: it must not close it. */
 static unsigned char *read_embedded(const char *what, const char *path, size_t *len)
 {
-    unsigned char *buf;
+    unsigned char *text;
     cw_error err = {{0}};
-    if (initdata_read_file(path, &buf, len, &err) != CW_OK) {
+    if (initdata_read_file(path, &text, len, &err) != CW_OK) {
         fprintf(stderr, "coco-webhook initdata render: %s: %s\n", what, err.msg);
         return NULL;
     }
-    if (memchr(buf, '\0', *len) || strstr((const char *)buf, "'''")) {
+    if (memchr(text, '\0', *len) || strstr((const char *)text, "'''")) {
         fprintf(stderr,
                 "coco-webhook initdata render: %s: %s: holds a NUL byte or ''' (which would end "
                 "the TOML string it is placed in)\n",
                 what, path);
-        free(buf);
+        free(text);
         return NULL;
     }
-    return buf;
+    return text;
 }
 
 /* The certificate file must hold at least one PEM certificate, and only text. */
@@ -226,22 +201,33 @@ static bool check_url(const char *url)
 }
 
 /* Appends text with exactly one trailing newline. */
-static void out_text_block(out *o, const unsigned char *text, size_t len)
+static void out_text_block(buf *o, const unsigned char *text, size_t len)
 {
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
         len--;
-    out_add(o, (const char *)text, len);
-    out_str(o, "\n");
+    if (buf_add(o, text, len) == CW_OK)
+        out_str(o, "\n");
 }
 
-static int write_output(const char *path, const char *buf, size_t len)
+/* key = """CERT""" when there is a certificate. */
+static void out_cert(buf *o, const char *key, const unsigned char *cert, size_t len)
+{
+    if (!cert)
+        return;
+    out_str(o, key);
+    out_str(o, " = \"\"\"\n");
+    out_text_block(o, cert, len);
+    out_str(o, "\"\"\"\n");
+}
+
+static int write_output(const char *path, const char *text, size_t len)
 {
     FILE *f = path ? fopen(path, "wbe") : stdout;
     if (!f) {
         perror(path);
         return 1;
     }
-    bool ok = fwrite(buf, 1, len, f) == len;
+    bool ok = fwrite(text, 1, len, f) == len;
     ok = (path ? fclose(f) == 0 : fflush(f) == 0) && ok;
     if (!ok) {
         fprintf(stderr, "coco-webhook initdata: cannot write %s\n", path ? path : "the output");
@@ -250,56 +236,40 @@ static int write_output(const char *path, const char *buf, size_t len)
     return 0;
 }
 
+typedef struct render_opts {
+    const char *url, *cert_path, *policy_path, *algorithm, *output;
+} render_opts;
+
 static int cmd_render(int argc, char **argv)
 {
-    enum { OPT_URL = 256, OPT_CERT, OPT_POLICY, OPT_ALG };
-    static const struct option opts[] = {
-        {"trustee-url", required_argument, NULL, OPT_URL},
-        {"trustee-cert", required_argument, NULL, OPT_CERT},
-        {"policy", required_argument, NULL, OPT_POLICY},
-        {"algorithm", required_argument, NULL, OPT_ALG},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    static const cli_flag flags[] = {
+        CLI_STRING_FLAG("--trustee-url", 0, render_opts, url),
+        CLI_STRING_FLAG("--trustee-cert", 0, render_opts, cert_path),
+        CLI_STRING_FLAG("--policy", 0, render_opts, policy_path),
+        CLI_STRING_FLAG("--algorithm", 0, render_opts, algorithm),
+        CLI_STRING_FLAG("--output", 'o', render_opts, output),
     };
-    const char *url = NULL, *cert_path = NULL, *policy_path = NULL, *output = NULL;
+    static const cli_command cmd = CLI_COMMAND("initdata render", render_usage, flags, 0);
+    render_opts f = {0};
+    int positional = 0;
+    int status = cli_flags_parse(&cmd, argc, argv, &f, &positional);
+    if (status >= 0)
+        return status;
+    const char *url = f.url, *cert_path = f.cert_path, *policy_path = f.policy_path;
+    const char *output = f.output;
     initdata_alg alg = INITDATA_SHA256;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_URL: url = optarg; break;
-        case OPT_CERT: cert_path = optarg; break;
-        case OPT_POLICY: policy_path = optarg; break;
-        case 'o': output = optarg; break;
-        case OPT_ALG:
-            if (!initdata_alg_parse(optarg, &alg)) {
-                fprintf(stderr,
-                        "coco-webhook initdata render: --algorithm \"%.64s\": need sha256, "
-                        "sha384 or sha512\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 'h': fputs(render_usage, stdout); return 0;
-        default:
-            fprintf(stderr, "coco-webhook initdata render: bad option \"%s\"\n\n%s",
-                    argv[optind - 1], render_usage);
-            return 2;
-        }
-    }
-    if (optind != argc || !url) {
-        fprintf(stderr, "coco-webhook initdata render: %s\n\n%s",
-                url ? "unexpected argument" : "--trustee-url is required", render_usage);
-        return 2;
-    }
+    if (f.algorithm && !initdata_alg_parse(f.algorithm, &alg))
+        return cli_usage_error(cmd.name, "--algorithm \"%.64s\": need sha256, sha384 or sha512",
+                               f.algorithm);
+    if (!url)
+        return cli_usage_error(cmd.name, "--trustee-url is required");
     if (!check_url(url))
         return 2;
     int rc = 1;
     unsigned char *cert = NULL, *policy = NULL;
     size_t cert_len = 0, policy_len = 0;
-    out o = {0};
+    buf o;
+    buf_init(&o, RENDER_MAX);
     if (cert_path && (!(cert = read_embedded("--trustee-cert", cert_path, &cert_len)) ||
                       !check_certificate(cert_path, cert, cert_len)))
         goto done;
@@ -314,45 +284,39 @@ static int cmd_render(int argc, char **argv)
     out_str(&o, "\"\n\n[token_configs.kbs]\nurl = \"");
     out_str(&o, url);
     out_str(&o, "\"\n");
-    if (cert) {
-        out_str(&o, "cert = \"\"\"\n");
-        out_text_block(&o, cert, cert_len);
-        out_str(&o, "\"\"\"\n");
-    }
+    out_cert(&o, "cert", cert, cert_len);
     out_str(&o, "'''\n\n\"cdh.toml\" = '''\n"
                 "socket = 'unix:///run/confidential-containers/cdh.sock'\n"
                 "credentials = []\n\n[kbc]\nname = \"cc_kbc\"\nurl = \"");
     out_str(&o, url);
     out_str(&o, "\"\n");
-    if (cert) {
-        out_str(&o, "kbs_cert = \"\"\"\n");
-        out_text_block(&o, cert, cert_len);
-        out_str(&o, "\"\"\"\n");
-    }
+    out_cert(&o, "kbs_cert", cert, cert_len);
     out_str(&o, "'''\n\n\"policy.rego\" = '''\n");
     if (policy)
         out_text_block(&o, policy, policy_len);
     else
         out_str(&o, default_policy);
     out_str(&o, "'''\n");
-    if (o.failed) {
-        fputs("coco-webhook initdata render: out of memory\n", stderr);
+    if (buf_status(&o) != CW_OK) {
+        fprintf(stderr, "coco-webhook initdata render: %s\n",
+                buf_status(&o) == CW_ENOMEM ? "out of memory"
+                                            : "the document would be larger than its limit");
         goto done;
     }
     /* What we write must pass the check the webhook makes when it loads it. */
     initdata_doc doc;
     cw_error err = {{0}};
     if (initdata_doc_from_bytes(output ? output : "the rendered document",
-                                (const unsigned char *)o.buf, o.len, &doc, &err) != CW_OK) {
+                                (const unsigned char *)o.data, o.len, &doc, &err) != CW_OK) {
         fprintf(stderr, "coco-webhook initdata render: %s\n", err.msg);
         goto done;
     }
     initdata_doc_clear(&doc);
-    rc = write_output(output, o.buf, o.len);
+    rc = write_output(output, o.data, o.len);
 done:
     free(cert);
     free(policy);
-    free(o.buf);
+    buf_free(&o);
     return rc;
 }
 
@@ -404,23 +368,33 @@ static int print_digests(const initdata_doc *doc)
     return 0;
 }
 
+/* The commands that take one positional argument and no flags. Returns -1 to go on, or the
+ * exit status. */
+static int one_argument(const char *name, const char *usage, const char *what, int argc,
+                        char **argv)
+{
+    const cli_command cmd = {name, usage, NULL, 0, 1};
+    int positional = 0;
+    int status = cli_flags_parse(&cmd, argc, argv, NULL, &positional);
+    if (status >= 0)
+        return status;
+    if (positional == 0)
+        return cli_usage_error(name, "need one %s", what);
+    return -1;
+}
+
 static int cmd_file(int argc, char **argv, bool encode)
 {
-    const char *usage = encode ? encode_usage : digest_usage;
-    if (argc == 2 && is_help(argv[1])) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "coco-webhook initdata %s: need one FILE\n\n%s", argv[0], usage);
-        return 2;
-    }
+    const char *name = encode ? "initdata encode" : "initdata digest";
+    int status = one_argument(name, encode ? encode_usage : digest_usage, "FILE", argc, argv);
+    if (status >= 0)
+        return status;
+    if (strcmp(argv[1], "-") == 0)
+        return cli_usage_error(name, "need one FILE");
     initdata_doc doc;
     cw_error err = {{0}};
-    if (initdata_doc_load(argv[1], &doc, &err) != CW_OK) {
-        fprintf(stderr, "coco-webhook initdata %s: %s\n", argv[0], err.msg);
-        return 1;
-    }
+    if (initdata_doc_load(argv[1], &doc, &err) != CW_OK)
+        return cli_failed(name, err.msg);
     int rc = 0;
     if (encode)
         rc = write_output(NULL, doc.value, doc.value_len) || write_output(NULL, "\n", 1);
@@ -432,38 +406,23 @@ static int cmd_file(int argc, char **argv, bool encode)
 
 static int cmd_inspect(int argc, char **argv)
 {
-    if (argc == 2 && is_help(argv[1])) {
-        fputs(inspect_usage, stdout);
-        return 0;
-    }
-    if (argc != 2) {
-        fprintf(stderr, "coco-webhook initdata inspect: need one VALUE or -\n\n%s", inspect_usage);
-        return 2;
-    }
+    static const char name[] = "initdata inspect";
+    int status = one_argument(name, inspect_usage, "VALUE or -", argc, argv);
+    if (status >= 0)
+        return status;
     char *value = argv[1];
     char *owned = NULL;
     size_t len = strlen(value);
+    cw_error err = {{0}};
     if (strcmp(value, "-") == 0) {
-        owned = malloc(VALUE_INPUT_MAX + 1);
-        if (!owned) {
-            fputs("coco-webhook initdata inspect: out of memory\n", stderr);
-            return 1;
-        }
-        len = fread(owned, 1, VALUE_INPUT_MAX + 1, stdin);
-        if (len > VALUE_INPUT_MAX) {
-            fprintf(stderr, "coco-webhook initdata inspect: the value is longer than %d bytes\n",
-                    VALUE_INPUT_MAX);
-            free(owned);
-            return 1;
-        }
-        owned[len] = '\0';
+        if (file_read_stream(stdin, "standard input", VALUE_INPUT_MAX, &owned, &len, &err) != CW_OK)
+            return cli_failed(name, err.msg);
         value = owned;
     }
     while (len > 0 && (value[len - 1] == '\n' || value[len - 1] == '\r' || value[len - 1] == ' '))
         len--;
     unsigned char *bytes = NULL;
     size_t n = 0;
-    cw_error err = {{0}};
     initdata_doc doc;
     int rc = 1;
     if (initdata_decode(value, len, INITDATA_FILE_MAX, &bytes, &n, &err) != CW_OK) {
@@ -491,25 +450,23 @@ done:
     return rc;
 }
 
+static int cmd_digest(int argc, char **argv)
+{
+    return cmd_file(argc, argv, false);
+}
+
+static int cmd_encode(int argc, char **argv)
+{
+    return cmd_file(argc, argv, true);
+}
+
 int cli_initdata(int argc, char **argv)
 {
-    if (argc < 2) {
-        fputs(initdata_usage, stderr);
-        return 2;
-    }
-    const char *cmd = argv[1];
-    if (is_help(cmd) || strcmp(cmd, "help") == 0) {
-        fputs(initdata_usage, stdout);
-        return 0;
-    }
-    if (strcmp(cmd, "render") == 0)
-        return cmd_render(argc - 1, argv + 1);
-    if (strcmp(cmd, "digest") == 0)
-        return cmd_file(argc - 1, argv + 1, false);
-    if (strcmp(cmd, "encode") == 0)
-        return cmd_file(argc - 1, argv + 1, true);
-    if (strcmp(cmd, "inspect") == 0)
-        return cmd_inspect(argc - 1, argv + 1);
-    fprintf(stderr, "coco-webhook initdata: unknown command \"%s\"\n\n%s", cmd, initdata_usage);
-    return 2;
+    static const cli_subcommand subs[] = {
+        {"render", cmd_render},
+        {"digest", cmd_digest},
+        {"encode", cmd_encode},
+        {"inspect", cmd_inspect},
+    };
+    return cli_dispatch("initdata", initdata_usage, subs, sizeof subs / sizeof subs[0], argc, argv);
 }

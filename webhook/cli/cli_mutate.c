@@ -2,8 +2,8 @@
  * (SPEC §6), like `istioctl kube-inject`: for GitOps pipelines and for reviewing what the
  * webhook will do. All or nothing: when any object is denied or the input is unreadable,
  * nothing is printed on stdout and the exit status is 1. */
-#include <errno.h>
-#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,8 @@
 #include "cli.h"
 #include "config.h"
 #include "engine.h"
+#include "fileread.h"
+#include "flags.h"
 #include "jsonutil.h"
 #include "manifest.h"
 
@@ -52,105 +54,55 @@ static const char mutate_usage[] =
     "Warnings go to standard error. A denied object makes the command exit 1 with the\n"
     "denial message and print nothing.\n";
 
+/* What the flags say before they are checked. */
+typedef struct mutate_flags {
+    const char *file, *config, *namespace, *output;
+    bool all;
+} mutate_flags;
+
+/* Returns -1 to go on, or the exit status. */
 static int parse_opts(int argc, char **argv, mutate_opts *o)
 {
-    static const struct option longopts[] = {
-        {"filename", required_argument, NULL, 'f'},
-        {"config", required_argument, NULL, 'c'},
-        {"output", required_argument, NULL, 'o'},
-        {"namespace", required_argument, NULL, 'n'},
-        {"all", no_argument, NULL, 'A'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    static const cli_flag flags[] = {
+        CLI_STRING_FLAG("--filename", 'f', mutate_flags, file),
+        CLI_STRING_FLAG("--config", 'c', mutate_flags, config),
+        CLI_STRING_FLAG("--output", 'o', mutate_flags, output),
+        CLI_STRING_FLAG("--namespace", 'n', mutate_flags, namespace),
+        CLI_BOOL_FLAG("--all", mutate_flags, all),
     };
-    *o = (mutate_opts){.file = "-", .format = OUT_YAML, .scope = ENGINE_SCOPE_OBJECT};
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":f:c:o:n:h", longopts, NULL)) != -1) {
-        /* kubectl's habit "-o=json": the short form keeps the '=' in optarg. */
-        if (optarg && optarg[0] == '=' && strchr("fcon", c) && argv[optind - 1][0] == '-' &&
-            argv[optind - 1][1] == c)
-            optarg++;
-        switch (c) {
-        case 'f': o->file = optarg; break;
-        case 'c': o->config = optarg; break;
-        case 'n': o->namespace = optarg; break;
-        case 'A': o->scope = ENGINE_SCOPE_NAMESPACE; break;
-        case 'o':
-            if (strcmp(optarg, "yaml") == 0)
-                o->format = OUT_YAML;
-            else if (strcmp(optarg, "json") == 0)
-                o->format = OUT_JSON;
-            else if (strcmp(optarg, "patch") == 0)
-                o->format = OUT_PATCH;
-            else {
-                fprintf(stderr,
-                        "coco-webhook mutate: unknown output format \"%s\" "
-                        "(use yaml, json or patch)\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 'h': fputs(mutate_usage, stdout); return 0;
-        case ':':
-            fprintf(stderr, "coco-webhook mutate: option %s needs a value\n", argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "coco-webhook mutate: unknown option \"%s\"\n\n%s", argv[optind - 1],
-                    mutate_usage);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "coco-webhook mutate: unexpected argument \"%s\"", argv[optind]);
-        size_t n = strlen(argv[optind]);
-        bool looks_like_file = access(argv[optind], F_OK) == 0 ||
-                               (n > 5 && (strcmp(argv[optind] + n - 5, ".yaml") == 0 ||
-                                          strcmp(argv[optind] + n - 5, ".json") == 0)) ||
-                               (n > 4 && strcmp(argv[optind] + n - 4, ".yml") == 0);
+    /* Positional arguments are refused below, with a hint when one names a file. */
+    static const cli_command cmd = CLI_COMMAND("mutate", mutate_usage, flags, -1);
+    static const char *const formats[] = {
+        [OUT_YAML] = "yaml", [OUT_JSON] = "json", [OUT_PATCH] = "patch"};
+    mutate_flags f = {.file = "-", .output = "yaml"};
+    int positional = 0;
+    int rc = cli_flags_parse(&cmd, argc, argv, &f, &positional);
+    if (rc >= 0)
+        return rc;
+    *o = (mutate_opts){.file = f.file,
+                       .config = f.config,
+                       .namespace = f.namespace,
+                       .scope = f.all ? ENGINE_SCOPE_NAMESPACE : ENGINE_SCOPE_OBJECT};
+    size_t k = 0;
+    while (k < sizeof formats / sizeof formats[0] && strcmp(f.output, formats[k]) != 0)
+        k++;
+    if (k == sizeof formats / sizeof formats[0])
+        return cli_usage_error(cmd.name, "unknown output format \"%s\" (use yaml, json or patch)",
+                               f.output);
+    o->format = (output_format)k;
+    if (positional > 0) {
+        const char *arg = argv[1];
+        size_t n = strlen(arg);
+        bool looks_like_file =
+            access(arg, F_OK) == 0 ||
+            (n > 5 && (strcmp(arg + n - 5, ".yaml") == 0 || strcmp(arg + n - 5, ".json") == 0)) ||
+            (n > 4 && strcmp(arg + n - 4, ".yml") == 0);
         if (strcmp(o->file, "-") == 0 && looks_like_file)
-            fprintf(stderr, " (to read that file, use -f %s)", argv[optind]);
-        fputc('\n', stderr);
-        return 2;
+            return cli_usage_error(
+                cmd.name, "unexpected argument \"%s\" (to read that file, use -f %s)", arg, arg);
+        return cli_usage_error(cmd.name, "unexpected argument \"%s\"", arg);
     }
     return -1;
-}
-
-/* Reads all of f into an owned buffer, at most MANIFEST_INPUT_MAX bytes. */
-static cw_result read_all(FILE *f, const char *name, char **out, size_t *len, cw_error *err)
-{
-    size_t cap = 64 * 1024, n = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return CW_ENOMEM;
-    for (;;) {
-        if (n == cap) {
-            if (cap >= MANIFEST_INPUT_MAX) {
-                free(buf);
-                return cw_fail(err, CW_ELIMIT, "%s: input larger than %u bytes", name,
-                               MANIFEST_INPUT_MAX);
-            }
-            cap *= 2;
-            char *nbuf = realloc(buf, cap);
-            if (!nbuf) {
-                free(buf);
-                return CW_ENOMEM;
-            }
-            buf = nbuf;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        free(buf);
-        return cw_fail(err, CW_EIO, "%s: read error", name);
-    }
-    *out = buf;
-    *len = n;
-    return CW_OK;
 }
 
 /* "Pod fraud-detection/jupyter" style name for messages. */
@@ -382,15 +334,10 @@ int cli_mutate(int argc, char **argv)
     manifest_docs docs = {0};
     patch_list pl = {0};
     rc = 1;
-    const char *name = strcmp(o.file, "-") == 0 ? "<stdin>" : o.file;
-    FILE *f = strcmp(o.file, "-") == 0 ? stdin : fopen(o.file, "rb");
-    if (!f) {
-        fprintf(stderr, "coco-webhook mutate: %s: %s\n", o.file, strerror(errno));
-        goto done;
-    }
-    cw_result r = read_all(f, name, &buf, &len, &err);
-    if (f != stdin)
-        fclose(f);
+    bool from_stdin = strcmp(o.file, "-") == 0;
+    const char *name = from_stdin ? "<stdin>" : o.file;
+    cw_result r = from_stdin ? file_read_stream(stdin, name, MANIFEST_INPUT_MAX, &buf, &len, &err)
+                             : file_read(o.file, MANIFEST_INPUT_MAX, &buf, &len, &err);
     if (r == CW_OK)
         r = manifest_read(name, buf, len, &docs, &err);
     if (r) {

@@ -1,18 +1,21 @@
 /* cli_seal: `coco-webhook seal`, the command line over seal.h. Exit status: 0 done,
  * 1 failed (bad values, files, invalid signature), 2 usage error. */
-#include <getopt.h>
-#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cjson/cJSON.h>
 
+#include "buf.h"
 #include "cli.h"
+#include "fileread.h"
+#include "flags.h"
+#include "keyfile.h"
 #include "seal.h"
-
-#define EXIT_USAGE 2
+#include "secret_manifest.h"
 
 static const char seal_usage[] =
     "Usage: coco-webhook seal COMMAND [OPTIONS]\n"
@@ -78,378 +81,197 @@ static const char inspect_usage[] =
     "  -o, --output text|json  the output format (default text)\n"
     "  -h, --help              show this help\n";
 
-/* Prints one line "coco-webhook seal CMD: message" and returns EXIT_USAGE. */
-static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "coco-webhook seal%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (see 'coco-webhook seal%s%s --help')\n", cmd ? " " : "", cmd ? cmd : "");
-    return EXIT_USAGE;
-}
-
-static int failed(const char *cmd, const cw_error *err)
-{
-    fprintf(stderr, "coco-webhook seal %s: %s\n", cmd, err->msg);
-    return 1;
-}
-
-/* Reports what getopt_long refused (called with its return value ':' or '?'). */
-static int bad_option(const char *cmd, int c, char **argv)
-{
-    const char *arg = argv[optind - 1];
-    if (c == ':')
-        return usage_error(cmd, "option %s needs a value", arg);
-    if (optopt && optopt != '?')
-        return usage_error(cmd, "unknown option -%c", optopt);
-    return usage_error(cmd, "unknown option %s", arg);
-}
-
-static int is_help(const char *s)
-{
-    return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0 || strcmp(s, "help") == 0;
-}
-
-/* A double-quoted string with JSON escapes, which YAML double-quoted scalars share
- * (YAML 1.2 §5.7). */
-static void write_quoted(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
-/* Plain (unquoted) when YAML 1.1, which kubectl reads, can only take it for a string:
- * [A-Za-z][A-Za-z0-9._-]* and not a boolean or null word (no number, timestamp, .inf or
- * .nan starts with a letter). */
-static int yaml_plain_ok(const char *s)
-{
-    static const char *const special[] = {"y",     "yes", "n",   "no",  "true",
-                                          "false", "on",  "off", "null"};
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-        return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '_' || *p == '-'))
-            return 0;
-    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
-        if (strcasecmp(s, special[i]) == 0)
-            return 0;
-    return 1;
-}
-
-static void yaml_scalar(FILE *out, const char *s)
-{
-    if (yaml_plain_ok(s))
-        fputs(s, out);
-    else
-        write_quoted(out, s);
-}
-
-/* Small writers for the Secret manifest, which holds only nested objects of strings. */
-static void yaml_write_object(FILE *out, const cJSON *obj, int indent)
-{
-    for (const cJSON *c = obj->child; c; c = c->next) {
-        fprintf(out, "%*s", indent, "");
-        yaml_scalar(out, c->string);
-        if (cJSON_IsObject(c) && !c->child) {
-            fputs(": {}\n", out);
-        } else if (cJSON_IsObject(c)) {
-            fputs(":\n", out);
-            yaml_write_object(out, c, indent + 2);
-        } else {
-            fputs(": ", out);
-            yaml_scalar(out, cJSON_IsString(c) ? c->valuestring : "");
-            fputc('\n', out);
-        }
-    }
-}
-
-static void json_write_object(FILE *out, const cJSON *obj, int indent)
-{
-    if (!obj->child) {
-        fputs("{}", out);
-        return;
-    }
-    fputs("{\n", out);
-    for (const cJSON *c = obj->child; c; c = c->next) {
-        fprintf(out, "%*s", indent + 2, "");
-        write_quoted(out, c->string);
-        fputs(": ", out);
-        if (cJSON_IsObject(c))
-            json_write_object(out, c, indent + 2);
-        else
-            write_quoted(out, cJSON_IsString(c) ? c->valuestring : "");
-        fputs(c->next ? ",\n" : "\n", out);
-    }
-    fprintf(out, "%*s}", indent, "");
-}
-
 static int flush_stdout(const char *cmd)
 {
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "coco-webhook seal %s: cannot write the output\n", cmd);
-        return 1;
-    }
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return cli_failed(cmd, "cannot write the output");
     return 0;
 }
 
-enum {
-    OPT_URI = 256,
-    OPT_PROVIDER,
-    OPT_SETTINGS,
-    OPT_ANNOTATIONS,
-    OPT_SIGNING_KEY,
-    OPT_SIGNING_KID,
-    OPT_PADDED,
-    OPT_SECRET_NAME,
-    OPT_KEY,
-    OPT_DATA,
-    OPT_KID,
-    OPT_OUT,
-    OPT_FORCE,
-    OPT_PUBLIC_KEY,
-};
+typedef struct vault_opts {
+    const char *uri, *provider, *settings, *annotations, *key_file, *kid, *secret_name;
+    const char *secret_key, *ns, *output;
+    bool padded, use_data;
+} vault_opts;
 
 static int seal_vault_cmd(int argc, char **argv)
 {
-    static const char cmd[] = "vault";
-    static const struct option opts[] = {
-        {"resource-uri", required_argument, NULL, OPT_URI},
-        {"provider", required_argument, NULL, OPT_PROVIDER},
-        {"provider-settings", required_argument, NULL, OPT_SETTINGS},
-        {"annotations", required_argument, NULL, OPT_ANNOTATIONS},
-        {"signing-key", required_argument, NULL, OPT_SIGNING_KEY},
-        {"signing-kid", required_argument, NULL, OPT_SIGNING_KID},
-        {"padded", no_argument, NULL, OPT_PADDED},
-        {"secret-name", required_argument, NULL, OPT_SECRET_NAME},
-        {"key", required_argument, NULL, OPT_KEY},
-        {"namespace", required_argument, NULL, 'n'},
-        {"output", required_argument, NULL, 'o'},
-        {"data", no_argument, NULL, OPT_DATA},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    static const char name[] = "seal vault";
+    static const cli_flag flags[] = {
+        CLI_STRING_FLAG("--resource-uri", 0, vault_opts, uri),
+        CLI_STRING_FLAG("--provider", 0, vault_opts, provider),
+        CLI_STRING_FLAG("--provider-settings", 0, vault_opts, settings),
+        CLI_STRING_FLAG("--annotations", 0, vault_opts, annotations),
+        CLI_STRING_FLAG("--signing-key", 0, vault_opts, key_file),
+        CLI_STRING_FLAG("--signing-kid", 0, vault_opts, kid),
+        CLI_BOOL_FLAG("--padded", vault_opts, padded),
+        CLI_STRING_FLAG("--secret-name", 0, vault_opts, secret_name),
+        CLI_STRING_FLAG("--key", 0, vault_opts, secret_key),
+        CLI_STRING_FLAG("--namespace", 'n', vault_opts, ns),
+        CLI_STRING_FLAG("--output", 'o', vault_opts, output),
+        CLI_BOOL_FLAG("--data", vault_opts, use_data),
     };
-    const char *uri = NULL, *provider = NULL, *settings_text = NULL, *annotations_text = NULL;
-    const char *key_file = NULL, *kid = NULL, *secret_name = NULL, *secret_key = NULL;
-    const char *ns = NULL, *output = NULL;
-    int padded = 0, use_data = 0, c;
-
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":n:o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_URI: uri = optarg; break;
-        case OPT_PROVIDER: provider = optarg; break;
-        case OPT_SETTINGS: settings_text = optarg; break;
-        case OPT_ANNOTATIONS: annotations_text = optarg; break;
-        case OPT_SIGNING_KEY: key_file = optarg; break;
-        case OPT_SIGNING_KID: kid = optarg; break;
-        case OPT_PADDED: padded = 1; break;
-        case OPT_SECRET_NAME: secret_name = optarg; break;
-        case OPT_KEY: secret_key = optarg; break;
-        case 'n': ns = optarg; break;
-        case 'o': output = optarg; break;
-        case OPT_DATA: use_data = 1; break;
-        case 'h': fputs(vault_usage, stdout); return 0;
-        default: return bad_option(cmd, c, argv);
-        }
-    }
-    if (optind < argc)
-        return usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
+    static const cli_command cmd = CLI_COMMAND(name, vault_usage, flags, 0);
+    vault_opts o = {0};
+    int positional = 0;
+    int rc = cli_flags_parse(&cmd, argc, argv, &o, &positional);
+    if (rc >= 0)
+        return rc;
+    const char *uri = o.uri, *kid = o.kid, *output = o.output;
     if (!uri)
-        return usage_error(cmd, "--resource-uri is required");
-    if (padded && key_file)
-        return usage_error(cmd, "--padded is for the unsigned form; it cannot be signed");
-    if (kid && !key_file)
-        return usage_error(cmd, "--signing-kid needs --signing-key");
-    if (!secret_name && (secret_key || ns || output || use_data))
-        return usage_error(cmd, "--key, --namespace, --output and --data need --secret-name");
-    if (secret_name && !secret_key)
-        return usage_error(cmd, "--secret-name needs --key");
+        return cli_usage_error(name, "--resource-uri is required");
+    if (o.padded && o.key_file)
+        return cli_usage_error(name, "--padded is for the unsigned form; it cannot be signed");
+    if (kid && !o.key_file)
+        return cli_usage_error(name, "--signing-kid needs --signing-key");
+    if (!o.secret_name && (o.secret_key || o.ns || output || o.use_data))
+        return cli_usage_error(name, "--key, --namespace, --output and --data need --secret-name");
+    if (o.secret_name && !o.secret_key)
+        return cli_usage_error(name, "--secret-name needs --key");
     if (output && strcmp(output, "yaml") != 0 && strcmp(output, "json") != 0)
-        return usage_error(cmd, "--output must be yaml or json, not \"%s\"", output);
+        return cli_usage_error(name, "--output must be yaml or json, not \"%s\"", output);
 
     int status = 1;
     cw_error err = {{0}};
     cJSON *settings = NULL, *annotations = NULL, *manifest = NULL;
-    seal_key *key = NULL;
+    jwk *key = NULL;
     char *sealed = NULL;
+    buf text;
+    buf_init(&text, SIZE_MAX);
 
-    if (settings_text && seal_parse_object("--provider-settings", settings_text, &settings, &err))
+    if (o.settings && seal_parse_object("--provider-settings", o.settings, &settings, &err))
         goto out;
-    if (annotations_text &&
-        seal_parse_object("--annotations", annotations_text, &annotations, &err))
+    if (o.annotations && seal_parse_object("--annotations", o.annotations, &annotations, &err))
         goto out;
-    seal_vault v = {uri, provider, settings, annotations};
-    if (key_file) {
-        if (seal_key_load(key_file, 1, &key, &err))
+    seal_vault v = {uri, o.provider, settings, annotations};
+    if (o.key_file) {
+        if (keyfile_load(o.key_file, true, &key, &err))
             goto out;
         if (!kid)
-            kid = seal_key_kid(key);
+            kid = key->kid;
         if (!kid) {
-            cw_fail(&err, CW_EINVAL, "%s has no \"kid\": give --signing-kid", key_file);
+            cw_fail(&err, CW_EINVAL, "%s has no \"kid\": give --signing-kid", o.key_file);
             goto out;
         }
-        if (seal_signed(&v, key, kid, &sealed, &err))
+        if (seal_signed(&v, key->key, kid, &sealed, &err))
             goto out;
-    } else if (seal_unsigned(&v, padded, &sealed, &err)) {
+    } else if (seal_unsigned(&v, o.padded, &sealed, &err)) {
         goto out;
     }
 
-    if (!secret_name) {
+    if (!o.secret_name) {
         printf("%s\n", sealed);
     } else {
-        if (seal_secret_manifest(secret_name, ns, secret_key, sealed, use_data, &manifest, &err))
+        secret_manifest_format format =
+            output && strcmp(output, "json") == 0 ? SECRET_MANIFEST_JSON : SECRET_MANIFEST_YAML;
+        if (secret_manifest_build(o.secret_name, o.ns, o.secret_key, sealed, o.use_data, &manifest,
+                                  &err))
             goto out;
-        if (output && strcmp(output, "json") == 0) {
-            json_write_object(stdout, manifest, 0);
-            fputc('\n', stdout);
-        } else {
-            yaml_write_object(stdout, manifest, 0);
+        if (secret_manifest_write(&text, manifest, format)) {
+            CW_FAIL_NOMEM(&err);
+            goto out;
         }
+        fwrite(text.data, 1, text.len, stdout);
     }
-    if (flush_stdout(cmd))
+    if (flush_stdout(name))
         goto done;
     /* Like the upstream tool's warning: the value only names the secret. */
     fprintf(stderr, "note: upload the secret itself to Trustee at %s\n", uri + strlen("kbs:///"));
     status = 0;
     goto done;
 out:
-    failed(cmd, &err);
+    cli_failed(name, err.msg);
 done:
     cJSON_Delete(settings);
     cJSON_Delete(annotations);
     cJSON_Delete(manifest);
-    seal_key_free(key);
+    jwk_free(key);
     free(sealed);
+    buf_free(&text);
     return status;
 }
 
+typedef struct keygen_opts {
+    const char *kid, *dir;
+    bool force;
+} keygen_opts;
+
 static int seal_keygen_cmd(int argc, char **argv)
 {
-    static const char cmd[] = "keygen";
-    static const struct option opts[] = {
-        {"kid", required_argument, NULL, OPT_KID},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    static const char name[] = "seal keygen";
+    static const cli_flag flags[] = {
+        CLI_STRING_FLAG("--kid", 0, keygen_opts, kid),
+        CLI_STRING_FLAG("--out", 0, keygen_opts, dir),
+        CLI_BOOL_FLAG("--force", keygen_opts, force),
     };
-    const char *kid = NULL, *dir = NULL;
-    int force = 0, c;
-
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_KID: kid = optarg; break;
-        case OPT_OUT: dir = optarg; break;
-        case OPT_FORCE: force = 1; break;
-        case 'h': fputs(keygen_usage, stdout); return 0;
-        default: return bad_option(cmd, c, argv);
-        }
-    }
-    if (optind < argc)
-        return usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
+    static const cli_command cmd = CLI_COMMAND(name, keygen_usage, flags, 0);
+    keygen_opts o = {0};
+    int positional = 0;
+    int rc = cli_flags_parse(&cmd, argc, argv, &o, &positional);
+    if (rc >= 0)
+        return rc;
+    const char *kid = o.kid, *dir = o.dir;
     if (!kid || !dir)
-        return usage_error(cmd, "--kid and --out are required");
+        return cli_usage_error(name, "--kid and --out are required");
 
     cw_error err = {{0}};
-    if (seal_keygen(dir, kid, force, &err))
-        return failed(cmd, &err);
+    if (keyfile_keygen(dir, kid, o.force, &err))
+        return cli_failed(name, err.msg);
     printf("wrote %s/private.jwk (secret: sign with it) and %s/public.jwk\n", dir, dir);
     printf("upload %s/public.jwk to Trustee at %s, then: coco-webhook seal vault "
            "--signing-key %s/private.jwk --resource-uri ...\n",
            dir, kid + strlen("kbs:///"), dir);
-    return flush_stdout(cmd);
+    return flush_stdout(name);
 }
 
-/* Reads standard input (at most max bytes) into an owned NUL-terminated buffer. */
-static cw_result read_stdin(size_t max, char **out, size_t *len, cw_error *err)
-{
-    char *buf = malloc(max + 1);
-    if (!buf)
-        return cw_fail(err, CW_ENOMEM, "out of memory");
-    size_t n = fread(buf, 1, max + 1, stdin);
-    if (ferror(stdin)) {
-        free(buf);
-        return cw_fail(err, CW_EIO, "cannot read standard input");
-    }
-    if (n > max) {
-        free(buf);
-        return cw_fail(err, CW_ELIMIT, "standard input is longer than %zu bytes", max);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return CW_OK;
-}
+typedef struct inspect_opts {
+    const char *key_file, *output;
+} inspect_opts;
 
 static int seal_inspect_cmd(int argc, char **argv)
 {
-    static const char cmd[] = "inspect";
-    static const struct option opts[] = {
-        {"public-key", required_argument, NULL, OPT_PUBLIC_KEY},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    static const char name[] = "seal inspect";
+    static const cli_flag flags[] = {
+        CLI_STRING_FLAG("--public-key", 0, inspect_opts, key_file),
+        CLI_STRING_FLAG("--output", 'o', inspect_opts, output),
     };
-    const char *key_file = NULL, *output = "text";
-    int c;
-
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_PUBLIC_KEY: key_file = optarg; break;
-        case 'o': output = optarg; break;
-        case 'h': fputs(inspect_usage, stdout); return 0;
-        default: return bad_option(cmd, c, argv);
-        }
-    }
-    if (optind >= argc)
-        return usage_error(cmd, "give the sealed secret, or - to read it from standard input");
-    if (optind + 1 < argc)
-        return usage_error(cmd, "unexpected argument \"%s\"", argv[optind + 1]);
+    static const cli_command cmd = CLI_COMMAND(name, inspect_usage, flags, 1);
+    inspect_opts o = {.output = "text"};
+    int positional = 0;
+    int rc = cli_flags_parse(&cmd, argc, argv, &o, &positional);
+    if (rc >= 0)
+        return rc;
+    const char *key_file = o.key_file, *output = o.output;
+    if (positional == 0)
+        return cli_usage_error(name, "give the sealed secret, or - to read it from standard input");
     int json_out = strcmp(output, "json") == 0;
     if (!json_out && strcmp(output, "text") != 0)
-        return usage_error(cmd, "--output must be text or json, not \"%s\"", output);
+        return cli_usage_error(name, "--output must be text or json, not \"%s\"", output);
 
     int status = 1, valid = 0;
     cw_error err = {{0}};
     char *input = NULL, *header = NULL, *payload = NULL;
-    const char *text = argv[optind];
+    const char *text = argv[1];
     size_t len = strlen(text);
     seal_parsed parsed = {0};
-    seal_key *key = NULL;
+    jwk *key = NULL;
     const char *verdict = "";
 
     if (strcmp(text, "-") == 0) {
         /* Room for surrounding whitespace; seal_parse applies the limit itself. */
-        if (read_stdin(SEAL_SEALED_MAX + 4096, &input, &len, &err))
+        if (file_read_stream(stdin, "standard input", SEAL_SEALED_MAX + 4096, &input, &len, &err))
             goto out;
         text = input;
     }
     if (seal_parse(text, len, &parsed, &err))
         goto out;
-    if (key_file && seal_key_load(key_file, 0, &key, &err))
+    if (key_file && keyfile_load(key_file, false, &key, &err))
         goto out;
     if (!parsed.is_signed)
         verdict = "none (unsigned)";
     else if (!key)
         verdict = "not checked (give --public-key)";
-    else if (seal_verify(&parsed, key, &valid, &err))
+    else if (seal_verify(&parsed, key->key, &valid, &err))
         goto out;
     else
         verdict = valid ? "valid" : "INVALID";
@@ -457,7 +279,7 @@ static int seal_inspect_cmd(int argc, char **argv)
     header = parsed.header ? cJSON_PrintUnformatted(parsed.header) : NULL;
     payload = cJSON_PrintUnformatted(parsed.payload);
     if (!payload || (parsed.header && !header)) {
-        cw_fail(&err, CW_ENOMEM, "out of memory");
+        CW_FAIL_NOMEM(&err);
         goto out;
     }
     if (json_out) {
@@ -473,16 +295,15 @@ static int seal_inspect_cmd(int argc, char **argv)
         printf("payload: %s\n", payload);
         printf("signature: %s\n", verdict);
     }
-    if (flush_stdout(cmd))
+    if (flush_stdout(name))
         goto done;
 
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(parsed.payload, "name");
+    const cJSON *uri_item = cJSON_GetObjectItemCaseSensitive(parsed.payload, "name");
     cw_error note = {{0}};
-    if (cJSON_IsString(name) && seal_check_uri(name->valuestring, &note))
+    if (cJSON_IsString(uri_item) && seal_check_uri(uri_item->valuestring, &note))
         fprintf(stderr, "note: payload name: %s\n", note.msg);
     const cJSON *hkid = cJSON_GetObjectItemCaseSensitive(parsed.header, "kid");
-    if (key && seal_key_kid(key) && cJSON_IsString(hkid) &&
-        strcmp(seal_key_kid(key), hkid->valuestring) != 0)
+    if (key && key->kid && cJSON_IsString(hkid) && strcmp(key->kid, hkid->valuestring) != 0)
         fprintf(stderr, "note: the header's kid differs from the kid of %s\n", key_file);
 
     if (key && !parsed.is_signed) {
@@ -497,32 +318,22 @@ static int seal_inspect_cmd(int argc, char **argv)
     status = 0;
     goto done;
 out:
-    failed(cmd, &err);
+    cli_failed(name, err.msg);
 done:
     free(input);
     free(header);
     free(payload);
     seal_parsed_free(&parsed);
-    seal_key_free(key);
+    jwk_free(key);
     return status;
 }
 
 int cli_seal(int argc, char **argv)
 {
-    if (argc < 2) {
-        fputs(seal_usage, stderr);
-        return EXIT_USAGE;
-    }
-    const char *sub = argv[1];
-    if (is_help(sub)) {
-        fputs(seal_usage, stdout);
-        return 0;
-    }
-    if (strcmp(sub, "vault") == 0)
-        return seal_vault_cmd(argc - 1, argv + 1);
-    if (strcmp(sub, "keygen") == 0)
-        return seal_keygen_cmd(argc - 1, argv + 1);
-    if (strcmp(sub, "inspect") == 0)
-        return seal_inspect_cmd(argc - 1, argv + 1);
-    return usage_error(NULL, "unknown command \"%s\"", sub);
+    static const cli_subcommand subs[] = {
+        {"vault", seal_vault_cmd},
+        {"keygen", seal_keygen_cmd},
+        {"inspect", seal_inspect_cmd},
+    };
+    return cli_dispatch("seal", seal_usage, subs, sizeof subs / sizeof subs[0], argc, argv);
 }

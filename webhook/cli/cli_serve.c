@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "cli.h"
 #include "config.h"
+#include "flags.h"
 #include "log.h"
 #include "reload.h"
 #include "server.h"
@@ -51,48 +52,20 @@ typedef struct serve_flags {
     const char *listen, *cert, *key, *config, *log_level, *tls_min_version;
 } serve_flags;
 
-/* Accepts "--name VALUE" and "--name=VALUE". Returns 0, or 2 after a usage error. */
-static int parse_flags(int argc, char **argv, serve_flags *f, bool *help)
+/* Returns -1 to go on, or the exit status. */
+static int parse_flags(int argc, char **argv, serve_flags *f)
 {
-    static const struct {
-        const char *name;
-        size_t offset;
-    } opts[] = {
-        {"--listen", offsetof(serve_flags, listen)},
-        {"--tls-cert", offsetof(serve_flags, cert)},
-        {"--tls-key", offsetof(serve_flags, key)},
-        {"--config", offsetof(serve_flags, config)},
-        {"--log-level", offsetof(serve_flags, log_level)},
-        {"--tls-min-version", offsetof(serve_flags, tls_min_version)},
+    static const cli_flag flags[] = {
+        CLI_STRING_FLAG("--listen", 0, serve_flags, listen),
+        CLI_STRING_FLAG("--tls-cert", 0, serve_flags, cert),
+        CLI_STRING_FLAG("--tls-key", 0, serve_flags, key),
+        CLI_STRING_FLAG("--config", 0, serve_flags, config),
+        CLI_STRING_FLAG("--log-level", 0, serve_flags, log_level),
+        CLI_STRING_FLAG("--tls-min-version", 0, serve_flags, tls_min_version),
     };
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            *help = true;
-            return 0;
-        }
-        size_t k = 0;
-        for (; k < sizeof opts / sizeof opts[0]; k++) {
-            size_t n = strlen(opts[k].name);
-            if (strncmp(a, opts[k].name, n) != 0 || (a[n] != '\0' && a[n] != '='))
-                continue;
-            const char *value = a[n] == '=' ? a + n + 1 : NULL;
-            if (!value) {
-                if (i + 1 >= argc) {
-                    fprintf(stderr, "coco-webhook serve: %s needs a value\n", opts[k].name);
-                    return 2;
-                }
-                value = argv[++i];
-            }
-            *(const char **)((char *)f + opts[k].offset) = value;
-            break;
-        }
-        if (k == sizeof opts / sizeof opts[0]) {
-            fprintf(stderr, "coco-webhook serve: unknown option \"%s\"\n\n%s", a, usage);
-            return 2;
-        }
-    }
-    return 0;
+    static const cli_command cmd = CLI_COMMAND("serve", usage, flags, 0);
+    int positional = 0;
+    return cli_flags_parse(&cmd, argc, argv, f, &positional);
 }
 
 /* Blocks the signals handled here in every thread (the server's threads inherit the mask)
@@ -138,30 +111,21 @@ int cli_serve(int argc, char **argv)
     int status = 1;
     int sfd = -1;
     serve_flags f = {0};
-    bool help = false;
     config *cfg = NULL;
     char *listen = NULL, *cert = NULL, *key = NULL;
     server *srv = NULL;
     bool reload_started = false;
     cw_error err = {{0}};
 
-    int rc = parse_flags(argc, argv, &f, &help);
-    if (rc != 0)
+    int rc = parse_flags(argc, argv, &f);
+    if (rc >= 0)
         return rc;
-    if (help) {
-        fputs(usage, stdout);
-        return 0;
-    }
     log_level flag_level = LOG_LEVEL_INFO;
-    if (f.log_level && !log_parse_level(f.log_level, &flag_level)) {
-        fprintf(stderr, "coco-webhook serve: --log-level must be debug, info, warn or error\n");
-        return 2;
-    }
+    if (f.log_level && !log_parse_level(f.log_level, &flag_level))
+        return cli_usage_error("serve", "--log-level must be debug, info, warn or error");
     config_tls_version flag_tls = CONFIG_TLS_1_2;
-    if (f.tls_min_version && !config_parse_tls_version(f.tls_min_version, &flag_tls)) {
-        fprintf(stderr, "coco-webhook serve: --tls-min-version must be 1.2 or 1.3\n");
-        return 2;
-    }
+    if (f.tls_min_version && !config_parse_tls_version(f.tls_min_version, &flag_tls))
+        return cli_usage_error("serve", "--tls-min-version must be 1.2 or 1.3");
 
     if (config_load(f.config, &cfg, &err) != CW_OK) {
         fprintf(stderr, "coco-webhook serve: %s\n", err.msg);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "flags.h"
 
 static const char usage[] =
     "Usage: coco-webhook COMMAND [OPTIONS]\n"
@@ -21,38 +22,27 @@ static const char usage[] =
     "\n"
     "Run 'coco-webhook COMMAND --help' for a command's options.\n";
 
+static const char version_usage[] =
+    "Usage: coco-webhook version\n\nPrints the version of coco-webhook.\n";
+
+static int cli_version(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(version_usage, stdout);
+        return 0;
+    }
+    printf("coco-webhook %s\n", COCO_VERSION);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    static const cli_subcommand commands[] = {
+        {"serve", cli_serve},       {"mutate", cli_mutate},     {"certs", cli_certs},
+        {"seal", cli_seal},         {"initdata", cli_initdata}, {"version", cli_version},
+        {"--version", cli_version},
+    };
     /* libmicrohttpd suppresses SIGPIPE only in its own threads. */
     signal(SIGPIPE, SIG_IGN);
-
-    if (argc < 2) {
-        fputs(usage, stderr);
-        return 2;
-    }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-        if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-            puts("Usage: coco-webhook version\n\nPrints the version of coco-webhook.");
-            return 0;
-        }
-        printf("coco-webhook %s\n", COCO_VERSION);
-        return 0;
-    }
-    if (strcmp(cmd, "serve") == 0)
-        return cli_serve(argc - 1, argv + 1);
-    if (strcmp(cmd, "mutate") == 0)
-        return cli_mutate(argc - 1, argv + 1);
-    if (strcmp(cmd, "certs") == 0)
-        return cli_certs(argc - 1, argv + 1);
-    if (strcmp(cmd, "seal") == 0)
-        return cli_seal(argc - 1, argv + 1);
-    if (strcmp(cmd, "initdata") == 0)
-        return cli_initdata(argc - 1, argv + 1);
-    fprintf(stderr, "coco-webhook: unknown command \"%s\"\n\n%s", cmd, usage);
-    return 2;
+    return cli_dispatch(NULL, usage, commands, sizeof commands / sizeof commands[0], argc, argv);
 }

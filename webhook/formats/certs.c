@@ -22,12 +22,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "b64.h"
+#include "fileread.h"
 #include "k8s_names.h"
 
 #define SERIAL_BYTES 16 /* 128 random bits (CA/Browser Forum asks for at least 64) */
 #define CN_MAX 64       /* RFC 5280 ub-common-name */
 #define SAN_DNS_MAX (4 + CERTS_EXTRA_NAMES_MAX)
-#define B64_INPUT_MAX (1 << 20) /* PEM files here are a few hundred bytes */
 
 /* The names the cluster DNS gives a Service after its namespace, shortest first. */
 static const char *const service_suffixes[] = {NULL, "", ".svc", ".svc.cluster.local"};
@@ -62,16 +63,10 @@ void certs_set_free(certs_set *set)
     blob_free(&set->tls_key, true);
 }
 
-char *certs_base64(const void *data, size_t len)
+/* Standard base64 on one line (caBundle, Secret data): owned, or NULL when out of memory. */
+static char *base64(const certs_blob *b)
 {
-    if (len > B64_INPUT_MAX)
-        return NULL;
-    char *out = malloc(4 * ((len + 2) / 3) + 1);
-    if (!out)
-        return NULL;
-    /* EVP_EncodeBlock writes one line with no newline, and a NUL. */
-    EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-    return out;
+    return b64_encode_alloc(b->data, b->len, B64_STD);
 }
 
 static bool is_dns_name(const char *s)
@@ -188,25 +183,69 @@ static cw_result add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value, c
     return CW_OK;
 }
 
-/* Starts a v3 certificate for key, valid from a little in the past for days. */
-static cw_result start_cert(X509 **out, EVP_PKEY *key, long days, cw_error *err)
+/* An extension in openssl-config syntax. */
+typedef struct cert_ext {
+    int nid;
+    const char *value;
+} cert_ext;
+
+/* pathlen:0: this CA signs serving certificates only, never another CA. */
+static const cert_ext ca_exts[] = {
+    {NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
+    {NID_key_usage, "critical,keyCertSign,cRLSign"},
+    {NID_subject_key_identifier, "hash"},
+    {NID_authority_key_identifier, "keyid:always"},
+};
+
+/* keyEncipherment would be wrong for an EC key: ECDHE needs digitalSignature only. */
+static const cert_ext serving_exts[] = {
+    {NID_basic_constraints, "critical,CA:FALSE"},
+    {NID_key_usage, "critical,digitalSignature"},
+    {NID_ext_key_usage, "serverAuth"},
+    {NID_subject_key_identifier, "hash"},
+    {NID_authority_key_identifier, "keyid:always"},
+};
+
+/* What start_cert makes: the subject, who issues it (NULL: itself), and its extensions. */
+typedef struct cert_plan {
+    const char *org, *cn;
+    X509 *issuer;
+    const cert_ext *exts;
+    size_t ext_count;
+} cert_plan;
+
+/* Starts a v3 certificate for key as plan says, valid from a little in the past for days,
+ * ready to be signed. */
+static cw_result start_cert(X509 **out, EVP_PKEY *key, long days, const cert_plan *plan,
+                            cw_error *err)
 {
     cw_result rc;
+    X509V3_CTX ctx;
     X509 *x = X509_new();
     if (!x)
         return ossl_fail(err, "allocating a certificate");
+    X509 *issuer = plan->issuer ? plan->issuer : x;
     if (!X509_set_version(x, X509_VERSION_3) || !X509_set_pubkey(x, key)) {
         rc = ossl_fail(err, "setting up a certificate");
         goto fail;
     }
-    rc = set_random_serial(x, err);
-    if (rc)
+    if ((rc = set_random_serial(x, err)))
         goto fail;
     if (!X509_gmtime_adj(X509_getm_notBefore(x), -CERTS_BACKDATE_SECONDS) ||
         !X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL)) {
         rc = ossl_fail(err, "setting the validity period");
         goto fail;
     }
+    if ((rc = set_name(X509_get_subject_name(x), plan->org, plan->cn, err)))
+        goto fail;
+    if (!X509_set_issuer_name(x, X509_get_subject_name(issuer))) {
+        rc = ossl_fail(err, "setting the issuer");
+        goto fail;
+    }
+    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+    for (size_t i = 0; i < plan->ext_count; i++)
+        if ((rc = add_ext(x, &ctx, plan->exts[i].nid, plan->exts[i].value, err)))
+            goto fail;
     *out = x;
     return CW_OK;
 fail:
@@ -223,89 +262,63 @@ static cw_result sign_cert(X509 *x, EVP_PKEY *issuer_key, cw_error *err)
 
 static cw_result make_ca(EVP_PKEY *key, long days, X509 **out, cw_error *err)
 {
+    static const cert_plan plan = {"coco-webhook", "coco-webhook CA", NULL, ca_exts,
+                                   sizeof ca_exts / sizeof ca_exts[0]};
     X509 *x = NULL;
-    X509V3_CTX ctx;
-    cw_result rc = start_cert(&x, key, days, err);
-    if (rc)
+    CW_GUARD(start_cert(&x, key, days, &plan, err));
+    cw_result rc = sign_cert(x, key, err);
+    if (rc) {
+        X509_free(x);
         return rc;
-    rc = set_name(X509_get_subject_name(x), "coco-webhook", "coco-webhook CA", err);
-    if (rc)
-        goto fail;
-    if (!X509_set_issuer_name(x, X509_get_subject_name(x))) {
-        rc = ossl_fail(err, "setting the CA issuer");
-        goto fail;
     }
-    X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-    /* pathlen:0: this CA signs serving certificates only, never another CA. */
-    if ((rc = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0", err)) ||
-        (rc = add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign", err)) ||
-        (rc = add_ext(x, &ctx, NID_subject_key_identifier, "hash", err)) ||
-        (rc = add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always", err)))
-        goto fail;
-    rc = sign_cert(x, key, err);
-    if (rc)
-        goto fail;
     *out = x;
     return CW_OK;
-fail:
-    X509_free(x);
-    return rc;
 }
 
-/* Appends a DNS name to gens unless it is already there. */
-static cw_result push_dns(GENERAL_NAMES *gens, const char *name, cw_error *err)
+/* Appends a name of type (GEN_DNS, GEN_IPADD) with value to gens unless it is already there.
+ * Takes ownership of value, even on failure. */
+static cw_result push_name(GENERAL_NAMES *gens, int type, ASN1_STRING *value, const char *what,
+                           cw_error *err)
 {
     for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
-        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-        int type;
-        const ASN1_IA5STRING *have = GENERAL_NAME_get0_value(g, &type);
-        if (type == GEN_DNS && (size_t)ASN1_STRING_length(have) == strlen(name) &&
-            memcmp(ASN1_STRING_get0_data(have), name, strlen(name)) == 0)
-            return CW_OK;
-    }
-    GENERAL_NAME *g = GENERAL_NAME_new();
-    ASN1_IA5STRING *s = ASN1_IA5STRING_new();
-    if (!g || !s || !ASN1_STRING_set(s, name, (int)strlen(name)))
-        goto fail;
-    GENERAL_NAME_set0_value(g, GEN_DNS, s);
-    s = NULL;
-    if (!sk_GENERAL_NAME_push(gens, g))
-        goto fail;
-    return CW_OK;
-fail:
-    ASN1_IA5STRING_free(s);
-    GENERAL_NAME_free(g);
-    return ossl_fail(err, "adding a DNS name");
-}
-
-/* Appends an IP address (already checked) to gens unless it is already there. */
-static cw_result push_ip(GENERAL_NAMES *gens, const char *text, cw_error *err)
-{
-    GENERAL_NAME *g = NULL;
-    ASN1_OCTET_STRING *ip = a2i_IPADDRESS(text);
-    if (!ip)
-        return cw_fail(err, CW_EINVAL, "--ip \"%s\": not an IPv4 or IPv6 address", text);
-    for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
-        int type;
-        const ASN1_OCTET_STRING *have =
-            GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens, i), &type);
-        if (type == GEN_IPADD && ASN1_OCTET_STRING_cmp(have, ip) == 0) {
-            ASN1_OCTET_STRING_free(ip);
+        int have_type;
+        const ASN1_STRING *have =
+            GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens, i), &have_type);
+        if (have_type == type && ASN1_STRING_cmp(have, value) == 0) {
+            ASN1_STRING_free(value);
             return CW_OK;
         }
     }
-    g = GENERAL_NAME_new();
-    if (!g)
-        goto fail;
-    GENERAL_NAME_set0_value(g, GEN_IPADD, ip);
-    ip = NULL;
-    if (!sk_GENERAL_NAME_push(gens, g))
-        goto fail;
+    GENERAL_NAME *g = GENERAL_NAME_new();
+    if (!g) {
+        ASN1_STRING_free(value);
+        return ossl_fail(err, what);
+    }
+    GENERAL_NAME_set0_value(g, type, value);
+    if (!sk_GENERAL_NAME_push(gens, g)) {
+        GENERAL_NAME_free(g);
+        return ossl_fail(err, what);
+    }
     return CW_OK;
-fail:
-    ASN1_OCTET_STRING_free(ip);
-    GENERAL_NAME_free(g);
-    return ossl_fail(err, "adding an IP address");
+}
+
+static cw_result push_dns(GENERAL_NAMES *gens, const char *name, cw_error *err)
+{
+    ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+    if (!s || !ASN1_STRING_set(s, name, (int)strlen(name))) {
+        ASN1_IA5STRING_free(s);
+        return ossl_fail(err, "adding a DNS name");
+    }
+    return push_name(gens, GEN_DNS, s, "adding a DNS name", err);
+}
+
+/* text was checked by certs_check_options. */
+static cw_result push_ip(GENERAL_NAMES *gens, const char *text, cw_error *err)
+{
+    ASN1_OCTET_STRING *ip = a2i_IPADDRESS(text);
+    if (!ip)
+        return cw_fail(err, CW_EINVAL, "--ip \"%s\": not an IPv4 or IPv6 address", text);
+    return push_name(gens, GEN_IPADD, ip, "adding an IP address", err);
 }
 
 static cw_result build_sans(const certs_options *opt, GENERAL_NAMES **out, cw_error *err)
@@ -354,32 +367,16 @@ static cw_result make_serving(const certs_options *opt, EVP_PKEY *key, X509 *ca,
 {
     X509 *x = NULL;
     GENERAL_NAMES *sans = NULL;
-    X509V3_CTX ctx;
     char cn[CN_MAX + 1];
 
-    cw_result rc = start_cert(&x, key, opt->days, err);
-    if (rc)
-        return rc;
     /* Clients check the SANs only; the CN just has to fit its 64 characters. */
     int n = snprintf(cn, sizeof cn, "%s.%s.svc", opt->service, opt->namespace);
     if (n < 0 || (size_t)n >= sizeof cn)
         snprintf(cn, sizeof cn, "%s", opt->service);
-    rc = set_name(X509_get_subject_name(x), NULL, cn, err);
-    if (rc)
-        goto out;
-    if (!X509_set_issuer_name(x, X509_get_subject_name(ca))) {
-        rc = ossl_fail(err, "setting the issuer");
-        goto out;
-    }
-    X509V3_set_ctx(&ctx, ca, x, NULL, NULL, 0);
-    /* keyEncipherment would be wrong for an EC key: ECDHE needs digitalSignature only. */
-    if ((rc = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE", err)) ||
-        (rc = add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature", err)) ||
-        (rc = add_ext(x, &ctx, NID_ext_key_usage, "serverAuth", err)) ||
-        (rc = add_ext(x, &ctx, NID_subject_key_identifier, "hash", err)) ||
-        (rc = add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always", err)))
-        goto out;
-    rc = build_sans(opt, &sans, err);
+    const cert_plan plan = {NULL, cn, ca, serving_exts,
+                            sizeof serving_exts / sizeof serving_exts[0]};
+    CW_GUARD(start_cert(&x, key, opt->days, &plan, err));
+    cw_result rc = build_sans(opt, &sans, err);
     if (rc)
         goto out;
     if (X509_add1_ext_i2d(x, NID_subject_alt_name, sans, 0, X509V3_ADD_DEFAULT) != 1) {
@@ -411,88 +408,80 @@ static cw_result bio_to_blob(BIO *bio, certs_blob *blob, cw_error *err)
         return cw_fail(err, CW_EINTERNAL, "reading a PEM buffer");
     blob->data = malloc(mem->length + 1);
     if (!blob->data)
-        return cw_fail(err, CW_ENOMEM, "out of memory");
+        return CW_FAIL_NOMEM(err);
     memcpy(blob->data, mem->data, mem->length);
     blob->data[mem->length] = '\0';
     blob->len = mem->length;
     return CW_OK;
 }
 
-static cw_result pem_cert(X509 *x, certs_blob *blob, cw_error *err)
+/* The PEM text of certificate x or, when x is NULL, of key: PKCS#8, unencrypted, what GnuTLS
+ * re-imports reliably (ENGINEERING.md), through a secure-heap BIO, which is wiped when freed. */
+static cw_result to_pem(X509 *x, EVP_PKEY *key, certs_blob *blob, cw_error *err)
 {
-    cw_result rc;
-    BIO *bio = BIO_new(BIO_s_mem());
+    BIO *bio = BIO_new(x ? BIO_s_mem() : BIO_s_secmem());
     if (!bio)
         return ossl_fail(err, "allocating a buffer");
-    if (!PEM_write_bio_X509(bio, x))
-        rc = ossl_fail(err, "writing a certificate as PEM");
-    else
-        rc = bio_to_blob(bio, blob, err);
+    int ok = x ? PEM_write_bio_X509(bio, x)
+               : PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL);
+    cw_result rc = ok ? bio_to_blob(bio, blob, err)
+                      : ossl_fail(err, x ? "writing a certificate as PEM" : "writing a key as PEM");
     BIO_free(bio);
     return rc;
 }
 
-/* PKCS#8, unencrypted: what GnuTLS re-imports reliably (ENGINEERING.md). */
-static cw_result pem_key(EVP_PKEY *key, certs_blob *blob, cw_error *err)
+/* A new serving key, and its certificate signed by the CA, into out's tls_crt and tls_key. */
+static cw_result issue_serving(const certs_options *opt, X509 *ca, EVP_PKEY *ca_key, certs_set *out,
+                               cw_error *err)
 {
+    EVP_PKEY *key = NULL;
+    X509 *x = NULL;
     cw_result rc;
-    /* A secure-heap BIO is wiped when freed. */
-    BIO *bio = BIO_new(BIO_s_secmem());
-    if (!bio)
-        return ossl_fail(err, "allocating a buffer");
-    if (!PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL))
-        rc = ossl_fail(err, "writing a key as PEM");
-    else
-        rc = bio_to_blob(bio, blob, err);
-    BIO_free(bio);
+    if (!(rc = new_key(&key, err)) && !(rc = make_serving(opt, key, ca, ca_key, &x, err)) &&
+        !(rc = to_pem(x, NULL, &out->tls_crt, err)))
+        rc = to_pem(NULL, key, &out->tls_key, err);
+    X509_free(x);
+    EVP_PKEY_free(key);
     return rc;
 }
 
 cw_result certs_generate(const certs_options *opt, certs_set *out, cw_error *err)
 {
-    EVP_PKEY *ca_key = NULL, *tls_key = NULL;
-    X509 *ca = NULL, *tls = NULL;
+    EVP_PKEY *ca_key = NULL;
+    X509 *ca = NULL;
 
     memset(out, 0, sizeof *out);
-    cw_result rc = certs_check_options(opt, err);
-    if (rc)
-        return rc;
-    if ((rc = new_key(&ca_key, err)) || (rc = new_key(&tls_key, err)) ||
-        (rc = make_ca(ca_key, opt->ca_days, &ca, err)) ||
-        (rc = make_serving(opt, tls_key, ca, ca_key, &tls, err)) ||
-        (rc = pem_cert(ca, &out->ca_crt, err)) || (rc = pem_key(ca_key, &out->ca_key, err)) ||
-        (rc = pem_cert(tls, &out->tls_crt, err)) || (rc = pem_key(tls_key, &out->tls_key, err)))
+    CW_GUARD(certs_check_options(opt, err));
+    cw_result rc;
+    if ((rc = new_key(&ca_key, err)) || (rc = make_ca(ca_key, opt->ca_days, &ca, err)) ||
+        (rc = to_pem(ca, NULL, &out->ca_crt, err)) ||
+        (rc = to_pem(NULL, ca_key, &out->ca_key, err)) ||
+        (rc = issue_serving(opt, ca, ca_key, out, err)))
         certs_set_free(out);
-    X509_free(tls);
     X509_free(ca);
-    EVP_PKEY_free(tls_key);
     EVP_PKEY_free(ca_key);
     return rc;
 }
 
-/* Reads a whole file (at most B64_INPUT_MAX bytes) into blob. */
+/* Reads a whole file (at most CERTS_FILE_MAX bytes) into blob: read in place, since ca.key
+ * is one of them and blob_free wipes it. */
 static cw_result read_blob(const char *path, certs_blob *blob, cw_error *err)
 {
-    cw_result rc = CW_OK;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cw_fail(err, CW_EIO, "%s: %s", path, strerror(errno));
-    blob->data = malloc(B64_INPUT_MAX + 1);
-    if (!blob->data) {
-        fclose(f);
-        return cw_fail(err, CW_ENOMEM, "out of memory");
-    }
-    blob->len = fread(blob->data, 1, B64_INPUT_MAX + 1, f);
-    if (ferror(f))
-        rc = cw_fail(err, CW_EIO, "reading %s: %s", path, strerror(errno));
-    else if (blob->len > B64_INPUT_MAX)
-        rc = cw_fail(err, CW_EINVAL, "%s: larger than %d bytes", path, B64_INPUT_MAX);
-    fclose(f);
-    if (rc) {
-        blob_free(blob, true);
-        return rc;
-    }
-    blob->data[blob->len] = '\0';
+    return file_read_secret(path, CERTS_FILE_MAX, &blob->data, &blob->len, err);
+}
+
+/* The one PEM object in blob: a certificate, or a private key when key is not NULL. */
+static cw_result read_pem(const certs_blob *blob, X509 **cert, EVP_PKEY **key, const char *what,
+                          cw_error *err)
+{
+    BIO *bio = BIO_new_mem_buf(blob->data, (int)blob->len);
+    if (bio && key)
+        *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    else if (bio)
+        *cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    if (key ? !*key : !*cert)
+        return ossl_fail(err, what);
     return CW_OK;
 }
 
@@ -506,22 +495,10 @@ static cw_result load_ca(const certs_options *opt, const char *dir, certs_set *o
     int n2 = snprintf(key_path, sizeof key_path, "%s/ca.key", dir);
     if (n1 < 0 || (size_t)n1 >= sizeof crt_path || n2 < 0 || (size_t)n2 >= sizeof key_path)
         return cw_fail(err, CW_EINVAL, "%s: path too long", dir);
-    cw_result rc = read_blob(crt_path, &out->ca_crt, err);
-    if (rc)
-        return rc;
-    if ((rc = read_blob(key_path, &out->ca_key, err)))
-        return rc;
-
-    BIO *bio = BIO_new_mem_buf(out->ca_crt.data, (int)out->ca_crt.len);
-    *ca = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-    BIO_free(bio);
-    if (!*ca)
-        return ossl_fail(err, "reading the CA certificate (ca.crt)");
-    bio = BIO_new_mem_buf(out->ca_key.data, (int)out->ca_key.len);
-    *ca_key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-    BIO_free(bio);
-    if (!*ca_key)
-        return ossl_fail(err, "reading the CA key (ca.key)");
+    CW_GUARD(read_blob(crt_path, &out->ca_crt, err));
+    CW_GUARD(read_blob(key_path, &out->ca_key, err));
+    CW_GUARD(read_pem(&out->ca_crt, ca, NULL, "reading the CA certificate (ca.crt)", err));
+    CW_GUARD(read_pem(&out->ca_key, NULL, ca_key, "reading the CA key (ca.key)", err));
     if (X509_check_private_key(*ca, *ca_key) != 1)
         return cw_fail(err, CW_EINVAL, "%s does not belong to %s", key_path, crt_path);
     if (X509_check_ca(*ca) != 1)
@@ -543,20 +520,16 @@ static cw_result load_ca(const certs_options *opt, const char *dir, certs_set *o
 
 cw_result certs_renew(const certs_options *opt, const char *dir, certs_set *out, cw_error *err)
 {
-    EVP_PKEY *ca_key = NULL, *tls_key = NULL;
-    X509 *ca = NULL, *tls = NULL;
+    EVP_PKEY *ca_key = NULL;
+    X509 *ca = NULL;
 
     memset(out, 0, sizeof *out);
-    cw_result rc = certs_check_options(opt, err);
-    if (rc)
-        return rc;
-    if ((rc = load_ca(opt, dir, out, &ca, &ca_key, err)) || (rc = new_key(&tls_key, err)) ||
-        (rc = make_serving(opt, tls_key, ca, ca_key, &tls, err)) ||
-        (rc = pem_cert(tls, &out->tls_crt, err)) || (rc = pem_key(tls_key, &out->tls_key, err)))
+    CW_GUARD(certs_check_options(opt, err));
+    cw_result rc;
+    if ((rc = load_ca(opt, dir, out, &ca, &ca_key, err)) ||
+        (rc = issue_serving(opt, ca, ca_key, out, err)))
         certs_set_free(out);
-    X509_free(tls);
     X509_free(ca);
-    EVP_PKEY_free(tls_key);
     EVP_PKEY_free(ca_key);
     return rc;
 }
@@ -572,9 +545,9 @@ typedef struct out_file {
     mode_t mode;
 } out_file;
 
-static cw_result join_path(char *buf, size_t size, const char *dir, const char *name, cw_error *err)
+static cw_result join_path(char *out, size_t size, const char *dir, const char *name, cw_error *err)
 {
-    int n = snprintf(buf, size, "%s/%s", dir, name);
+    int n = snprintf(out, size, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= size)
         return cw_fail(err, CW_EINVAL, "%s/%s: path too long", dir, name);
     return CW_OK;
@@ -703,13 +676,13 @@ static char *format_alloc(const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return NULL;
-    char *buf = malloc((size_t)n + 1);
-    if (!buf)
+    char *text = malloc((size_t)n + 1);
+    if (!text)
         return NULL;
     va_start(ap, fmt);
-    vsnprintf(buf, (size_t)n + 1, fmt, ap);
+    vsnprintf(text, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    return buf;
+    return text;
 }
 
 static void free_secret_string(char *s)
@@ -732,7 +705,7 @@ static cw_result write_set(const certs_set *set, const certs_options *opt, const
     struct stat st;
     cw_result rc = CW_OK;
 
-    bundle = certs_base64(set->ca_crt.data, set->ca_crt.len);
+    bundle = base64(&set->ca_crt);
     bundle_line = bundle ? format_alloc("%s\n", bundle) : NULL;
     if (!bundle_line) {
         rc = cw_fail(err, CW_ENOMEM, "out of memory");
@@ -750,8 +723,8 @@ static cw_result write_set(const certs_set *set, const certs_options *opt, const
         files[count++] = (out_file){dir, "ca-bundle.b64", bundle_line, strlen(bundle_line), 0644};
 
     if (overlay_dir) {
-        tls_crt_b64 = certs_base64(set->tls_crt.data, set->tls_crt.len);
-        tls_key_b64 = certs_base64(set->tls_key.data, set->tls_key.len);
+        tls_crt_b64 = base64(&set->tls_crt);
+        tls_key_b64 = base64(&set->tls_key);
         if (tls_crt_b64 && tls_key_b64)
             secret = format_alloc(
                 "# Written by coco-webhook certs. Holds a private key: never commit it.\n"

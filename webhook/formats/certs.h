@@ -19,6 +19,7 @@
 #define CERTS_DAYS_MAX 36500        /* a century: beyond it the request is surely a typo */
 #define CERTS_EXTRA_NAMES_MAX 64    /* extra --dns names, and --ip addresses, each */
 #define CERTS_BACKDATE_SECONDS 3600 /* notBefore in the past: nodes with a slow clock */
+#define CERTS_FILE_MAX (1 << 20)    /* bytes of a CA file read back (a few hundred in use) */
 
 /* The names the manifests use; the overlay files refer to them. */
 #define CERTS_SECRET_NAME "coco-webhook-tls"
@@ -53,16 +54,17 @@ typedef struct certs_set {
 } certs_set;
 
 /* Checks opt: names, addresses, day counts. Returns CW_EINVAL with a message naming the flag. */
-cw_result certs_check_options(const certs_options *opt, cw_error *err);
+CW_MUST_USE cw_result certs_check_options(const certs_options *opt, cw_error *err);
 
 /* Makes a fresh CA and serving certificate into *out (zeroed first; on failure *out holds
  * nothing). */
-cw_result certs_generate(const certs_options *opt, certs_set *out, cw_error *err);
+CW_MUST_USE cw_result certs_generate(const certs_options *opt, certs_set *out, cw_error *err);
 
 /* Makes a new serving certificate signed by the CA in dir (ca.crt, ca.key) into *out, whose
  * ca_crt and ca_key are those files' bytes: the caBundle stays the same. Fails when the key
  * does not match, the certificate is not a CA, or the CA expires within opt->days. */
-cw_result certs_renew(const certs_options *opt, const char *dir, certs_set *out, cw_error *err);
+CW_MUST_USE cw_result certs_renew(const certs_options *opt, const char *dir, certs_set *out,
+                                  cw_error *err);
 
 /* Wipes the keys and frees every buffer of set; set may be NULL. */
 void certs_set_free(certs_set *set);
@@ -72,17 +74,13 @@ void certs_set_free(certs_set *set);
  * tls-secret.yaml (a kubernetes.io/tls Secret in opt->namespace) and cabundle-patch.yaml (the
  * caBundle of both webhooks). Without force, fails before writing anything when any target
  * exists. Borrows everything. */
-cw_result certs_write(const certs_set *set, const certs_options *opt, const char *dir,
-                      const char *overlay_dir, bool force, cw_error *err);
+CW_MUST_USE cw_result certs_write(const certs_set *set, const certs_options *opt, const char *dir,
+                                  const char *overlay_dir, bool force, cw_error *err);
 
 /* After certs_renew: replaces tls.crt and tls.key in dir (each through a rename, the key
  * first) and, when overlay_dir is not NULL, the overlay's two files; the CA files and
  * ca-bundle.b64 are left untouched. Borrows everything. */
-cw_result certs_write_renewal(const certs_set *set, const certs_options *opt, const char *dir,
-                              const char *overlay_dir, cw_error *err);
-
-/* Standard base64 of len bytes of data on one line, NUL-terminated; returns owned, or NULL
- * when out of memory. */
-char *certs_base64(const void *data, size_t len);
+CW_MUST_USE cw_result certs_write_renewal(const certs_set *set, const certs_options *opt,
+                                          const char *dir, const char *overlay_dir, cw_error *err);
 
 #endif

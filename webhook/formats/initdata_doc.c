@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "intparse.h"
+
 #define KEY_MAX 64     /* bytes of a key or short string value kept for comparison */
 #define SEGMENTS_MAX 2 /* dotted key segments kept; deeper keys are only skipped */
 
@@ -130,17 +132,6 @@ static bool is_bare(int c)
            c == '-';
 }
 
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One escape after a backslash in a basic string (TOML 1.0 "Strings"). */
 static cw_result escape(scan *sc, short_text *out)
 {
@@ -158,7 +149,7 @@ static cw_result escape(scan *sc, short_text *out)
         size_t digits = c == 'u' ? 4 : 8;
         uint32_t cp = 0;
         for (size_t i = 1; i <= digits; i++) {
-            int d = hex_digit(peek(sc, i));
+            int d = hex_digit_value(peek(sc, i));
             if (d < 0)
                 return fail(sc, "\\%c needs %zu hex digits", c, digits);
             cp = cp * 16 + (uint32_t)d;

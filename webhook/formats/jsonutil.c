@@ -82,3 +82,18 @@ const char *jsonutil_find_duplicate_key(const cJSON *node, bool *oom)
     cJSON_free(keys);
     return dup;
 }
+
+cJSON *jsonutil_parse_exact(const char *text, size_t len)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root)
+        return NULL;
+    for (const char *p = end; p && p < text + len; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            cJSON_Delete(root);
+            return NULL;
+        }
+    }
+    return root;
+}

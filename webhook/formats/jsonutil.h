@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The member key of o, or NULL when o is not an object or has no such member. Borrowed. */
 cJSON *jsonutil_member(const cJSON *o, const char *key);
@@ -20,5 +21,10 @@ bool jsonutil_is_absent(const cJSON *v);
  * use: callers reject it. O(n log n) per object; sets *oom (and returns NULL) when the sort
  * buffer cannot be allocated. */
 const char *jsonutil_find_duplicate_key(const cJSON *root, bool *oom);
+
+/* Parses exactly text[0..len) as one JSON value, white space after it allowed and anything
+ * else refused. Returns an owned tree (cJSON_Delete), or NULL when malformed or out of memory
+ * (cJSON does not tell them apart). */
+cJSON *jsonutil_parse_exact(const char *text, size_t len);
 
 #endif

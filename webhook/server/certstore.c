@@ -22,12 +22,13 @@ static struct {
     char fingerprint[65];
 } store = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* Reads a PEM file of at most CERTSTORE_FILE_MAX bytes into out (owned: free()). */
+/* Reads a PEM file of at most CERTSTORE_FILE_MAX bytes into out (owned: wipe_free()), without
+ * copies the wipe would miss: a key file is one of them. */
 static cw_result read_pem(const char *path, gnutls_datum_t *out, cw_error *err)
 {
     char *data;
     size_t len;
-    CW_GUARD(file_read(path, CERTSTORE_FILE_MAX, &data, &len, err));
+    CW_GUARD(file_read_secret(path, CERTSTORE_FILE_MAX, &data, &len, err));
     out->data = (unsigned char *)data;
     out->size = (unsigned int)len; /* at most CERTSTORE_FILE_MAX */
     return CW_OK;
