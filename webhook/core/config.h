@@ -51,7 +51,7 @@ typedef struct config_strings {
 typedef struct config_namespace_secrets {
     char *namespace; /* owned */
     config_strings entries;
-    sealed_entry *parsed; /* owned array of parsed_count (at most SEALED_ENTRIES_MAX) */
+    sealed_ref *parsed; /* owned: parsed_count refs and their strings, in one allocation */
     size_t parsed_count;
 } config_namespace_secrets;
 

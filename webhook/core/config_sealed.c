@@ -103,10 +103,19 @@ static cw_result parse_sealed_namespace(parse_ctx *ctx, size_t index, sealed_ent
     }
     if (count == 0)
         return CW_OK;
-    ns->parsed = malloc(count * sizeof *ns->parsed);
+    size_t bytes = count * sizeof *ns->parsed;
+    for (size_t i = 0; i < count; i++)
+        bytes += strlen(scratch[i].secret) + strlen(scratch[i].path) + 2;
+    ns->parsed = malloc(bytes);
     if (!ns->parsed)
         return CW_FAIL_NOMEM(ctx->err);
-    memcpy(ns->parsed, scratch, count * sizeof *ns->parsed);
+    char *text = (char *)(ns->parsed + count);
+    for (size_t i = 0; i < count; i++) {
+        size_t ls = strlen(scratch[i].secret) + 1, lp = strlen(scratch[i].path) + 1;
+        ns->parsed[i].secret = memcpy(text, scratch[i].secret, ls);
+        ns->parsed[i].path = memcpy(text + ls, scratch[i].path, lp);
+        text += ls + lp;
+    }
     ns->parsed_count = count;
     return CW_OK;
 }

@@ -381,9 +381,12 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
     cw_error err;
     /* The namespace's entries were parsed and merged when the config was loaded. */
     const config_namespace_secrets *configured = config_sealed_namespace(cfg, ns);
-    if (configured && configured->parsed_count > 0) {
-        memcpy(in->sealed, configured->parsed, configured->parsed_count * sizeof *in->sealed);
-        in->sealed_count = configured->parsed_count;
+    for (size_t i = 0; configured && i < configured->parsed_count; i++) {
+        const sealed_ref *e = &configured->parsed[i];
+        /* Both fit: they were parsed into a sealed_entry at load. */
+        memcpy(in->sealed[i].secret, e->secret, strlen(e->secret) + 1);
+        memcpy(in->sealed[i].path, e->path, strlen(e->path) + 1);
+        in->sealed_count = i + 1;
     }
     if ((r = read_annotation(p, object, template, ENGINE_ANN_SEALED, &v)))
         return r;

@@ -22,6 +22,14 @@ typedef struct sealed_entry {
     char path[SEALED_PATH_MAX + 1]; /* normalised: no trailing "/" */
 } sealed_entry;
 
+/* A parsed entry kept for long (in the config): the same strings, stored at their length.
+ * A sealed_entry has room for the longest name and path (1.3 KB); the config can hold 64K
+ * entries, so it keeps these instead. */
+typedef struct sealed_ref {
+    const char *secret;
+    const char *path;
+} sealed_ref;
+
 /* Parses list into out[*count..cap), appending after the *count entries already there
  * (so that config and annotation entries can be merged): an entry equal to one already
  * present (same secret and path) is skipped; the same path for another secret is an error. */
