@@ -42,7 +42,7 @@ typedef struct inputs {
     size_t sealed_count;
     char targets[NAME_LIST_MAX][K8S_DNS_LABEL_MAX + 1]; /* sealed-secrets-containers */
     size_t target_count;
-    const char *previous_record; /* the record annotation as found, or NULL */
+    prior_record *prior; /* the record annotation as found, parsed on first use */
     initdata_choice initdata;
 } inputs;
 
@@ -84,6 +84,9 @@ typedef struct plan {
     bool volumes_exist;        /* spec.volumes exists, or an earlier op created it */
     size_t added_volume_count; /* of added_volumes */
     size_t mounts_added;       /* volumeMounts added by this pass */
+    /* A denial is a decision, not an error: deny() records the first one here and every step
+     * stops when it sees it (STEP). */
+    bool denied;
     int deny_code;
     const char *deny_reason;
     cw_error deny;
@@ -126,16 +129,29 @@ static void plan_init(plan *p, const config *cfg, engine_result *res, const inpu
 static cw_result deny(plan *p, int code, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Denies the object: records why in the plan and returns CW_OK (nothing failed); the caller
+ * returns at once, and the steps around it stop (STEP). The first denial is kept. */
 static cw_result deny(plan *p, int code, const char *reason, const char *fmt, ...)
 {
+    if (p->denied)
+        return CW_OK;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(p->deny.msg, sizeof p->deny.msg, fmt, ap);
     va_end(ap);
+    p->denied = true;
     p->deny_code = code;
     p->deny_reason = reason;
-    return CW_EINVAL;
+    return CW_OK;
 }
+
+/* Runs one step that may deny: returns from the calling step on an error or a denial. */
+#define STEP(p, expr)                                                                              \
+    do {                                                                                           \
+        cw_result step_rc_ = (expr);                                                               \
+        if (step_rc_ != CW_OK || (p)->denied)                                                      \
+            return step_rc_;                                                                       \
+    } while (0)
 
 static cw_result deny_too_many(plan *p)
 {
@@ -182,7 +198,7 @@ static cw_result add_warning(plan *p, const char *fmt, ...) __attribute__((forma
 
 static cw_result add_warning(plan *p, const char *fmt, ...)
 {
-    if (!p->res || p->res->warning_count >= ENGINE_WARNINGS_MAX)
+    if (!p->res || p->res->decision.warning_count >= ENGINE_WARNINGS_MAX)
         return CW_OK;
     char buf[ENGINE_WARNING_MAX + 1];
     va_list ap;
@@ -192,7 +208,7 @@ static cw_result add_warning(plan *p, const char *fmt, ...)
     char *w = strdup(buf);
     if (!w)
         return CW_ENOMEM; /* a warning the user must see is never dropped silently */
-    p->res->warnings[p->res->warning_count++] = w;
+    p->res->warnings[p->res->decision.warning_count++] = w;
     return CW_OK;
 }
 
@@ -348,10 +364,8 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
 {
     const config *cfg = p->cfg;
     const char *v;
-    cw_result r;
 
-    if ((r = read_annotation(p, object, template, ENGINE_ANN_RUNTIME_CLASS, &v)))
-        return r;
+    STEP(p, read_annotation(p, object, template, ENGINE_ANN_RUNTIME_CLASS, &v));
     if (v) {
         if (!k8s_is_dns_subdomain(v, strlen(v)))
             return deny(p, 400, "annotation",
@@ -366,16 +380,14 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
         in->runtime_class_override = v;
     }
 
-    if ((r = read_annotation(p, object, template, ENGINE_ANN_KEEP_VOLUMES, &v)))
-        return r;
-    if (v && (r = parse_name_list(p, ENGINE_ANN_KEEP_VOLUMES, v, in->keep, &in->keep_count)))
-        return r;
+    STEP(p, read_annotation(p, object, template, ENGINE_ANN_KEEP_VOLUMES, &v));
+    if (v)
+        STEP(p, parse_name_list(p, ENGINE_ANN_KEEP_VOLUMES, v, in->keep, &in->keep_count));
 
-    if ((r = read_annotation(p, object, template, ENGINE_ANN_SEALED_CONTAINERS, &v)))
-        return r;
-    if (v &&
-        (r = parse_name_list(p, ENGINE_ANN_SEALED_CONTAINERS, v, in->targets, &in->target_count)))
-        return r;
+    STEP(p, read_annotation(p, object, template, ENGINE_ANN_SEALED_CONTAINERS, &v));
+    if (v)
+        STEP(p,
+             parse_name_list(p, ENGINE_ANN_SEALED_CONTAINERS, v, in->targets, &in->target_count));
 
     cw_error err;
     const config_strings *configured = ns ? config_sealed_entries(cfg, ns) : NULL;
@@ -384,21 +396,20 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
                                  SEALED_ENTRIES_MAX, &in->sealed_count, &err))
             return deny(p, 400, "config", "config sealedSecrets.namespaces.%s: %s", ns, err.msg);
     }
-    if ((r = read_annotation(p, object, template, ENGINE_ANN_SEALED, &v)))
-        return r;
+    STEP(p, read_annotation(p, object, template, ENGINE_ANN_SEALED, &v));
     if (v && sealed_entries_parse(v, cfg->sealed_mount_root, in->sealed, SEALED_ENTRIES_MAX,
                                   &in->sealed_count, &err))
         return deny(p, 400, "annotation", "annotation %s: %s", ENGINE_ANN_SEALED, err.msg);
 
-    if ((r = read_annotation(p, object, template, INITDATA_ANN_PICK, &v)))
-        return r;
+    STEP(p, read_annotation(p, object, template, INITDATA_ANN_PICK, &v));
     initdata_denial denial;
-    if (initdata_choose(cfg, ns, v, &in->initdata, &denial))
+    initdata_choose(cfg, ns, v, &in->initdata, &denial);
+    if (denial.denied)
         return deny(p, denial.code, denial.reason, "%s", denial.message);
 
     cJSON *rec = jsonutil_member(
         jsonutil_member(jsonutil_member(object, "metadata"), "annotations"), ENGINE_ANN_RECORD);
-    in->previous_record = cJSON_IsString(rec) ? rec->valuestring : NULL;
+    in->prior->text = cJSON_IsString(rec) ? rec->valuestring : NULL;
     return CW_OK;
 }
 
@@ -435,7 +446,7 @@ static cw_result plan_runtime_class(plan *p)
         return CW_ENOMEM;
     p->record_class = want;
     if (p->res)
-        p->res->runtime_class_set = true;
+        p->res->decision.runtime_class_set = true;
     return emit(p, "add", &path, value);
 }
 
@@ -537,22 +548,19 @@ static cw_result plan_storage(plan *p)
             jsonpatch_path_key(&path, m->string);
             r = emit(p, "remove", &path, NULL);
             jsonpatch_path_truncate(&path, base);
-            if (r)
+            if (r || p->denied)
                 return r;
         }
         jsonpatch_path_key(&path, source);
-        r = emit(p, "remove", &path, NULL);
-        if (r)
-            return r;
+        STEP(p, emit(p, "remove", &path, NULL));
         jsonpatch_path_truncate(&path, base);
         jsonpatch_path_key(&path, "emptyDir");
         cJSON *empty = make_empty_dir(p->cfg);
         if (!empty)
             return CW_ENOMEM;
-        if ((r = emit(p, "add", &path, empty)))
-            return r;
+        STEP(p, emit(p, "add", &path, empty));
         if (p->res) {
-            p->res->volumes_replaced++;
+            p->res->decision.volumes_replaced++;
             if ((r = warn_replaced(p, name, claim)) || (r = record_volume(p, name, claim)))
                 return r;
         }
@@ -736,7 +744,7 @@ static cw_result mount_in_container(plan *p, container_slot *slot, const char *v
     jsonpatch_path_key(&path, "volumeMounts");
     p->mounts_added++;
     if (p->res)
-        p->res->secrets_mounted++;
+        p->res->decision.secrets_mounted++;
     /* A container gets at most one mount per entry, but several entries: the list made by
      * the first is appended to by the next. Checking mode sees the real object. */
     if (!slot->has_mounts && !slot->mounts_created) {
@@ -771,8 +779,8 @@ static cw_result plan_sealed(plan *p)
 {
     const inputs *in = p->in;
     cw_result r;
-    if ((r = check_containers(p, "containers")) || (r = check_containers(p, "initContainers")))
-        return r;
+    STEP(p, check_containers(p, "containers"));
+    STEP(p, check_containers(p, "initContainers"));
     if (in->sealed_count == 0)
         return CW_OK;
     for (size_t t = 0; t < in->target_count; t++)
@@ -792,20 +800,17 @@ static cw_result plan_sealed(plan *p)
         const sealed_entry *e = &in->sealed[i];
         char volume[K8S_DNS_LABEL_MAX + 1];
         size_t mounts_before = p->mounts_added;
-        if ((r = sealed_volume(p, e, volume, sizeof volume)))
-            return r;
+        STEP(p, sealed_volume(p, e, volume, sizeof volume));
         if (in->target_count == 0) {
             for (size_t c = 0; c < p->slot_count && p->slots[c].field[0] == 'c'; c++)
-                if ((r = mount_in_container(p, &p->slots[c], volume, e)))
-                    return r;
+                STEP(p, mount_in_container(p, &p->slots[c], volume, e));
         } else {
             for (size_t t = 0; t < in->target_count; t++) {
                 container_slot *slot = container_named(p, in->targets[t]);
                 if (slot->entry_mark == i + 1)
                     continue;
                 slot->entry_mark = i + 1;
-                if ((r = mount_in_container(p, slot, volume, e)))
-                    return r;
+                STEP(p, mount_in_container(p, slot, volume, e));
             }
         }
         if (p->mounts_added > mounts_before && (r = record_secret(p, e)))
@@ -821,12 +826,14 @@ static cw_result plan_initdata(plan *p)
     const config_initdata_document *doc = p->in->initdata.document;
     initdata_action action;
     initdata_denial denial;
-    if (initdata_decide(p->cfg, &p->in->initdata, jsonutil_member(p->initdata_target, "metadata"),
-                        p->in->previous_record, &action, &denial))
+    CW_GUARD(initdata_decide(p->cfg, &p->in->initdata,
+                             jsonutil_member(p->initdata_target, "metadata"), p->in->prior, &action,
+                             &denial));
+    if (denial.denied)
         return deny(p, denial.code, denial.reason, "%s", denial.message);
     if (p->res && action != INITDATA_NOTHING && action != INITDATA_KEEP_OTHER) {
-        p->res->initdata_document = doc->name;
-        p->res->initdata_digest = doc->doc.digest_text;
+        p->res->decision.initdata_document = doc->name;
+        p->res->decision.initdata_digest = doc->doc.digest_text;
     }
     if (action == INITDATA_KEEP_OTHER)
         return add_warning(p,
@@ -843,7 +850,7 @@ static cw_result plan_initdata(plan *p)
     p->initdata_set = doc;
     p->annotations_added = p->initdata_target == p->object;
     if (p->res)
-        p->res->initdata_set = true;
+        p->res->decision.initdata_set = true;
     return emit(p, "add", &path, value);
 }
 
@@ -971,7 +978,7 @@ done:
 /* Builds the record annotation value and the operation that sets it. */
 static cw_result plan_record(plan *p)
 {
-    cJSON *previous = p->in->previous_record ? cJSON_Parse(p->in->previous_record) : NULL;
+    const cJSON *previous = prior_record_tree(p->in->prior);
     cJSON *record = cJSON_CreateObject();
     cw_result r = CW_ENOMEM;
     if (!record)
@@ -1044,7 +1051,6 @@ static cw_result plan_record(plan *p)
     }
     r = emit(p, "add", &path, md);
 done:
-    cJSON_Delete(previous);
     cJSON_Delete(record);
     return r;
 }
@@ -1077,7 +1083,6 @@ static cw_result index_containers(plan *p, const char *field, uint32_t tag)
 {
     cJSON *list = jsonutil_member(p->spec, field);
     size_t i = 0;
-    cw_result r;
     for (cJSON *c = cJSON_IsArray(list) ? list->child : NULL; c; c = c->next, i++) {
         const char *name = NULL;
         cJSON *mounts = NULL;
@@ -1106,8 +1111,7 @@ static cw_result index_containers(plan *p, const char *field, uint32_t tag)
         container_slot *slot = &p->slots[p->slot_count];
         *slot = (container_slot){.field = field, .index = i, .name = name};
         uint32_t mount_tag = TAG_MOUNT + (uint32_t)p->slot_count++;
-        if ((r = index_put(p, tag, name, strlen(name), (void *)(uintptr_t)p->slot_count)))
-            return r;
+        STEP(p, index_put(p, tag, name, strlen(name), (void *)(uintptr_t)p->slot_count));
         slot->has_mounts = cJSON_IsArray(mounts);
         for (cJSON *m = slot->has_mounts ? mounts->child : NULL; m; m = m->next) {
             const char *path = jsonutil_string(m, "mountPath");
@@ -1115,8 +1119,7 @@ static cw_result index_containers(plan *p, const char *field, uint32_t tag)
                 note_bad(p, field, i, BAD_MOUNT);
                 continue;
             }
-            if ((r = index_put(p, mount_tag, path, mount_path_len(path), m)))
-                return r;
+            STEP(p, index_put(p, mount_tag, path, mount_path_len(path), m));
         }
     }
     return CW_OK;
@@ -1125,27 +1128,20 @@ static cw_result index_containers(plan *p, const char *field, uint32_t tag)
 /* Builds p->index over the PodSpec: once per pass, so that every later lookup is O(1). */
 static cw_result index_build(plan *p)
 {
-    cw_result r;
     cJSON *volumes = jsonutil_member(p->spec, "volumes");
     for (cJSON *v = cJSON_IsArray(volumes) ? volumes->child : NULL; v; v = v->next) {
         const char *name = jsonutil_string(v, "name");
         if (!name)
             continue;
-        if ((r = index_put(p, TAG_VOLUME, name, strlen(name), v)))
-            return r;
+        STEP(p, index_put(p, TAG_VOLUME, name, strlen(name), v));
         const char *secret = jsonutil_string(jsonutil_member(v, "secret"), "secretName");
-        if (secret && is_secret_volume_of(v, secret) &&
-            (r = index_put(p, TAG_SECRET, secret, strlen(secret), v)))
-            return r;
+        if (secret && is_secret_volume_of(v, secret))
+            STEP(p, index_put(p, TAG_SECRET, secret, strlen(secret), v));
     }
     for (size_t k = 0; k < p->in->keep_count; k++)
-        if ((r = index_put(p, TAG_KEEP, p->in->keep[k], strlen(p->in->keep[k]), p)))
-            return r;
-
-    if ((r = index_containers(p, "containers", TAG_CONTAINER)) ||
-        (r = index_containers(p, "initContainers", TAG_INIT_CONTAINER)))
-        return r;
-    return CW_OK;
+        STEP(p, index_put(p, TAG_KEEP, p->in->keep[k], strlen(p->in->keep[k]), p));
+    STEP(p, index_containers(p, "containers", TAG_CONTAINER));
+    return index_containers(p, "initContainers", TAG_INIT_CONTAINER);
 }
 
 static void index_clear(plan *p)
@@ -1181,8 +1177,9 @@ static cw_result run_plan(plan *p)
     cJSON *volumes = jsonutil_member(p->spec, "volumes");
     p->volumes_exist = cJSON_IsArray(volumes);
     cw_result r;
-    if ((r = index_build(p)) || (r = plan_runtime_class(p)) || (r = plan_storage(p)) ||
-        (r = plan_sealed(p)) || (r = check_keep_list(p)) || (r = plan_initdata(p)))
+    if ((r = index_build(p)) || p->denied || (r = plan_runtime_class(p)) || p->denied ||
+        (r = plan_storage(p)) || p->denied || (r = plan_sealed(p)) || p->denied ||
+        (r = check_keep_list(p)) || (r = plan_initdata(p)) || p->denied)
         goto done;
     if (p->patch && p->ops > 0)
         r = plan_record(p);
@@ -1232,46 +1229,54 @@ static bool past_deadline(const engine_request *req)
 
 static void skip(engine_result *res, const char *reason)
 {
-    res->outcome = ENGINE_SKIPPED;
-    res->skip_reason = reason;
+    res->decision.outcome = ENGINE_SKIPPED;
+    res->decision.reason = reason;
 }
 
-static cw_result finish_denied(engine_result *res, plan *p)
+/* Makes the plan's denial the result: nothing of the work done so far is answered. */
+static void finish_denied(engine_result *res, const plan *p)
 {
     cJSON_Delete(res->patch);
-    res->patch = NULL;
-    for (size_t i = 0; i < res->warning_count; i++)
+    for (size_t i = 0; i < res->decision.warning_count; i++)
         free(res->warnings[i]);
-    res->warning_count = 0;
     cJSON_free(res->record);
+    res->patch = NULL;
     res->record = NULL;
-    res->runtime_class_set = false;
-    res->volumes_replaced = res->secrets_mounted = res->patch_ops = 0;
-    res->initdata_document = res->initdata_digest = NULL;
-    res->initdata_set = false;
-    res->outcome = ENGINE_DENIED;
-    res->code = p->deny_code;
-    res->deny_reason = p->deny_reason;
-    snprintf(res->message, sizeof res->message, "%s", p->deny.msg);
-    return CW_OK;
+    engine_decision *d = &res->decision;
+    *d =
+        (engine_decision){.outcome = ENGINE_DENIED, .reason = p->deny_reason, .code = p->deny_code};
+    snprintf(d->message, sizeof d->message, "%s", p->deny.msg);
+}
+
+static const char *const outcome_names[ENGINE_OUTCOME_COUNT] = {
+    [ENGINE_MUTATED] = "mutated", [ENGINE_UNCHANGED] = "unchanged", [ENGINE_SKIPPED] = "skipped",
+    [ENGINE_DENIED] = "denied",   [ENGINE_ERROR] = "error",
+};
+
+const char *engine_outcome_name(engine_outcome outcome)
+{
+    return (unsigned)outcome < ENGINE_OUTCOME_COUNT ? outcome_names[outcome] : "error";
 }
 
 cw_result engine_mutate(const config *cfg, const engine_request *req, engine_result *res)
 {
-    memset(res, 0, sizeof *res);
-    plan p;
-    plan_init(&p, cfg, res, NULL, NULL);
-    inputs *in = NULL;
-    cw_result r = CW_OK;
-
+    /* Not the whole result: the warnings' slots are written before they are counted. */
+    memset(res, 0, offsetof(engine_result, warnings));
+    res->record = NULL;
+    /* SPEC §3: DELETE and CONNECT are admitted unchanged; decided here and nowhere else. */
     if (req->operation == ENGINE_OP_OTHER) {
         skip(res, "operation not mutated");
         return CW_OK;
     }
+    plan p;
+    plan_init(&p, cfg, res, NULL, NULL);
+    inputs *in = NULL;
+    cw_result r = CW_OK;
     cJSON *object = req->object;
     if (!cJSON_IsObject(object)) {
         deny(&p, 400, "invalid_object", "the object is not a JSON object");
-        return finish_denied(res, &p);
+        finish_denied(res, &p);
+        return CW_OK;
     }
 
     char group[256], version[64];
@@ -1331,7 +1336,8 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
          !(jsonutil_is_absent(jsonutil_member(metadata, "annotations")) ||
            cJSON_IsObject(jsonutil_member(metadata, "annotations"))))) {
         deny(&p, 400, "invalid_object", "metadata and metadata.annotations must be objects");
-        return finish_denied(res, &p);
+        finish_denied(res, &p);
+        return CW_OK;
     }
     /* What no real object can be: the API server refuses more annotation bytes than this
      * (apimachinery ValidateAnnotations), so work on such an object would be wasted. */
@@ -1343,22 +1349,25 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
              "the annotations of this object hold more than %d bytes, more than the API "
              "server accepts",
              ENGINE_ANNOTATIONS_TOTAL_MAX);
-        return finish_denied(res, &p);
+        finish_denied(res, &p);
+        return CW_OK;
     }
     p.object = object;
     p.spec = find_spec(object, loc, &p.spec_path);
     if (!cJSON_IsObject(p.spec)) {
         deny(&p, 400, "invalid_object", "the object has no pod spec at %s",
              loc == SPEC_POD ? "spec" : p.spec_path.buf);
-        return finish_denied(res, &p);
+        finish_denied(res, &p);
+        return CW_OK;
     }
 
     /* inputs is large (entry buffers) and fully written by read_inputs: no zeroing. */
     in = malloc(sizeof *in);
+    prior_record prior = {0};
     if (in) {
         in->runtime_class_override = NULL;
         in->keep_count = in->sealed_count = in->target_count = 0;
-        in->previous_record = NULL;
+        in->prior = &prior;
     }
     res->patch = cJSON_CreateArray();
     p.record_volumes = cJSON_CreateArray();
@@ -1371,21 +1380,18 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     p.patch = res->patch;
     initdata_target(&p, loc, kind);
     r = read_inputs(&p, object, template, ns, in);
-    if (!r)
+    if (r == CW_OK && !p.denied)
         r = run_plan(&p);
-    if (r == CW_OK && past_deadline(req)) {
+    if (r == CW_OK && past_deadline(req))
         r = CW_ETIMEOUT;
+    if (r != CW_OK)
         goto fail;
-    }
-    if (r == CW_ENOMEM)
-        goto fail;
-    if (r) {
+    if (p.denied) {
         finish_denied(res, &p);
-        r = CW_OK;
         goto done;
     }
-    res->outcome = ENGINE_ALLOWED;
-    res->patch_ops = p.ops;
+    res->decision.patch_ops = p.ops;
+    res->decision.outcome = p.ops ? ENGINE_MUTATED : ENGINE_UNCHANGED;
     if (p.ops == 0)
         goto done;
 
@@ -1412,7 +1418,6 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
              "hold more than %d bytes, more than the API server accepts",
              ENGINE_ANNOTATIONS_TOTAL_MAX);
         finish_denied(res, &p);
-        r = CW_OK;
         goto done;
     }
     if (past_deadline(req)) {
@@ -1423,15 +1428,17 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     plan_init(&check, cfg, NULL, in, object);
     check.spec = find_spec(object, loc, &check.spec_path);
     initdata_target(&check, loc, kind);
-    r = cJSON_IsObject(check.spec) ? run_plan(&check) : CW_EINVAL;
-    if (r == CW_ENOMEM)
+    if (cJSON_IsObject(check.spec))
+        r = run_plan(&check);
+    else
+        deny(&check, 500, "internal", "the mutated object has no pod spec");
+    if (r != CW_OK)
         goto fail;
-    if (r || check.ops != 0) {
+    if (check.denied || check.ops != 0) {
         deny(&p, 500, "internal",
              "internal error: the mutated object is not in the wanted state (%s)",
-             r ? check.deny.msg : "changes left to make");
+             check.denied ? check.deny.msg : "changes left to make");
         finish_denied(res, &p);
-        r = CW_OK;
     }
     goto done;
 
@@ -1440,6 +1447,7 @@ fail:
 done:
     cJSON_Delete(p.record_volumes);
     cJSON_Delete(p.record_secrets);
+    prior_record_free(&prior);
     free(in);
     return r;
 }
@@ -1447,8 +1455,9 @@ done:
 void engine_result_clear(engine_result *res)
 {
     cJSON_Delete(res->patch);
-    for (size_t i = 0; i < res->warning_count; i++)
+    for (size_t i = 0; i < res->decision.warning_count; i++)
         free(res->warnings[i]);
     cJSON_free(res->record);
-    memset(res, 0, sizeof *res);
+    memset(res, 0, offsetof(engine_result, warnings));
+    res->record = NULL;
 }

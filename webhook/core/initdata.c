@@ -10,6 +10,7 @@
 
 #define NAME_SHOWN 63 /* bytes of a name quoted in a message */
 
+/* Records a denial in d and returns CW_OK: nothing failed. */
 static cw_result deny(initdata_denial *d, int code, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -19,9 +20,25 @@ static cw_result deny(initdata_denial *d, int code, const char *reason, const ch
     va_start(ap, fmt);
     vsnprintf(d->message, sizeof d->message, fmt, ap);
     va_end(ap);
+    d->denied = true;
     d->code = code;
     d->reason = reason;
-    return CW_EINVAL;
+    return CW_OK;
+}
+
+const cJSON *prior_record_tree(prior_record *r)
+{
+    if (!r->parsed && r->text)
+        r->tree = cJSON_Parse(r->text);
+    r->parsed = true;
+    return r->tree;
+}
+
+void prior_record_free(prior_record *r)
+{
+    cJSON_Delete(r->tree);
+    r->tree = NULL;
+    r->parsed = false;
 }
 
 /* "a, b, c" for messages, cut with ", ..." when long. */
@@ -40,9 +57,10 @@ static const char *listed(const config *cfg, char *buf, size_t cap)
     return buf;
 }
 
-cw_result initdata_choose(const config *cfg, const char *ns, const char *picked, initdata_choice *c,
-                          initdata_denial *d)
+void initdata_choose(const config *cfg, const char *ns, const char *picked, initdata_choice *c,
+                     initdata_denial *d)
 {
+    d->denied = false;
     c->document = NULL;
     c->enforced = false;
     const config_initdata_namespace *entry = config_initdata_namespace_of(cfg, ns);
@@ -53,44 +71,48 @@ cw_result initdata_choose(const config *cfg, const char *ns, const char *picked,
         c->document = cfg->initdata_default;
     }
     if (!picked)
-        return CW_OK;
+        return;
     const config_initdata_document *doc = config_initdata_document_named(cfg, picked);
     if (!doc) {
         char names[240];
-        return deny(d, 400, "initdata_unknown",
-                    "annotation %s: \"%.*s\" is not a listed initdata document (listed: %s)",
-                    INITDATA_ANN_PICK, NAME_SHOWN, picked, listed(cfg, names, sizeof names));
+        (void)deny(d, 400, "initdata_unknown",
+                   "annotation %s: \"%.*s\" is not a listed initdata document (listed: %s)",
+                   INITDATA_ANN_PICK, NAME_SHOWN, picked, listed(cfg, names, sizeof names));
+        return;
     }
-    if (c->enforced && doc != c->document)
-        return deny(d, 403, "initdata_enforced",
-                    "annotation %s asks for initdata document \"%s\", but namespace %s enforces "
-                    "document \"%s\"",
-                    INITDATA_ANN_PICK, doc->name, ns, c->document->name);
+    if (c->enforced && doc != c->document) {
+        (void)deny(d, 403, "initdata_enforced",
+                   "annotation %s asks for initdata document \"%s\", but namespace %s enforces "
+                   "document \"%s\"",
+                   INITDATA_ANN_PICK, doc->name, ns, c->document->name);
+        return;
+    }
     c->document = doc;
+}
+
+/* *same when value holds the document: the same text as ours, or another encoding of the
+ * same bytes. A value that does not decode holds no document; out of memory is an error. */
+static cw_result holds_document(const char *value, const initdata_doc *doc, bool *same)
+{
+    *same = strcmp(value, doc->value) == 0;
+    if (*same)
+        return CW_OK;
+    unsigned char *bytes;
+    size_t len;
+    cw_result rc = initdata_decode(value, strlen(value), doc->len, &bytes, &len, NULL);
+    if (rc != CW_OK)
+        return rc == CW_ENOMEM ? rc : CW_OK;
+    *same = len == doc->len && memcmp(bytes, doc->bytes, len) == 0;
+    free(bytes);
     return CW_OK;
 }
 
-/* True when value holds the document: the same text as ours, or another encoding of the
- * same bytes. */
-static bool holds_document(const char *value, const initdata_doc *doc)
-{
-    if (strcmp(value, doc->value) == 0)
-        return true;
-    unsigned char *bytes;
-    size_t len;
-    if (initdata_decode(value, strlen(value), doc->len, &bytes, &len, NULL) != CW_OK)
-        return false;
-    bool same = len == doc->len && memcmp(bytes, doc->bytes, len) == 0;
-    free(bytes);
-    return same;
-}
-
 /* True when value decodes to a document whose digest is the one the record names. */
-static bool set_by_webhook(const char *value, const char *previous_record)
+static bool set_by_webhook(const char *value, prior_record *prior)
 {
-    if (!previous_record)
+    const cJSON *rec = prior_record_tree(prior);
+    if (!rec)
         return false;
-    cJSON *rec = cJSON_Parse(previous_record);
     const char *digest = jsonutil_string(jsonutil_member(rec, "initdata"), "digest");
     const char *colon = digest ? strchr(digest, ':') : NULL;
     bool same = false;
@@ -112,14 +134,14 @@ static bool set_by_webhook(const char *value, const char *previous_record)
     same = n > 0 && strcmp(hex, colon + 1) == 0;
 done:
     free(bytes);
-    cJSON_Delete(rec);
     return same;
 }
 
 cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJSON *meta,
-                          const char *previous_record, initdata_action *action, initdata_denial *d)
+                          prior_record *prior, initdata_action *action, initdata_denial *d)
 {
     *action = INITDATA_NOTHING;
+    d->denied = false;
     if (!c->document)
         return CW_OK;
     if (!jsonutil_is_absent(meta) && !cJSON_IsObject(meta))
@@ -140,7 +162,9 @@ cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJS
             return deny(d, 400, "annotation", "annotation %s must be a string", keys[i]);
         found = true;
         present++;
-        if (!holds_document(v->valuestring, &c->document->doc)) {
+        bool same;
+        CW_GUARD(holds_document(v->valuestring, &c->document->doc, &same));
+        if (!same) {
             differs = true;
             differing = keys[i];
             differing_value = v;
@@ -155,7 +179,7 @@ cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJS
         return CW_OK;
     }
     if (present == 1 && strcmp(differing, cfg->initdata_annotation) == 0 &&
-        set_by_webhook(differing_value->valuestring, previous_record)) {
+        set_by_webhook(differing_value->valuestring, prior)) {
         *action = INITDATA_REPLACE;
         return CW_OK;
     }
