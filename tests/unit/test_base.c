@@ -250,6 +250,25 @@ static void test_int_parse(void **state)
     assert_int_equal(hex_digit_value('g'), -1);
 }
 
+/* Near the cap, where the room for the longest escapes is missing, a string whose escape
+ * fits exactly is still written (jsonesc counts first), and one byte less fails. */
+static void test_jsonesc_exact_fit_at_cap(void **state)
+{
+    (void)state;
+    const char in[] = "a\"b\x01";            /* "a\"b\u0001" quoted: 12 bytes */
+    const char want[] = "\"a\\\"b\\u0001\""; /* 12 bytes */
+    buf b;
+    buf_init(&b, sizeof want - 1);
+    assert_int_equal(jsonesc_append(&b, in, sizeof in - 1), CW_OK);
+    assert_string_equal(b.data, want);
+    assert_int_equal(b.len, sizeof want - 1);
+    buf_free(&b);
+    buf_init(&b, sizeof want - 2);
+    assert_int_equal(jsonesc_append(&b, in, sizeof in - 1), CW_ELIMIT);
+    assert_int_equal(b.len, 0);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_jsonesc),
         cmocka_unit_test(test_file_read),
         cmocka_unit_test(test_int_parse),
+        cmocka_unit_test(test_jsonesc_exact_fit_at_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,7 @@
 
 #define SEALED_VOLUME_PREFIX "coco-sealed-"
 #define NAME_LIST_MAX ENGINE_ENTRIES_MAX
+#define NAMES_SHOWN_MAX 200 /* bytes of a list of names quoted in a denial ("a, b, ...") */
 
 /* Where the PodSpec lives in each handled kind. */
 typedef enum spec_location {
@@ -371,7 +372,7 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
             return deny(p, 400, "annotation",
                         "annotation %s: \"%.63s\" is not a valid RuntimeClass name",
                         ENGINE_ANN_RUNTIME_CLASS, v);
-        char allowed[200];
+        char allowed[NAMES_SHOWN_MAX];
         if (!config_strings_contains(&cfg->runtime_class_allowed, v))
             return deny(p, 403, "runtime_class",
                         "annotation %s asks for RuntimeClass \"%.63s\", which is not allowed "
@@ -425,7 +426,7 @@ static cw_result plan_runtime_class(plan *p)
         if (!cJSON_IsString(cur))
             return deny(p, 400, "invalid_object", "spec.runtimeClassName must be a string");
         const char *name = cur->valuestring;
-        char allowed[200];
+        char allowed[NAMES_SHOWN_MAX];
         if (!config_strings_contains(&cfg->runtime_class_allowed, name))
             return deny(p, 403, "runtime_class",
                         "runtimeClassName \"%.63s\" would run this workload outside a "
@@ -487,7 +488,7 @@ static cw_result record_volume(plan *p, const char *volume, const char *claim)
 static cw_result warn_replaced(plan *p, const char *volume, const char *claim)
 {
     const char *tail = "replaced by pod-VM storage; data is lost when the pod ends";
-    char what[96];
+    char what[ENGINE_WARNING_MAX]; /* longer could not be shown: the short form is used */
     if (claim)
         snprintf(what, sizeof what, "PVC \"%s\"", claim);
     else
@@ -819,6 +820,50 @@ static cw_result plan_sealed(plan *p)
     return CW_OK;
 }
 
+/* ---- annotations set by the webhook (2.4 record, 2.5 initdata) ------------------------- */
+
+/* The "add" operation that sets annotation key to value on target (the object, or a pod
+ * template at target_path), creating metadata and annotations where they are missing: a
+ * strict add needs the parent (FACTS.md). An earlier operation of this patch may have created
+ * the object's annotations (p->annotations_added). Writes the operation's path into *path and
+ * returns the owned value, or NULL when out of memory. */
+static cJSON *annotation_add_op(const plan *p, const cJSON *target,
+                                const jsonpatch_path *target_path, const char *key,
+                                const char *value, jsonpatch_path *path)
+{
+    memcpy(path->buf, target_path->buf, target_path->len + 1);
+    path->len = target_path->len;
+    path->overflow = target_path->overflow;
+    jsonpatch_path_key(path, "metadata");
+    const cJSON *meta = jsonutil_member(target, "metadata");
+    cJSON *v = cJSON_CreateString(value);
+    if (!v)
+        return NULL;
+    if (cJSON_IsObject(jsonutil_member(meta, "annotations")) ||
+        (target == p->object && p->annotations_added)) {
+        jsonpatch_path_key(path, "annotations");
+        jsonpatch_path_key(path, key);
+        return v;
+    }
+    cJSON *map = cJSON_CreateObject();
+    if (!map || !cJSON_AddItemToObject(map, key, v)) {
+        cJSON_Delete(map);
+        cJSON_Delete(v);
+        return NULL;
+    }
+    if (cJSON_IsObject(meta)) {
+        jsonpatch_path_key(path, "annotations");
+        return map;
+    }
+    cJSON *md = cJSON_CreateObject();
+    if (!md || !cJSON_AddItemToObject(md, "annotations", map)) {
+        cJSON_Delete(md);
+        cJSON_Delete(map);
+        return NULL;
+    }
+    return md;
+}
+
 /* ---- 2.5 initdata --------------------------------------------------------------------- */
 
 static cw_result plan_initdata(plan *p)
@@ -843,8 +888,8 @@ static cw_result plan_initdata(plan *p)
     if (action != INITDATA_SET && action != INITDATA_REPLACE)
         return CW_OK;
     jsonpatch_path path;
-    cJSON *value = initdata_add_op(p->initdata_target, &p->initdata_path,
-                                   p->cfg->initdata_annotation, doc->doc.value, &path);
+    cJSON *value = annotation_add_op(p, p->initdata_target, &p->initdata_path,
+                                     p->cfg->initdata_annotation, doc->doc.value, &path);
     if (!value)
         return CW_ENOMEM;
     p->initdata_set = doc;
@@ -1010,46 +1055,11 @@ static cw_result plan_record(plan *p)
         goto done;
     p->res->record = text;
 
-    /* Strict add needs the parent (FACTS.md): create whole maps where they are missing. */
-    jsonpatch_path path;
-    jsonpatch_path_init(&path);
-    jsonpatch_path_key(&path, "metadata");
-    cJSON *metadata = jsonutil_member(p->object, "metadata");
-    cJSON *value = cJSON_CreateString(text);
-    if (!value)
-        goto done;
-    if (cJSON_IsObject(jsonutil_member(metadata, "annotations")) || p->annotations_added) {
-        jsonpatch_path_key(&path, "annotations");
-        jsonpatch_path_key(&path, ENGINE_ANN_RECORD);
+    jsonpatch_path root, path;
+    jsonpatch_path_init(&root);
+    cJSON *value = annotation_add_op(p, p->object, &root, ENGINE_ANN_RECORD, text, &path);
+    if (value)
         r = emit(p, "add", &path, value);
-        goto done;
-    }
-    cJSON *map = cJSON_CreateObject();
-    if (!map) {
-        cJSON_Delete(value);
-        goto done;
-    }
-    if (!cJSON_AddItemToObject(map, ENGINE_ANN_RECORD, value)) {
-        cJSON_Delete(value);
-        cJSON_Delete(map);
-        goto done;
-    }
-    if (cJSON_IsObject(metadata)) {
-        jsonpatch_path_key(&path, "annotations");
-        r = emit(p, "add", &path, map);
-        goto done;
-    }
-    cJSON *md = cJSON_CreateObject();
-    if (!md) {
-        cJSON_Delete(map);
-        goto done;
-    }
-    if (!cJSON_AddItemToObject(md, "annotations", map)) {
-        cJSON_Delete(map);
-        cJSON_Delete(md);
-        goto done;
-    }
-    r = emit(p, "add", &path, md);
 done:
     cJSON_Delete(record);
     return r;
@@ -1216,6 +1226,23 @@ static size_t annotation_bytes(const cJSON *o)
     return n;
 }
 
+/* Whether the annotations of object and of its pod template (may be NULL) each stay within
+ * the API server's total; denies when not. with_ours: the webhook's own (initdata, record)
+ * are among them. */
+static bool annotations_fit(plan *p, const cJSON *object, const cJSON *template, bool with_ours)
+{
+    if (annotation_bytes(object) <= ENGINE_ANNOTATIONS_TOTAL_MAX &&
+        annotation_bytes(template) <= ENGINE_ANNOTATIONS_TOTAL_MAX)
+        return true;
+    deny(p, 400, "too_large",
+         with_ours ? "with the webhook's annotations (initdata, record) this object's annotations "
+                     "would hold more than %d bytes, more than the API server accepts"
+                   : "the annotations of this object hold more than %d bytes, more than the API "
+                     "server accepts",
+         ENGINE_ANNOTATIONS_TOTAL_MAX);
+    return false;
+}
+
 /* Whether the caller's deadline has passed: the API server has given up on the answer, and
  * the worker is better spent on requests it still waits for. */
 static bool past_deadline(const engine_request *req)
@@ -1279,7 +1306,7 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
         return CW_OK;
     }
 
-    char group[256], version[64];
+    char group[K8S_DNS_SUBDOMAIN_MAX + 1], version[K8S_DNS_LABEL_MAX + 1]; /* cut when longer */
     split_api_version(jsonutil_string(object, "apiVersion"), group, sizeof group, version,
                       sizeof version);
     const char *kind = req->kind ? req->kind : jsonutil_string(object, "kind");
@@ -1341,14 +1368,7 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     }
     /* What no real object can be: the API server refuses more annotation bytes than this
      * (apimachinery ValidateAnnotations), so work on such an object would be wasted. */
-    size_t ann_bytes = annotation_bytes(object);
-    if (template && ann_bytes <= ENGINE_ANNOTATIONS_TOTAL_MAX)
-        ann_bytes = annotation_bytes(template);
-    if (ann_bytes > ENGINE_ANNOTATIONS_TOTAL_MAX) {
-        deny(&p, 400, "too_large",
-             "the annotations of this object hold more than %d bytes, more than the API "
-             "server accepts",
-             ENGINE_ANNOTATIONS_TOTAL_MAX);
+    if (!annotations_fit(&p, object, template, false)) {
         finish_denied(res, &p);
         return CW_OK;
     }
@@ -1411,12 +1431,7 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     /* What the webhook adds (initdata, the record of thousands of replaced volumes) counts
      * against the API server's total of annotation bytes too: past it the mutated object
      * would be refused after admission, with a less helpful message. */
-    if (annotation_bytes(object) > ENGINE_ANNOTATIONS_TOTAL_MAX ||
-        annotation_bytes(find_template(object, loc)) > ENGINE_ANNOTATIONS_TOTAL_MAX) {
-        deny(&p, 400, "too_large",
-             "with the webhook's annotations (initdata, record) this object's annotations would "
-             "hold more than %d bytes, more than the API server accepts",
-             ENGINE_ANNOTATIONS_TOTAL_MAX);
+    if (!annotations_fit(&p, object, find_template(object, loc), true)) {
         finish_denied(res, &p);
         goto done;
     }

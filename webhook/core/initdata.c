@@ -7,8 +7,11 @@
 #include <string.h>
 
 #include "jsonutil.h"
+#include "k8s_names.h"
 
-#define NAME_SHOWN 63 /* bytes of a name quoted in a message */
+#define NAME_SHOWN K8S_DNS_LABEL_MAX /* bytes of a name quoted in a message */
+#define NAMES_SHOWN_MAX 240          /* bytes of the list of documents in a message */
+#define ALG_NAME_MAX 7               /* bytes of a digest's algorithm name ("sha512") */
 
 /* Records a denial in d and returns CW_OK: nothing failed. */
 static cw_result deny(initdata_denial *d, int code, const char *reason, const char *fmt, ...)
@@ -74,7 +77,7 @@ void initdata_choose(const config *cfg, const char *ns, const char *picked, init
         return;
     const config_initdata_document *doc = config_initdata_document_named(cfg, picked);
     if (!doc) {
-        char names[240];
+        char names[NAMES_SHOWN_MAX];
         (void)deny(d, 400, "initdata_unknown",
                    "annotation %s: \"%.*s\" is not a listed initdata document (listed: %s)",
                    INITDATA_ANN_PICK, NAME_SHOWN, picked, listed(cfg, names, sizeof names));
@@ -116,7 +119,7 @@ static bool set_by_webhook(const char *value, prior_record *prior)
     const char *digest = jsonutil_string(jsonutil_member(rec, "initdata"), "digest");
     const char *colon = digest ? strchr(digest, ':') : NULL;
     bool same = false;
-    char alg_name[8];
+    char alg_name[ALG_NAME_MAX + 1];
     initdata_alg alg;
     unsigned char *bytes = NULL;
     size_t len = 0;
@@ -190,40 +193,4 @@ cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJS
                     differing, c->document->name);
     *action = INITDATA_KEEP_OTHER;
     return CW_OK;
-}
-
-cJSON *initdata_add_op(const cJSON *target, const jsonpatch_path *target_path, const char *key,
-                       const char *value, jsonpatch_path *path)
-{
-    memcpy(path->buf, target_path->buf, target_path->len + 1);
-    path->len = target_path->len;
-    path->overflow = target_path->overflow;
-    jsonpatch_path_key(path, "metadata");
-    const cJSON *meta = jsonutil_member(target, "metadata");
-    cJSON *v = cJSON_CreateString(value);
-    if (!v)
-        return NULL;
-    /* Strict add needs the parent (FACTS.md): create whole maps where they are missing. */
-    if (cJSON_IsObject(jsonutil_member(meta, "annotations"))) {
-        jsonpatch_path_key(path, "annotations");
-        jsonpatch_path_key(path, key);
-        return v;
-    }
-    cJSON *map = cJSON_CreateObject();
-    if (!map || !cJSON_AddItemToObject(map, key, v)) {
-        cJSON_Delete(map);
-        cJSON_Delete(v);
-        return NULL;
-    }
-    if (cJSON_IsObject(meta)) {
-        jsonpatch_path_key(path, "annotations");
-        return map;
-    }
-    cJSON *md = cJSON_CreateObject();
-    if (!md || !cJSON_AddItemToObject(md, "annotations", map)) {
-        cJSON_Delete(md);
-        cJSON_Delete(map);
-        return NULL;
-    }
-    return md;
 }

@@ -1,7 +1,8 @@
-/* initdata: the engine's initdata rules (SPEC §2.5): which document an object gets, whether
- * its own annotation is kept, warned about or denied, and the one operation that sets the
- * annotation. The engine calls these and emits what they decide; this module builds no
- * patch and keeps no state.
+/* initdata: the engine's initdata rules (SPEC §2.5): which document an object gets, and
+ * whether its own annotation is kept, replaced, warned about or denied. The engine calls these
+ * and emits what they decide (the operation that sets the annotation is the engine's, as for
+ * its record); this module builds no patch and keeps no state beyond one request's
+ * prior_record.
  *
  * The document's annotation value was made when the config was loaded (config.h): the
  * request path only compares and copies that ready string. */
@@ -12,7 +13,6 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "jsonpatch.h"
 #include "result.h"
 
 #define INITDATA_ANN_PICK "coco.confidentialcontainers.org/initdata"
@@ -71,12 +71,5 @@ void initdata_choose(const config *cfg, const char *ns, const char *picked, init
 CW_MUST_USE cw_result initdata_decide(const config *cfg, const initdata_choice *c,
                                       const cJSON *meta, prior_record *prior,
                                       initdata_action *action, initdata_denial *d);
-
-/* The "add" operation that sets key to value in the annotations of target (an object with
- * optional metadata, at target_path), creating metadata and annotations when missing (a
- * strict add needs the parent, FACTS.md). Writes its path into *path and returns the owned
- * value, or NULL when out of memory. */
-cJSON *initdata_add_op(const cJSON *target, const jsonpatch_path *target_path, const char *key,
-                       const char *value, jsonpatch_path *path);
 
 #endif

@@ -333,12 +333,10 @@ static enum MHD_Result begin_request(server *s, struct MHD_Connection *conn, con
     if (tq && server_parse_timeout(tq, &timeout_ms) != CW_OK)
         return send_error(s, conn, MHD_HTTP_BAD_REQUEST, "invalid timeout query", NULL);
 
-    request *req = calloc(1, sizeof *req);
+    request *req = malloc(sizeof *req);
     if (!req)
-        return MHD_NO;
-    req->route = r;
-    req->start_ns = start;
-    req->timeout_ms = timeout_ms;
+        return MHD_NO; /* out of memory: drop the connection */
+    *req = (request){.route = r, .start_ns = start, .timeout_ms = timeout_ms};
     buf_init(&req->body, cl ? (size_t)length : SERVER_BODY_MAX);
     *con_cls = req; /* from here request_completed releases req */
     if (cl && !body_reserve(s, req, (size_t)length)) {
