@@ -110,15 +110,17 @@ static cw_result holds_document(const char *value, const initdata_doc *doc, bool
     return CW_OK;
 }
 
-/* True when value decodes to a document whose digest is the one the record names. */
-static bool set_by_webhook(const char *value, prior_record *prior)
+/* *same when value decodes to a document whose digest is the one the record names. A value
+ * that does not decode was not set by the webhook; out of memory is an error. */
+static cw_result set_by_webhook(const char *value, prior_record *prior, bool *same)
 {
+    *same = false;
     const cJSON *rec = prior_record_tree(prior);
     if (!rec)
-        return false;
+        return CW_OK;
     const char *digest = jsonutil_string(jsonutil_member(rec, "initdata"), "digest");
     const char *colon = digest ? strchr(digest, ':') : NULL;
-    bool same = false;
+    cw_result rc = CW_OK;
     char alg_name[ALG_NAME_MAX + 1];
     initdata_alg alg;
     unsigned char *bytes = NULL;
@@ -127,17 +129,21 @@ static bool set_by_webhook(const char *value, prior_record *prior)
         goto done;
     memcpy(alg_name, digest, (size_t)(colon - digest));
     alg_name[colon - digest] = '\0';
-    if (!initdata_alg_parse(alg_name, &alg) ||
-        initdata_decode(value, strlen(value), INITDATA_FILE_MAX, &bytes, &len, NULL) != CW_OK)
+    if (!initdata_alg_parse(alg_name, &alg))
         goto done;
+    rc = initdata_decode(value, strlen(value), INITDATA_FILE_MAX, &bytes, &len, NULL);
+    if (rc != CW_OK) {
+        rc = rc == CW_ENOMEM ? rc : CW_OK;
+        goto done;
+    }
     unsigned char hash[INITDATA_DIGEST_MAX];
     char hex[2 * INITDATA_DIGEST_MAX + 1];
     size_t n = initdata_hash(alg, bytes, len, hash);
     initdata_hex(hash, n, hex);
-    same = n > 0 && strcmp(hex, colon + 1) == 0;
+    *same = n > 0 && strcmp(hex, colon + 1) == 0;
 done:
     free(bytes);
-    return same;
+    return rc;
 }
 
 cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJSON *meta,
@@ -181,10 +187,13 @@ cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJS
         *action = INITDATA_KEEP_SAME;
         return CW_OK;
     }
-    if (present == 1 && strcmp(differing, cfg->initdata_annotation) == 0 &&
-        set_by_webhook(differing_value->valuestring, prior)) {
-        *action = INITDATA_REPLACE;
-        return CW_OK;
+    if (present == 1 && strcmp(differing, cfg->initdata_annotation) == 0) {
+        bool ours;
+        CW_GUARD(set_by_webhook(differing_value->valuestring, prior, &ours));
+        if (ours) {
+            *action = INITDATA_REPLACE;
+            return CW_OK;
+        }
     }
     if (c->enforced)
         return deny(d, 403, "initdata_enforced",
