@@ -231,6 +231,15 @@ static void test_parse_listen(void **state)
     assert_int_equal(server_parse_listen("::1:443", host, sizeof host, &port, NULL), CW_EINVAL);
     assert_int_equal(server_parse_listen(":65536", host, sizeof host, &port, NULL), CW_EINVAL);
     assert_int_equal(server_parse_listen(":x", host, sizeof host, &port, NULL), CW_EINVAL);
+    /* intparse.h's grammar: no sign, no spaces, no empty port. */
+    static const char *const refused[] = {":+443", ": 443", ":443 ", ":-1", ":", ":0x1bb"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        assert_int_equal(server_parse_listen(refused[i], host, sizeof host, &port, NULL),
+                         CW_EINVAL);
+    cw_error err;
+    assert_int_equal(server_parse_listen(":70000", host, sizeof host, &port, &err), CW_EINVAL);
+    assert_string_equal(
+        err.msg, "listen address \":70000\": the port must be a whole number from 0 to 65535");
 }
 
 static void test_metrics_render(void **state)

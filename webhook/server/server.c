@@ -25,6 +25,10 @@
 #include "metrics.h"
 #include "reload.h"
 
+#define MHD_MESSAGE_MAX 512  /* bytes of one libmicrohttpd message kept (cut when longer) */
+#define LISTEN_HOST_MAX 255  /* bytes of a listen host: a DNS name (253) or an IPv6 address */
+#define CHANGES_TEXT_MAX 128 /* bytes of the log line's "changes" (three counters) */
+
 struct server {
     struct MHD_Daemon *daemon;
     atomic_int in_flight; /* requests seen and not completed */
@@ -33,7 +37,7 @@ struct server {
     /* While the daemon starts (on the starting thread, before any worker exists): the last
      * message of libmicrohttpd, whose text names the system error of a failed bind. */
     atomic_bool starting;
-    char start_error[256];
+    char start_error[MHD_MESSAGE_MAX];
     atomic_size_t body_bytes; /* reserved by requests in flight, against SERVER_BODY_BYTES_MAX */
     atomic_int large;         /* large bodies in flight, against SERVER_LARGE_MAX */
 };
@@ -382,7 +386,7 @@ static void log_decision(const admission_decision *d, double seconds, unsigned i
     log_str(&l, "name", d->name);
     log_str(&l, "operation", d->operation);
     log_str(&l, "result", engine_outcome_name(e->outcome));
-    char changes[128];
+    char changes[CHANGES_TEXT_MAX];
     snprintf(changes, sizeof changes, "%s%svolumes_replaced=%zu,secrets_mounted=%zu",
              e->runtime_class_set ? "runtime_class" : "", e->runtime_class_set ? "," : "",
              e->volumes_replaced, e->secrets_mounted);
@@ -548,7 +552,7 @@ __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const ch
     bool starting = s && atomic_load(&s->starting);
     if (!starting && !log_enabled(LOG_LEVEL_DEBUG))
         return;
-    char msg[512];
+    char msg[MHD_MESSAGE_MAX];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r' || msg[n - 1] == '.'))
@@ -754,7 +758,7 @@ static struct MHD_Daemon *start_daemon(server *s, unsigned int flags, uint16_t p
 cw_result server_start(const char *listen, config_tls_version tls_min, server **out,
                        uint16_t *bound_port, cw_error *err)
 {
-    char host[256];
+    char host[LISTEN_HOST_MAX + 1];
     uint16_t port;
     cw_result rc = server_parse_listen(listen, host, sizeof host, &port, err);
     if (rc != CW_OK)
