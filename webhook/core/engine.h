@@ -61,14 +61,14 @@ typedef struct engine_request {
 } engine_request;
 
 /* What became of one object. The engine decides the first four; ENGINE_ERROR is the outcome
- * of a request whose work failed (out of memory, a passed deadline): engine_mutate never
- * yields it (it returns the error), the decision record of the request carries it. */
+ * of a request whose work failed (out of memory): engine_mutate never yields it (it returns
+ * the error), the decision record of the request carries it. */
 typedef enum engine_outcome {
     ENGINE_MUTATED,   /* selected; a non-empty patch */
     ENGINE_UNCHANGED, /* selected and already in the wanted state: an empty patch */
     ENGINE_SKIPPED,   /* not selected, or a kind/operation left alone: admitted unchanged */
     ENGINE_DENIED,    /* selected and refused: code, reason and message say why */
-    ENGINE_ERROR,
+    ENGINE_ERROR,     /* the request failed: a decision record's, never engine_mutate's */
     ENGINE_OUTCOME_COUNT,
 } engine_outcome;
 
