@@ -177,7 +177,11 @@ static void fill_identity(admission_decision *d, const review *r)
 /* ---- the answer ---- */
 
 /* The answer of a review the engine decided: it reads the decision and the engine's output. */
-static cw_result encode(buf *o, const admission_decision *d, const engine_result *res)
+/* Bytes of the answer's fixed text: its keys, punctuation and the status code. */
+#define ANSWER_FIXED_MAX 256
+
+static cw_result write_answer(buf *o, const admission_decision *d, const engine_result *res,
+                              const char *patch, size_t patch_len)
 {
     const engine_decision *e = &d->engine;
     CW_GUARD(buf_adds(o, "{\"apiVersion\":\"" ADMISSION_API_VERSION "\",\"kind\":\"" ADMISSION_KIND
@@ -191,15 +195,9 @@ static cw_result encode(buf *o, const admission_decision *d, const engine_result
     } else {
         CW_GUARD(buf_adds(o, ",\"allowed\":true"));
     }
-    if (e->outcome == ENGINE_MUTATED) {
-        char *patch = cJSON_PrintUnformatted(res->patch);
-        if (!patch)
-            return CW_ENOMEM;
-        cw_result rc = buf_adds(o, ",\"patchType\":\"JSONPatch\",\"patch\":\"");
-        if (rc == CW_OK)
-            rc = b64_encode(o, patch, strlen(patch), B64_STD);
-        cJSON_free(patch);
-        CW_GUARD(rc);
+    if (patch) {
+        CW_GUARD(buf_adds(o, ",\"patchType\":\"JSONPatch\",\"patch\":\""));
+        CW_GUARD(b64_encode(o, patch, patch_len, B64_STD));
         CW_GUARD(buf_addc(o, '"'));
     }
     if (e->warning_count > 0) {
@@ -217,6 +215,38 @@ static cw_result encode(buf *o, const admission_decision *d, const engine_result
         CW_GUARD(buf_addc(o, '}'));
     }
     return buf_adds(o, "}}");
+}
+
+/* The answer of a review the engine decided: it reads the decision and the engine's output.
+ * The buffer is sized once, with room for the longest escapes, so that writing it never
+ * reallocates; near the cap that room is not asked for, and the writes say whether the answer
+ * fits. */
+static cw_result encode(buf *o, const admission_decision *d, const engine_result *res)
+{
+    const engine_decision *e = &d->engine;
+    char *patch = NULL;
+    size_t patch_len = 0;
+    if (e->outcome == ENGINE_MUTATED) {
+        patch = cJSON_PrintUnformatted(res->patch);
+        if (!patch)
+            return CW_ENOMEM;
+        patch_len = strlen(patch);
+    }
+    size_t escaped = strlen(d->uid) + (e->outcome == ENGINE_DENIED ? strlen(e->message) : 0);
+    for (size_t i = 0; i < e->warning_count; i++)
+        escaped += strlen(res->warnings[i]) + 3; /* quotes and comma */
+    if (res->record && e->outcome == ENGINE_MUTATED)
+        escaped += strlen(res->record) + 2;
+    size_t room = ANSWER_FIXED_MAX + b64_encoded_len(patch_len, B64_STD) + 1;
+    size_t left = o->max - o->len;
+    cw_result rc = CW_OK;
+    if (room <= left && escaped <= (left - room) / JSONESC_BYTE_MAX &&
+        !buf_reserve(o, room + escaped * JSONESC_BYTE_MAX))
+        rc = buf_status(o);
+    if (rc == CW_OK)
+        rc = write_answer(o, d, res, patch, patch_len);
+    cJSON_free(patch);
+    return rc;
 }
 
 static cw_result answer(const config *cfg, engine_scope scope, uint64_t deadline_ns, cJSON *root,
