@@ -130,11 +130,12 @@ int main(int argc, char **argv)
                               .scope = ENGINE_SCOPE_NAMESPACE,
                               .namespace = "fraud-detection"};
         engine_result res;
-        if (engine_mutate(cfg, &req, &res) != CW_OK || res.outcome == ENGINE_DENIED) {
-            fprintf(stderr, "engine: %s\n", res.message);
+        if (engine_mutate(cfg, &req, &res) != CW_OK || res.decision.outcome == ENGINE_DENIED) {
+            fprintf(stderr, "engine: %s\n", res.decision.message);
             return 1;
         }
-        printf("patch: %zu operations, %zu warnings\n", res.patch_ops, res.warning_count);
+        printf("patch: %zu operations, %zu warnings\n", res.decision.patch_ops,
+               res.decision.warning_count);
         engine_result_clear(&res);
         cJSON_Delete(obj);
     }

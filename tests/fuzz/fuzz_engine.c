@@ -42,9 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         };
         engine_result res;
         if (engine_mutate(cfg, &req, &res) == CW_OK) {
-            if (res.outcome == ENGINE_DENIED && res.code == 500)
+            if (res.decision.outcome == ENGINE_DENIED && res.decision.code == 500)
                 abort(); /* the engine's own check failed: a bug */
-            if (res.outcome == ENGINE_ALLOWED && pristine) {
+            if ((res.decision.outcome == ENGINE_MUTATED ||
+                 res.decision.outcome == ENGINE_UNCHANGED) &&
+                pristine) {
                 cw_error err;
                 if (jsonpatch_apply(&pristine, res.patch, &err) != CW_OK ||
                     !jsonpatch_equal(pristine, obj))

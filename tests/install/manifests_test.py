@@ -544,7 +544,7 @@ def render_components(tmp, overlay):
 
 def exported_metrics():
     """{name: set of label names} from the exposition webhook/server/metrics.c writes; histograms
-    add _bucket, _sum and _count."""
+    add _bucket, _sum and _count. The text returned holds the label values the server writes."""
     with open(os.path.join(SRC, "webhook", "server", "metrics.c")) as f:
         text = f.read()
     out = {}
@@ -559,6 +559,9 @@ def exported_metrics():
             if re.search(re.escape(n) + r'\{(\w+)="\s*\);', text):
                 labels |= set(re.findall(re.escape(n) + r'\{(\w+)="', text))
             out[n] = labels
+    # The values of the result label are the engine's outcome names (engine_outcome_name).
+    with open(os.path.join(SRC, "webhook", "core", "engine.c")) as f:
+        text += f.read()
     return out, text
 
 

@@ -87,11 +87,11 @@ static void run_pod_review(void)
     assert_non_null(cJSON_GetObjectItemCaseSensitive(r, "warnings"));
     assert_non_null(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(r, "auditAnnotations"), ADMISSION_AUDIT_KEY));
-    assert_int_equal(resp.info.result, METRICS_RESULT_MUTATED);
-    assert_true(resp.info.runtime_class_set);
-    assert_int_equal(resp.info.volumes_replaced, 1);
-    assert_string_equal(resp.info.namespace, "demo");
-    assert_string_equal(resp.info.name, "p");
+    assert_int_equal(resp.decision.engine.outcome, ENGINE_MUTATED);
+    assert_true(resp.decision.engine.runtime_class_set);
+    assert_int_equal(resp.decision.engine.volumes_replaced, 1);
+    assert_string_equal(resp.decision.namespace, "demo");
+    assert_string_equal(resp.decision.name, "p");
     cJSON_Delete(out);
     admission_response_clear(&resp);
 }
@@ -158,7 +158,7 @@ static void test_review_errors(void **state)
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(out, "error");
         assert_true(cJSON_IsString(e));
         assert_true(strlen(e->valuestring) > 0);
-        assert_false(resp.info.is_review);
+        assert_false(resp.decision.is_review);
         cJSON_Delete(out);
         admission_response_clear(&resp);
     }
@@ -185,8 +185,10 @@ static void test_error_body_escapes(void **state)
 {
     (void)state;
     size_t len;
-    char *b = admission_error_body("a \"quoted\"\n\\ msg", &len);
-    assert_string_equal(b, "{\"error\":\"a \\\"quoted\\\"\\u000a\\\\ msg\"}");
+    /* jsonesc.h's forms: \n short, other controls and DEL as \u00XX. */
+    char *b = admission_error_body("a \"quoted\"\n\\ msg\x01\x7f", &len);
+    assert_string_equal(b, "{\"error\":\"a \\\"quoted\\\"\\n\\\\ msg\\u0001\\u007f\"}");
+    assert_int_equal(len, strlen(b));
     free(b);
 }
 
@@ -229,13 +231,22 @@ static void test_parse_listen(void **state)
     assert_int_equal(server_parse_listen("::1:443", host, sizeof host, &port, NULL), CW_EINVAL);
     assert_int_equal(server_parse_listen(":65536", host, sizeof host, &port, NULL), CW_EINVAL);
     assert_int_equal(server_parse_listen(":x", host, sizeof host, &port, NULL), CW_EINVAL);
+    /* intparse.h's grammar: no sign, no spaces, no empty port. */
+    static const char *const refused[] = {":+443", ": 443", ":443 ", ":-1", ":", ":0x1bb"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        assert_int_equal(server_parse_listen(refused[i], host, sizeof host, &port, NULL),
+                         CW_EINVAL);
+    cw_error err;
+    assert_int_equal(server_parse_listen(":70000", host, sizeof host, &port, &err), CW_EINVAL);
+    assert_string_equal(
+        err.msg, "listen address \":70000\": the port must be a whole number from 0 to 65535");
 }
 
 static void test_metrics_render(void **state)
 {
     (void)state;
     metrics_reset();
-    metrics_count_request(METRICS_KIND_POD, METRICS_OP_CREATE, METRICS_RESULT_MUTATED);
+    metrics_count_request(METRICS_KIND_POD, METRICS_OP_CREATE, ENGINE_MUTATED);
     metrics_count_denial("runtime_class");
     metrics_count_denial("runtime_class");
     metrics_count_denial("with \"quote\"");

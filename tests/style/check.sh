@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # House rules that a compiler does not check (CONVENTIONS habits 7 and 11): no unsafe libc
-# calls, and every C source formatted by the checked-in .clang-format.
+# calls, every C source formatted by the checked-in .clang-format, and includes that follow
+# the layers of webhook/.
 set -u
 cd "${COCO_SRC:?}"
 mapfile -t sources < <(find webhook tests bench -name '*.[ch]' -not -path '*/corpus/*' | sort)
@@ -32,6 +33,40 @@ if command -v clang-format >/dev/null; then
 else
     echo "FAIL clang-format is not installed"
     failed=$((failed + 1))
+fi
+
+# Includes point downward: a file of webhook/LAYER/ includes only headers of its own layer or
+# of a lower one (webhook/README.md). A quoted include that names no header of webhook/ fails
+# too: every project header lives in a layer.
+layers=(base formats core server cli)
+declare -A rank=() layer_of=()
+for i in "${!layers[@]}"; do
+    rank[${layers[$i]}]=$i
+    for h in webhook/"${layers[$i]}"/*.h; do
+        [ -e "$h" ] && layer_of[$(basename "$h")]=${layers[$i]}
+    done
+done
+upward=()
+while IFS=: read -r file _ header; do
+    own=${file#webhook/}
+    own=${own%%/*}
+    [ -n "${rank[$own]+x}" ] || continue
+    header=${header#*\"}
+    header=${header%%\"*}
+    target=${layer_of[$header]:-}
+    if [ -z "$target" ]; then
+        upward+=("$file: #include \"$header\" (no such header in webhook/)")
+    elif [ "${rank[$target]}" -gt "${rank[$own]}" ]; then
+        upward+=("$file: #include \"$header\" ($own may not include $target)")
+    fi
+done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' webhook/*/*.[ch])
+if [ ${#upward[@]} -gt 0 ]; then
+    printf 'FAIL includes pointing upward (order: %s):\n' "${layers[*]}"
+    printf '  %s\n' "${upward[@]}"
+    failed=$((failed + 1))
+else
+    echo "ok   includes point downward (${layers[*]})"
+    passed=$((passed + 1))
 fi
 
 # The project carries no paths of a build machine.

@@ -420,9 +420,9 @@ static outcome run_review(const scenario *sc, char **ref, char *why, size_t whyc
         admission_response_clear(&resp);
         return RUN_WRONG;
     }
-    if (resp.http_status != 200 || resp.info.result != METRICS_RESULT_MUTATED) {
+    if (resp.http_status != 200 || resp.decision.engine.outcome != ENGINE_MUTATED) {
         snprintf(why, whycap, "HTTP %u result %s: %.200s", resp.http_status,
-                 metrics_result_name(resp.info.result), resp.body);
+                 engine_outcome_name(resp.decision.engine.outcome), resp.body);
         admission_response_clear(&resp);
         return RUN_WRONG;
     }
@@ -444,18 +444,18 @@ static char *engine_text(const engine_result *res, const cJSON *object)
     unsigned long saved = fail_at;
     fail_at = 0;
     cJSON *all = cJSON_CreateObject();
-    cJSON_AddNumberToObject(all, "outcome", res->outcome);
-    cJSON_AddNumberToObject(all, "code", res->code);
-    cJSON_AddStringToObject(all, "message", res->message);
+    cJSON_AddNumberToObject(all, "outcome", res->decision.outcome);
+    cJSON_AddNumberToObject(all, "code", res->decision.code);
+    cJSON_AddStringToObject(all, "message", res->decision.message);
     cJSON_AddItemToObject(all, "patch", cJSON_Duplicate(res->patch, 1));
     cJSON *w = cJSON_AddArrayToObject(all, "warnings");
-    for (size_t i = 0; i < res->warning_count; i++)
+    for (size_t i = 0; i < res->decision.warning_count; i++)
         cJSON_AddItemToArray(w, cJSON_CreateString(res->warnings[i]));
     cJSON_AddStringToObject(all, "record", res->record ? res->record : "");
     cJSON_AddItemToObject(all, "object", cJSON_Duplicate(object, 1));
-    cJSON_AddNumberToObject(all, "volumes_replaced", (double)res->volumes_replaced);
-    cJSON_AddNumberToObject(all, "secrets_mounted", (double)res->secrets_mounted);
-    cJSON_AddBoolToObject(all, "runtime_class_set", res->runtime_class_set);
+    cJSON_AddNumberToObject(all, "volumes_replaced", (double)res->decision.volumes_replaced);
+    cJSON_AddNumberToObject(all, "secrets_mounted", (double)res->decision.secrets_mounted);
+    cJSON_AddBoolToObject(all, "runtime_class_set", res->decision.runtime_class_set);
     char *text = cJSON_Print(all);
     cJSON_Delete(all);
     fail_at = saved;
@@ -482,14 +482,15 @@ static outcome run_engine(const scenario *sc, char **ref, char *why, size_t whyc
     outcome o;
     if (rc == CW_ENOMEM) {
         snprintf(why, whycap, "CW_ENOMEM");
-        o = res.patch || res.record || res.warning_count ? RUN_WRONG : RUN_FAILED;
+        o = res.patch || res.record || res.decision.warning_count ? RUN_WRONG : RUN_FAILED;
         if (o == RUN_WRONG)
             snprintf(why, whycap, "CW_ENOMEM with a half-built result");
     } else if (rc != CW_OK) {
         snprintf(why, whycap, "engine_mutate returned %s", cw_result_str(rc));
         o = RUN_WRONG;
-    } else if (res.outcome != ENGINE_ALLOWED) {
-        snprintf(why, whycap, "outcome %d code %d: %s", res.outcome, res.code, res.message);
+    } else if (res.decision.outcome != ENGINE_MUTATED) {
+        snprintf(why, whycap, "outcome %d code %d: %s", res.decision.outcome, res.decision.code,
+                 res.decision.message);
         o = RUN_WRONG;
     } else {
         o = check_answer(ref, engine_text(&res, obj), why, whycap, "the result");

@@ -372,6 +372,25 @@ static void test_printable_and_config_map_keys(void **state)
     assert_false(k8s_is_config_map_key(key, K8S_CONFIG_MAP_KEY_MAX + 1));
 }
 
+/* Near the cap, where the room for the longest escapes is missing, a string whose escape
+ * fits exactly is still written (jsonesc counts first), and one byte less fails. */
+static void test_jsonesc_exact_fit_at_cap(void **state)
+{
+    (void)state;
+    const char in[] = "a\"b\x01";            /* "a\"b\u0001" quoted: 12 bytes */
+    const char want[] = "\"a\\\"b\\u0001\""; /* 12 bytes */
+    buf b;
+    buf_init(&b, sizeof want - 1);
+    assert_int_equal(jsonesc_append(&b, in, sizeof in - 1), CW_OK);
+    assert_string_equal(b.data, want);
+    assert_int_equal(b.len, sizeof want - 1);
+    buf_free(&b);
+    buf_init(&b, sizeof want - 2);
+    assert_int_equal(jsonesc_append(&b, in, sizeof in - 1), CW_ELIMIT);
+    assert_int_equal(b.len, 0);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_file_read_streams),
         cmocka_unit_test(test_file_read_secret_and_stream),
         cmocka_unit_test(test_printable_and_config_map_keys),
+        cmocka_unit_test(test_jsonesc_exact_fit_at_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

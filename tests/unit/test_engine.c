@@ -43,8 +43,13 @@ static void test_delete_and_connect_admitted(void **state)
     config *cfg = config_new_default();
     cJSON *o = pod("", "");
     engine_result r = run(cfg, o, ENGINE_OP_OTHER, ENGINE_SCOPE_OBJECT, NULL);
-    assert_int_equal(r.outcome, ENGINE_SKIPPED);
+    assert_int_equal(r.decision.outcome, ENGINE_SKIPPED);
+    assert_string_equal(r.decision.reason, "operation not mutated");
     assert_null(r.patch);
+    engine_result_clear(&r);
+    /* The object of a DELETE is null: the operation is decided before it is looked at. */
+    r = run(cfg, NULL, ENGINE_OP_OTHER, ENGINE_SCOPE_OBJECT, NULL);
+    assert_int_equal(r.decision.outcome, ENGINE_SKIPPED);
     engine_result_clear(&r);
     cJSON_Delete(o);
     config_free(cfg);
@@ -56,8 +61,8 @@ static void test_pod_update_skipped_notebook_update_mutated(void **state)
     config *cfg = config_new_default();
     cJSON *o = pod("", "");
     engine_result r = run(cfg, o, ENGINE_OP_UPDATE, ENGINE_SCOPE_OBJECT, NULL);
-    assert_int_equal(r.outcome, ENGINE_SKIPPED);
-    assert_string_equal(r.skip_reason, "pod spec is immutable after creation");
+    assert_int_equal(r.decision.outcome, ENGINE_SKIPPED);
+    assert_string_equal(r.decision.reason, "pod spec is immutable after creation");
     engine_result_clear(&r);
     cJSON_Delete(o);
 
@@ -65,8 +70,8 @@ static void test_pod_update_skipped_notebook_update_mutated(void **state)
                     "\"metadata\":{\"name\":\"n\"},\"spec\":{\"template\":{\"spec\":"
                     "{\"containers\":[{\"name\":\"n\"}]}}}}");
     r = run(cfg, o, ENGINE_OP_UPDATE, ENGINE_SCOPE_NAMESPACE, "ds");
-    assert_int_equal(r.outcome, ENGINE_ALLOWED);
-    assert_true(r.runtime_class_set);
+    assert_int_equal(r.decision.outcome, ENGINE_MUTATED);
+    assert_true(r.decision.runtime_class_set);
     assert_int_equal(cJSON_GetArraySize(r.patch), 2); /* class + record */
     /* The object was mutated in place to the result. */
     const cJSON *cls = cJSON_GetObjectItem(
@@ -87,8 +92,8 @@ static void test_request_overrides_object(void **state)
     /* The API server's request.namespace is used when the object names none. */
     cJSON *o = pod("", "");
     engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, "kube-system");
-    assert_int_equal(r.outcome, ENGINE_SKIPPED);
-    assert_string_equal(r.skip_reason, "namespace excluded");
+    assert_int_equal(r.decision.outcome, ENGINE_SKIPPED);
+    assert_string_equal(r.decision.reason, "namespace excluded");
     engine_result_clear(&r);
 
     /* Kind from request.kind when the object lacks apiVersion/kind. */
@@ -101,14 +106,14 @@ static void test_request_overrides_object(void **state)
                           .operation = ENGINE_OP_CREATE,
                           .scope = ENGINE_SCOPE_OBJECT};
     assert_int_equal(engine_mutate(cfg, &req, &r), CW_OK);
-    assert_int_equal(r.outcome, ENGINE_ALLOWED);
+    assert_int_equal(r.decision.outcome, ENGINE_MUTATED);
     engine_result_clear(&r);
 
     /* Unknown kinds pass. */
     req.kind = "Service";
     assert_int_equal(engine_mutate(cfg, &req, &r), CW_OK);
-    assert_int_equal(r.outcome, ENGINE_SKIPPED);
-    assert_string_equal(r.skip_reason, "kind not handled");
+    assert_int_equal(r.decision.outcome, ENGINE_SKIPPED);
+    assert_string_equal(r.decision.reason, "kind not handled");
     engine_result_clear(&r);
     cJSON_Delete(o);
     config_free(cfg);
@@ -144,13 +149,13 @@ static void test_denial_codes(void **state)
         cJSON *o = pod(cases[i].meta, cases[i].spec);
         char *before = cJSON_PrintUnformatted(o);
         engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
-        assert_int_equal(r.outcome, ENGINE_DENIED);
-        assert_int_equal(r.code, cases[i].code);
-        assert_string_equal(r.deny_reason, cases[i].reason);
-        if (!strstr(r.message, cases[i].text))
-            fail_msg("case %zu: \"%s\" not in \"%s\"", i, cases[i].text, r.message);
+        assert_int_equal(r.decision.outcome, ENGINE_DENIED);
+        assert_int_equal(r.decision.code, cases[i].code);
+        assert_string_equal(r.decision.reason, cases[i].reason);
+        if (!strstr(r.decision.message, cases[i].text))
+            fail_msg("case %zu: \"%s\" not in \"%s\"", i, cases[i].text, r.decision.message);
         assert_null(r.patch);
-        assert_int_equal(r.warning_count, 0);
+        assert_int_equal(r.decision.warning_count, 0);
         /* A denial changes nothing. */
         char *after = cJSON_PrintUnformatted(o);
         assert_string_equal(before, after);
@@ -170,9 +175,9 @@ static void test_no_pod_spec_denied(void **state)
                            "\"metadata\":{\"labels\":{\"coco.confidentialcontainers.org/"
                            "enabled\":\"true\"}},\"spec\":{}}");
     engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
-    assert_int_equal(r.outcome, ENGINE_DENIED);
-    assert_int_equal(r.code, 400);
-    assert_non_null(strstr(r.message, "/spec/template/spec"));
+    assert_int_equal(r.decision.outcome, ENGINE_DENIED);
+    assert_int_equal(r.decision.code, 400);
+    assert_non_null(strstr(r.decision.message, "/spec/template/spec"));
     engine_result_clear(&r);
     cJSON_Delete(o);
     config_free(cfg);
@@ -189,11 +194,11 @@ static void test_long_names_warning_bounded(void **state)
              "claim-name-that-is-also-really-quite-long-for-a-claim-name-indeed-yes");
     cJSON *o = pod("", spec);
     engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
-    assert_int_equal(r.outcome, ENGINE_ALLOWED);
-    assert_int_equal(r.warning_count, 1);
+    assert_int_equal(r.decision.outcome, ENGINE_MUTATED);
+    assert_int_equal(r.decision.warning_count, 1);
     assert_true(strlen(r.warnings[0]) <= ENGINE_WARNING_MAX);
     assert_non_null(strstr(r.warnings[0], "data is lost when the pod ends"));
-    assert_int_equal(r.volumes_replaced, 1);
+    assert_int_equal(r.decision.volumes_replaced, 1);
     engine_result_clear(&r);
     cJSON_Delete(o);
     config_free(cfg);
@@ -207,8 +212,8 @@ static void test_hashed_volume_name_and_counts(void **state)
                    "\"tls.example.com, plain\"}",
                    "");
     engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
-    assert_int_equal(r.outcome, ENGINE_ALLOWED);
-    assert_int_equal(r.secrets_mounted, 2);
+    assert_int_equal(r.decision.outcome, ENGINE_MUTATED);
+    assert_int_equal(r.decision.secrets_mounted, 2);
     const cJSON *vols = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "spec"), "volumes");
     assert_int_equal(cJSON_GetArraySize(vols), 2);
     const char *hashed =
@@ -235,9 +240,9 @@ static void test_too_many_entries(void **state)
              ",\"annotations\":{\"coco.confidentialcontainers.org/sealed-secrets\":\"%s\"}", list);
     cJSON *o = pod(meta, "");
     engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
-    assert_int_equal(r.outcome, ENGINE_DENIED);
-    assert_int_equal(r.code, 400);
-    assert_non_null(strstr(r.message, "more than"));
+    assert_int_equal(r.decision.outcome, ENGINE_DENIED);
+    assert_int_equal(r.decision.code, 400);
+    assert_non_null(strstr(r.decision.message, "more than"));
     engine_result_clear(&r);
     cJSON_Delete(o);
     config_free(cfg);
@@ -251,7 +256,7 @@ static void test_patch_reapplies_to_pristine_copy(void **state)
                    "\"volumes\":[{\"name\":\"v\",\"ephemeral\":{}}],");
     cJSON *copy = cJSON_Duplicate(o, 1);
     engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
-    assert_int_equal(r.outcome, ENGINE_ALLOWED);
+    assert_int_equal(r.decision.outcome, ENGINE_MUTATED);
     cw_error err;
     assert_int_equal(jsonpatch_apply(&copy, r.patch, &err), CW_OK);
     assert_true(jsonpatch_equal(copy, o));
@@ -259,7 +264,7 @@ static void test_patch_reapplies_to_pristine_copy(void **state)
 
     /* Second pass: nothing to do. */
     r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
-    assert_int_equal(r.outcome, ENGINE_ALLOWED);
+    assert_int_equal(r.decision.outcome, ENGINE_UNCHANGED);
     assert_int_equal(cJSON_GetArraySize(r.patch), 0);
     assert_null(r.record);
     engine_result_clear(&r);

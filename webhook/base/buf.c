@@ -14,7 +14,7 @@ void buf_init(buf *b, size_t max)
 }
 
 /* Makes room for n more bytes and the NUL, growing by doubling. */
-static cw_result grow(buf *b, size_t n)
+static cw_result grow_slow(buf *b, size_t n)
 {
     if (b->failed)
         return b->failed;
@@ -38,6 +38,15 @@ static cw_result grow(buf *b, size_t n)
     b->data = nd;
     b->cap = ncap;
     return CW_OK;
+}
+
+/* The common case, inlined into every append: the room is there (cap never passes max + 1,
+ * so room below cap is within the cap too). */
+static inline cw_result grow(buf *b, size_t n)
+{
+    if (!b->failed && n < b->cap - b->len)
+        return CW_OK;
+    return grow_slow(b, n);
 }
 
 cw_result buf_add(buf *b, const void *p, size_t n)

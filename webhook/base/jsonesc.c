@@ -1,5 +1,8 @@
 #include "jsonesc.h"
 
+#include <stdbool.h>
+#include <stdint.h>
+
 size_t jsonesc_byte(unsigned char c, char out[JSONESC_BYTE_MAX])
 {
     static const char hex[] = "0123456789abcdef";
@@ -30,20 +33,44 @@ size_t jsonesc_byte(unsigned char c, char out[JSONESC_BYTE_MAX])
     return 1;
 }
 
-/* Most bytes need no escape: the plain runs between escapes are copied whole. */
-cw_result jsonesc_append(buf *out, const char *s, size_t n)
+static bool plain(unsigned char c)
 {
-    CW_GUARD(buf_addc(out, '"'));
-    size_t plain = 0;
+    return c >= 0x20 && c != '"' && c != '\\' && c != 0x7f;
+}
+
+/* Writes the quoted escape of s[0..n) at w, which has room for it; returns its length. */
+static size_t write_quoted(char *w, const char *s, size_t n)
+{
+    char *start = w;
+    *w++ = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
-            continue;
-        CW_GUARD(buf_add(out, s + plain, i - plain));
-        char esc[JSONESC_BYTE_MAX];
-        CW_GUARD(buf_add(out, esc, jsonesc_byte(c, esc)));
-        plain = i + 1;
+        if (plain(c))
+            *w++ = (char)c;
+        else
+            w += jsonesc_byte(c, w);
     }
-    CW_GUARD(buf_add(out, s + plain, n - plain));
-    return buf_addc(out, '"');
+    *w++ = '"';
+    return (size_t)(w - start);
+}
+
+/* One pass into room for the longest escape (the strings on the request path are short);
+ * near the buffer's cap, where that room may not exist, the exact length is counted first. */
+cw_result jsonesc_append(buf *out, const char *s, size_t n)
+{
+    CW_GUARD(buf_status(out));
+    size_t need;
+    if (n <= (SIZE_MAX - 2) / JSONESC_BYTE_MAX && n * JSONESC_BYTE_MAX + 2 <= out->max - out->len) {
+        need = n * JSONESC_BYTE_MAX + 2;
+    } else {
+        char esc[JSONESC_BYTE_MAX];
+        need = 2;
+        for (size_t i = 0; i < n; i++)
+            need += plain((unsigned char)s[i]) ? 1 : jsonesc_byte((unsigned char)s[i], esc);
+    }
+    char *w = buf_reserve(out, need);
+    if (!w)
+        return buf_status(out);
+    buf_commit(out, write_quoted(w, s, n));
+    return CW_OK;
 }

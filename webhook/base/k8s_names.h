@@ -5,8 +5,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define K8S_DNS_LABEL_MAX 63
-#define K8S_DNS_SUBDOMAIN_MAX 253
+#define K8S_DNS_LABEL_MAX 63      /* namespaces, container and volume names */
+#define K8S_DNS_SUBDOMAIN_MAX 253 /* object names, Secret and RuntimeClass names */
+/* A kind ("Pod", a CRD's names.kind): the API server requires its lowercase form to be a
+ * DNS-1035 label, so a kind is at most a label long. */
+#define K8S_KIND_MAX K8S_DNS_LABEL_MAX
 #define K8S_CONFIG_MAP_KEY_MAX 253 /* a Secret or ConfigMap data key */
 
 /* RFC 1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters. */

@@ -231,17 +231,17 @@ static int mutate_object(const config *cfg, const mutate_opts *o, cJSON *obj, pa
     int status = 0;
     /* On a cluster the webhook sees the workload's pods, which carry the template's labels
      * only: a workload labelled in its own metadata alone is not mutated there. */
-    if (res.outcome != ENGINE_SKIPPED && o->scope == ENGINE_SCOPE_OBJECT && tpl_path &&
+    if (res.decision.outcome != ENGINE_SKIPPED && o->scope == ENGINE_SCOPE_OBJECT && tpl_path &&
         label_is_true(obj, cfg->selector_label) && !label_is_true(tpl, cfg->selector_label))
         fprintf(stderr,
                 "Warning: %s: selected by its own label only; on a cluster its pods carry the "
                 "labels of %s.metadata, where %s=\"true\" is missing, and are not mutated\n",
                 what, tpl_path, cfg->selector_label);
-    if (res.outcome == ENGINE_DENIED) {
-        fprintf(stderr, "Error: %s denied: %s\n", what, res.message);
+    if (res.decision.outcome == ENGINE_DENIED) {
+        fprintf(stderr, "Error: %s denied: %s\n", what, res.decision.message);
         status = 1;
     }
-    for (size_t i = 0; i < res.warning_count; i++)
+    for (size_t i = 0; i < res.decision.warning_count; i++)
         fprintf(stderr, "Warning: %s: %s\n", what, res.warnings[i]);
     if (pl && status == 0) {
         cJSON *patch = res.patch ? res.patch : cJSON_CreateArray();

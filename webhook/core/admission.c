@@ -1,134 +1,39 @@
 #include "admission.h"
 
 #include <cjson/cJSON.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
+#include "b64.h"
+#include "buf.h"
 #include "json_nul.h"
+#include "jsonesc.h"
 #include "jsonutil.h"
 
-/* ---- output buffer: malloc'd (it outlives the request's arena), failure sticky ---- */
-
-typedef struct outbuf {
-    char *buf;
-    size_t len, cap;
-    bool failed;
-} outbuf;
-
-static void out_reserve(outbuf *o, size_t more)
+static cw_result add_string(buf *o, const char *s)
 {
-    if (o->failed || o->cap - o->len > more)
-        return;
-    size_t ncap = o->cap ? o->cap : 1024;
-    while (ncap - o->len <= more) {
-        if (ncap > SIZE_MAX / 2) {
-            o->failed = true;
-            return;
-        }
-        ncap *= 2;
-    }
-    char *nbuf = realloc(o->buf, ncap);
-    if (!nbuf) {
-        o->failed = true;
-        return;
-    }
-    o->buf = nbuf;
-    o->cap = ncap;
+    return jsonesc_append(o, s, strlen(s));
 }
 
-static void out_raw(outbuf *o, const char *s, size_t n)
+static cw_result add_error(buf *o, const char *message)
 {
-    out_reserve(o, n);
-    if (o->failed)
-        return;
-    memcpy(o->buf + o->len, s, n);
-    o->len += n;
-    o->buf[o->len] = '\0';
-}
-
-static void out_lit(outbuf *o, const char *s)
-{
-    out_raw(o, s, strlen(s));
-}
-
-/* A JSON string (RFC 8259 §7): quotes, backslash and control characters escaped. */
-static void out_string(outbuf *o, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = strlen(s);
-    out_reserve(o, n * 6 + 2);
-    if (o->failed)
-        return;
-    char *w = o->buf + o->len;
-    *w++ = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            *w++ = '\\';
-            *w++ = (char)*p;
-        } else if (*p < 0x20) {
-            *w++ = '\\';
-            *w++ = 'u';
-            *w++ = '0';
-            *w++ = '0';
-            *w++ = hex[*p >> 4];
-            *w++ = hex[*p & 15];
-        } else {
-            *w++ = (char)*p;
-        }
-    }
-    *w++ = '"';
-    *w = '\0';
-    o->len = (size_t)(w - o->buf);
-}
-
-static void out_base64(outbuf *o, const unsigned char *s, size_t n)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    out_reserve(o, (n + 2) / 3 * 4 + 1);
-    if (o->failed)
-        return;
-    char *w = o->buf + o->len;
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
-        *w++ = tab[v >> 18];
-        *w++ = tab[(v >> 12) & 63];
-        *w++ = tab[(v >> 6) & 63];
-        *w++ = tab[v & 63];
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)s[i] << 16;
-        *w++ = tab[v >> 18];
-        *w++ = tab[(v >> 12) & 63];
-        *w++ = '=';
-        *w++ = '=';
-    } else if (n - i == 2) {
-        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8;
-        *w++ = tab[v >> 18];
-        *w++ = tab[(v >> 12) & 63];
-        *w++ = tab[(v >> 6) & 63];
-        *w++ = '=';
-    }
-    *w = '\0';
-    o->len = (size_t)(w - o->buf);
+    CW_GUARD(buf_adds(o, "{\"error\":"));
+    CW_GUARD(add_string(o, message));
+    return buf_addc(o, '}');
 }
 
 char *admission_error_body(const char *message, size_t *len)
 {
-    outbuf o = {0};
-    out_lit(&o, "{\"error\":");
-    out_string(&o, message);
-    out_lit(&o, "}");
-    if (o.failed) {
-        free(o.buf);
+    buf o;
+    buf_init(&o, ADMISSION_ANSWER_MAX);
+    if (add_error(&o, message) != CW_OK) {
+        buf_free(&o);
         return NULL;
     }
-    *len = o.len;
-    return o.buf;
+    return buf_take(&o, len);
 }
 
 /* ---- input checks ---- */
@@ -249,12 +154,12 @@ static cw_result decode(cJSON *root, review *r, cw_error *err)
     return CW_OK;
 }
 
-static void fill_info(admission_info *info, const review *r)
+static void fill_identity(admission_decision *d, const review *r)
 {
-    info->is_review = true;
-    copy_field(info->uid, sizeof info->uid, r->uid);
-    copy_field(info->kind, sizeof info->kind, r->kind);
-    copy_field(info->operation, sizeof info->operation, r->operation);
+    d->is_review = true;
+    copy_field(d->uid, sizeof d->uid, r->uid);
+    copy_field(d->kind, sizeof d->kind, r->kind);
+    copy_field(d->operation, sizeof d->operation, r->operation);
     const char *ns = r->namespace, *name = r->name;
     const cJSON *meta = r->object ? cJSON_GetObjectItemCaseSensitive(r->object, "metadata") : NULL;
     bool bad = false;
@@ -265,63 +170,89 @@ static void fill_info(admission_info *info, const review *r)
         if (!name || !name[0])
             name = opt_string(meta, "generateName", &bad);
     }
-    copy_field(info->namespace, sizeof info->namespace, ns);
-    copy_field(info->name, sizeof info->name, name);
+    copy_field(d->namespace, sizeof d->namespace, ns);
+    copy_field(d->name, sizeof d->name, name);
 }
 
 /* ---- the answer ---- */
 
-static void encode_start(outbuf *o, const char *uid, bool allowed)
+/* The answer of a review the engine decided: it reads the decision and the engine's output. */
+/* Bytes of the answer's fixed text: its keys, punctuation and the status code. */
+#define ANSWER_FIXED_MAX 256
+
+static cw_result write_answer(buf *o, const admission_decision *d, const engine_result *res,
+                              const char *patch, size_t patch_len)
 {
-    out_lit(o, "{\"apiVersion\":\"" ADMISSION_API_VERSION "\",\"kind\":\"" ADMISSION_KIND
-               "\",\"response\":{\"uid\":");
-    out_string(o, uid);
-    out_lit(o, allowed ? ",\"allowed\":true" : ",\"allowed\":false");
+    const engine_decision *e = &d->engine;
+    CW_GUARD(buf_adds(o, "{\"apiVersion\":\"" ADMISSION_API_VERSION "\",\"kind\":\"" ADMISSION_KIND
+                         "\",\"response\":{\"uid\":"));
+    CW_GUARD(add_string(o, d->uid));
+    if (e->outcome == ENGINE_DENIED) {
+        CW_GUARD(buf_addf(o, ",\"allowed\":false,\"status\":{\"code\":%d,\"message\":",
+                          e->code < 400 ? 400 : e->code));
+        CW_GUARD(add_string(o, e->message));
+        CW_GUARD(buf_addc(o, '}'));
+    } else {
+        CW_GUARD(buf_adds(o, ",\"allowed\":true"));
+    }
+    if (patch) {
+        CW_GUARD(buf_adds(o, ",\"patchType\":\"JSONPatch\",\"patch\":\""));
+        CW_GUARD(b64_encode(o, patch, patch_len, B64_STD));
+        CW_GUARD(buf_addc(o, '"'));
+    }
+    if (e->warning_count > 0) {
+        CW_GUARD(buf_adds(o, ",\"warnings\":["));
+        for (size_t i = 0; i < e->warning_count; i++) {
+            if (i)
+                CW_GUARD(buf_addc(o, ','));
+            CW_GUARD(add_string(o, res->warnings[i]));
+        }
+        CW_GUARD(buf_addc(o, ']'));
+    }
+    if (res->record && e->outcome == ENGINE_MUTATED) {
+        CW_GUARD(buf_adds(o, ",\"auditAnnotations\":{\"" ADMISSION_AUDIT_KEY "\":"));
+        CW_GUARD(add_string(o, res->record));
+        CW_GUARD(buf_addc(o, '}'));
+    }
+    return buf_adds(o, "}}");
 }
 
-static cw_result encode_engine(outbuf *o, const review *r, const engine_result *res)
+/* The answer of a review the engine decided: it reads the decision and the engine's output.
+ * The buffer is sized once, with room for the longest escapes, so that writing it never
+ * reallocates; near the cap that room is not asked for, and the writes say whether the answer
+ * fits. */
+static cw_result encode(buf *o, const admission_decision *d, const engine_result *res)
 {
-    encode_start(o, r->uid, res->outcome != ENGINE_DENIED);
-    if (res->outcome == ENGINE_DENIED) {
-        char code[16];
-        snprintf(code, sizeof code, "%d", res->code < 400 ? 400 : res->code);
-        out_lit(o, ",\"status\":{\"code\":");
-        out_lit(o, code);
-        out_lit(o, ",\"message\":");
-        out_string(o, res->message);
-        out_lit(o, "}");
-    }
-    if (res->outcome == ENGINE_ALLOWED && res->patch_ops > 0) {
-        char *patch = cJSON_PrintUnformatted(res->patch);
+    const engine_decision *e = &d->engine;
+    char *patch = NULL;
+    size_t patch_len = 0;
+    if (e->outcome == ENGINE_MUTATED) {
+        patch = cJSON_PrintUnformatted(res->patch);
         if (!patch)
             return CW_ENOMEM;
-        out_lit(o, ",\"patchType\":\"JSONPatch\",\"patch\":\"");
-        out_base64(o, (const unsigned char *)patch, strlen(patch));
-        out_lit(o, "\"");
-        cJSON_free(patch);
+        patch_len = strlen(patch);
     }
-    if (res->warning_count > 0) {
-        out_lit(o, ",\"warnings\":[");
-        for (size_t i = 0; i < res->warning_count; i++) {
-            if (i)
-                out_lit(o, ",");
-            out_string(o, res->warnings[i]);
-        }
-        out_lit(o, "]");
-    }
-    if (res->record && res->outcome == ENGINE_ALLOWED) {
-        out_lit(o, ",\"auditAnnotations\":{\"" ADMISSION_AUDIT_KEY "\":");
-        out_string(o, res->record);
-        out_lit(o, "}");
-    }
-    out_lit(o, "}}");
-    return o->failed ? CW_ENOMEM : CW_OK;
+    size_t escaped = strlen(d->uid) + (e->outcome == ENGINE_DENIED ? strlen(e->message) : 0);
+    for (size_t i = 0; i < e->warning_count; i++)
+        escaped += strlen(res->warnings[i]) + 3; /* quotes and comma */
+    if (res->record && e->outcome == ENGINE_MUTATED)
+        escaped += strlen(res->record) + 2;
+    size_t room = ANSWER_FIXED_MAX + b64_encoded_len(patch_len, B64_STD) + 1;
+    size_t left = o->max - o->len;
+    cw_result rc = CW_OK;
+    if (room <= left && escaped <= (left - room) / JSONESC_BYTE_MAX &&
+        !buf_reserve(o, room + escaped * JSONESC_BYTE_MAX))
+        rc = buf_status(o);
+    if (rc == CW_OK)
+        rc = write_answer(o, d, res, patch, patch_len);
+    cJSON_free(patch);
+    return rc;
 }
 
 static cw_result answer(const config *cfg, engine_scope scope, uint64_t deadline_ns, cJSON *root,
-                        admission_response *out, outbuf *o)
+                        admission_response *out, buf *o)
 {
-    admission_info *info = &out->info;
+    admission_decision *d = &out->decision;
     cw_error err = {{0}};
     review r = {0};
     bool oom = false;
@@ -330,25 +261,17 @@ static cw_result answer(const config *cfg, engine_scope scope, uint64_t deadline
     if (oom)
         return CW_ENOMEM;
     if (dup) {
-        snprintf(info->error, sizeof info->error, "duplicate key \"%.64s\"", dup);
+        snprintf(d->error, sizeof d->error, "duplicate key \"%.64s\"", dup);
         out->http_status = 400;
         return CW_OK;
     }
     if (decode(root, &r, &err) != CW_OK) {
-        memcpy(info->error, err.msg, sizeof info->error);
+        memcpy(d->error, err.msg, sizeof d->error);
         out->http_status = 400;
         return CW_OK;
     }
-    fill_info(info, &r);
+    fill_identity(d, &r);
     out->http_status = 200;
-
-    if (r.op == ENGINE_OP_OTHER) {
-        info->result = METRICS_RESULT_SKIPPED;
-        info->skip_reason = "operation";
-        encode_start(o, r.uid, true);
-        out_lit(o, "}}");
-        return o->failed ? CW_ENOMEM : CW_OK;
-    }
 
     engine_request ereq = {
         .object = r.object,
@@ -361,42 +284,16 @@ static cw_result answer(const config *cfg, engine_scope scope, uint64_t deadline
         .deadline_ns = deadline_ns,
     };
     engine_result res;
-    info->engine_called = true;
-    cw_result er = engine_mutate(cfg, &ereq, &res);
-    if (er == CW_ETIMEOUT) {
-        snprintf(info->error, sizeof info->error,
+    cw_result rc = engine_mutate(cfg, &ereq, &res);
+    if (rc == CW_ETIMEOUT) {
+        snprintf(d->error, sizeof d->error,
                  "the request's timeout passed while the webhook worked on it");
         out->http_status = 503;
         return CW_OK;
     }
-    if (er != CW_OK)
-        return CW_ENOMEM;
-    switch (res.outcome) {
-    case ENGINE_SKIPPED:
-        info->result = METRICS_RESULT_SKIPPED;
-        info->skip_reason = res.skip_reason;
-        break;
-    case ENGINE_ALLOWED:
-        info->patch_ops = res.patch_ops;
-        info->result = info->patch_ops ? METRICS_RESULT_MUTATED : METRICS_RESULT_UNCHANGED;
-        break;
-    case ENGINE_DENIED:
-        info->result = METRICS_RESULT_DENIED;
-        info->deny_reason = res.deny_reason;
-        info->deny_code = res.code;
-        break;
-    }
-    info->runtime_class_set = res.runtime_class_set;
-    info->volumes_replaced = res.volumes_replaced;
-    info->secrets_mounted = res.secrets_mounted;
-    if (res.initdata_document) {
-        snprintf(info->initdata_document, sizeof info->initdata_document, "%s",
-                 res.initdata_document);
-        snprintf(info->initdata_digest, sizeof info->initdata_digest, "%s", res.initdata_digest);
-        info->initdata_set = res.initdata_set;
-    }
-    info->warnings = res.warning_count;
-    cw_result rc = encode_engine(o, &r, &res);
+    CW_GUARD(rc);
+    d->engine = res.decision;
+    rc = encode(o, d, &res);
     engine_result_clear(&res);
     return rc;
 }
@@ -420,7 +317,8 @@ cw_result admission_review_until(const config *cfg, engine_scope scope, const ch
                                  size_t len, uint64_t deadline_ns, admission_response *out)
 {
     memset(out, 0, sizeof *out);
-    outbuf o = {0};
+    buf o;
+    buf_init(&o, ADMISSION_ANSWER_MAX);
     cw_result rc = CW_OK;
     bool arena = arena_hooks_installed();
     if (arena)
@@ -440,11 +338,11 @@ cw_result admission_review_until(const config *cfg, engine_scope scope, const ch
          * (tests, fuzzing) an out-of-memory parse still reads as a 400. */
         rc = CW_ENOMEM;
     } else if (!root || !end || !only_whitespace(end, len - (size_t)(end - body))) {
-        snprintf(out->info.error, sizeof out->info.error, "body is not valid JSON");
+        snprintf(out->decision.error, sizeof out->decision.error, "body is not valid JSON");
         out->http_status = 400;
     } else if (json_nul_find(body, len, nul_path, sizeof nul_path)) {
         /* cJSON cut that string short: nothing read from it may be acted on or echoed. */
-        snprintf(out->info.error, sizeof out->info.error,
+        snprintf(out->decision.error, sizeof out->decision.error,
                  "%s holds a NUL character (\\u0000), which the webhook refuses", nul_path);
         out->http_status = 400;
     } else {
@@ -460,18 +358,17 @@ cw_result admission_review_until(const config *cfg, engine_scope scope, const ch
         goto fail;
 
     if (out->http_status == 400 || out->http_status == 503) {
-        free(o.buf);
-        o.buf = admission_error_body(out->info.error, &o.len);
-        if (!o.buf) {
-            rc = CW_ENOMEM;
+        buf_reset(&o);
+        rc = add_error(&o, out->decision.error);
+        if (rc != CW_OK)
             goto fail;
-        }
     }
-    out->body = o.buf;
-    out->len = o.len;
-    return CW_OK;
+    out->body = buf_take(&o, &out->len);
+    if (out->body)
+        return CW_OK;
+    rc = CW_ENOMEM;
 fail:
-    free(o.buf);
+    buf_free(&o);
     out->body = NULL;
     out->len = 0;
     return rc;

@@ -6,68 +6,70 @@
  * The body is parsed once. The envelope is checked strictly (400 with {"error":"..."} for
  * malformed JSON, duplicate keys anywhere, or anything that is not an admission.k8s.io/v1
  * AdmissionReview request: see admission.c). request.object goes to the engine, which mutates
- * it in place and verifies its own patch; DELETE and CONNECT are admitted unchanged without
- * calling the engine. The response echoes the uid and carries the base64 JSON Patch only when
- * it is non-empty, the warnings, the audit annotation "mutated", or the denial. */
+ * it in place and verifies its own patch, and decides every rule (DELETE and CONNECT too: it
+ * skips them). The response echoes the uid and carries the base64 JSON Patch only when it is
+ * non-empty, the warnings, the audit annotation "mutated", or the denial. */
 #ifndef COCO_ADMISSION_H
 #define COCO_ADMISSION_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "engine.h"
-#include "metrics.h"
+#include "k8s_names.h"
 #include "result.h"
 
 #define ADMISSION_API_VERSION "admission.k8s.io/v1"
 #define ADMISSION_KIND "AdmissionReview"
 #define ADMISSION_UID_MAX 128         /* bytes of request.uid (a UUID has 36) */
+#define ADMISSION_OPERATION_MAX 7     /* bytes of request.operation ("CONNECT") */
 #define ADMISSION_AUDIT_KEY "mutated" /* auditAnnotations key, a valid qualified name */
+/* Bytes of one answer. Its patch holds at most JSONPATCH_OPS_MAX operations, whose paths and
+ * values come from the request (at most the server's body cap, 8 MiB) and the config's
+ * bounded strings; the largest real answers are a few MiB. Past the cap the writer fails with
+ * CW_ELIMIT (an error answer) instead of taking the server's memory. */
+#define ADMISSION_ANSWER_MAX (64 * 1024 * 1024)
 
-/* What happened, for the decision log line and metrics. Copies, so it outlives the request's
- * JSON tree; strings are truncated to their buffers. */
-typedef struct admission_info {
+/* The decision record of one AdmissionReview: who asked (copied, so that it outlives the
+ * request's JSON tree; cut to the Kubernetes limits) and what the engine decided. The answer,
+ * the metrics and the decision log line all read this one record. */
+typedef struct admission_decision {
     bool is_review; /* a valid AdmissionReview (false for a 400) */
     char uid[ADMISSION_UID_MAX + 1];
-    char kind[64];
-    char namespace[64];
-    char name[254];
-    char operation[16];
-    metrics_result result;
-    bool engine_called;
-    const char *skip_reason; /* static; SKIPPED only */
-    const char *deny_reason; /* static; DENIED only */
-    int deny_code;
-    bool runtime_class_set;
-    size_t volumes_replaced;
-    size_t secrets_mounted;
-    char initdata_document[64]; /* the object's initdata document, or "" */
-    char initdata_digest[INITDATA_DIGEST_TEXT_MAX];
-    bool initdata_set; /* the annotation was added by this answer */
-    size_t warnings;
-    size_t patch_ops;
-    char error[CW_ERROR_MAX]; /* 400: why the body is not a valid AdmissionReview */
-} admission_info;
+    char kind[K8S_KIND_MAX + 1];
+    char namespace[K8S_DNS_LABEL_MAX + 1];
+    char name[K8S_DNS_SUBDOMAIN_MAX + 1];
+    char operation[ADMISSION_OPERATION_MAX + 1];
+    /* The engine's decision; its initdata strings are borrowed from the config given to
+     * admission_review. ENGINE_ERROR when the work failed (set by the caller that got the
+     * error). */
+    engine_decision engine;
+    char error[CW_ERROR_MAX]; /* 400, 503: why there is no decision */
+} admission_decision;
 
 typedef struct admission_response {
-    unsigned int http_status; /* 200, or 400 for a body that is not a valid review */
+    unsigned int http_status; /* 200, 400 for a body that is not a valid review, 503 */
     char *body;               /* owned (free()), NUL-terminated JSON */
     size_t len;
-    admission_info info;
+    admission_decision decision;
 } admission_response;
 
 /* Answers one AdmissionReview. body[0..len) is the request body; it need not be
- * NUL-terminated. cfg is borrowed for the call. On CW_OK, *out holds the answer (status 200 or
- * 400) and owns its body. Returns CW_ENOMEM when out of memory (out->body NULL; answer 500). */
-cw_result admission_review(const config *cfg, engine_scope scope, const char *body, size_t len,
-                           admission_response *out);
+ * NUL-terminated. cfg is borrowed for the call (out->decision.engine's initdata strings point
+ * into it). On CW_OK, *out holds the answer (status 200, 400 or 503) and owns its body.
+ * Returns CW_ENOMEM when out of memory, CW_ELIMIT when the answer would pass
+ * ADMISSION_ANSWER_MAX (out->body NULL; answer 500). */
+CW_MUST_USE cw_result admission_review(const config *cfg, engine_scope scope, const char *body,
+                                       size_t len, admission_response *out);
 
 /* admission_review with a deadline (CLOCK_MONOTONIC nanoseconds, 0 for none, as
  * engine_request.deadline_ns): when it passes during the work, the work stops and the answer
  * is a 503 {"error":...} (the API server has stopped waiting for it). */
-cw_result admission_review_until(const config *cfg, engine_scope scope, const char *body,
-                                 size_t len, uint64_t deadline_ns, admission_response *out);
+CW_MUST_USE cw_result admission_review_until(const config *cfg, engine_scope scope,
+                                             const char *body, size_t len, uint64_t deadline_ns,
+                                             admission_response *out);
 
 void admission_response_clear(admission_response *out);
 

@@ -25,6 +25,7 @@
 
 #define SEALED_VOLUME_PREFIX "coco-sealed-"
 #define NAME_LIST_MAX ENGINE_ENTRIES_MAX
+#define NAMES_SHOWN_MAX 200 /* bytes of a list of names quoted in a denial ("a, b, ...") */
 
 /* Where the PodSpec lives in each handled kind. */
 typedef enum spec_location {
@@ -43,7 +44,7 @@ typedef struct inputs {
     size_t sealed_count;
     char targets[NAME_LIST_MAX][K8S_DNS_LABEL_MAX + 1]; /* sealed-secrets-containers */
     size_t target_count;
-    const char *previous_record; /* the record annotation as found, or NULL */
+    prior_record *prior; /* the record annotation as found, parsed on first use */
     initdata_choice initdata;
 } inputs;
 
@@ -85,6 +86,9 @@ typedef struct plan {
     bool volumes_exist;        /* spec.volumes exists, or an earlier op created it */
     size_t added_volume_count; /* of added_volumes */
     size_t mounts_added;       /* volumeMounts added by this pass */
+    /* A denial is a decision, not an error: deny() records the first one here and every step
+     * stops when it sees it (STEP). */
+    bool denied;
     int deny_code;
     const char *deny_reason;
     cw_error deny;
@@ -127,16 +131,29 @@ static void plan_init(plan *p, const config *cfg, engine_result *res, const inpu
 static cw_result deny(plan *p, int code, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Denies the object: records why in the plan and returns CW_OK (nothing failed); the caller
+ * returns at once, and the steps around it stop (STEP). The first denial is kept. */
 static cw_result deny(plan *p, int code, const char *reason, const char *fmt, ...)
 {
+    if (p->denied)
+        return CW_OK;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(p->deny.msg, sizeof p->deny.msg, fmt, ap);
     va_end(ap);
+    p->denied = true;
     p->deny_code = code;
     p->deny_reason = reason;
-    return CW_EINVAL;
+    return CW_OK;
 }
+
+/* Runs one step that may deny: returns from the calling step on an error or a denial. */
+#define STEP(p, expr)                                                                              \
+    do {                                                                                           \
+        cw_result step_rc_ = (expr);                                                               \
+        if (step_rc_ != CW_OK || (p)->denied)                                                      \
+            return step_rc_;                                                                       \
+    } while (0)
 
 static cw_result deny_too_many(plan *p)
 {
@@ -183,7 +200,7 @@ static cw_result add_warning(plan *p, const char *fmt, ...) __attribute__((forma
 
 static cw_result add_warning(plan *p, const char *fmt, ...)
 {
-    if (!p->res || p->res->warning_count >= ENGINE_WARNINGS_MAX)
+    if (!p->res || p->res->decision.warning_count >= ENGINE_WARNINGS_MAX)
         return CW_OK;
     char buf[ENGINE_WARNING_MAX + 1];
     va_list ap;
@@ -193,7 +210,7 @@ static cw_result add_warning(plan *p, const char *fmt, ...)
     char *w = strdup(buf);
     if (!w)
         return CW_ENOMEM; /* a warning the user must see is never dropped silently */
-    p->res->warnings[p->res->warning_count++] = w;
+    p->res->warnings[p->res->decision.warning_count++] = w;
     return CW_OK;
 }
 
@@ -349,16 +366,14 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
 {
     const config *cfg = p->cfg;
     const char *v;
-    cw_result r;
 
-    if ((r = read_annotation(p, object, template, ENGINE_ANN_RUNTIME_CLASS, &v)))
-        return r;
+    STEP(p, read_annotation(p, object, template, ENGINE_ANN_RUNTIME_CLASS, &v));
     if (v) {
         if (!k8s_is_dns_subdomain(v, strlen(v)))
             return deny(p, 400, "annotation",
                         "annotation %s: \"%.63s\" is not a valid RuntimeClass name",
                         ENGINE_ANN_RUNTIME_CLASS, v);
-        char allowed[200];
+        char allowed[NAMES_SHOWN_MAX];
         if (!config_strings_contains(&cfg->runtime_class_allowed, v))
             return deny(p, 403, "runtime_class",
                         "annotation %s asks for RuntimeClass \"%.63s\", which is not allowed "
@@ -367,16 +382,14 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
         in->runtime_class_override = v;
     }
 
-    if ((r = read_annotation(p, object, template, ENGINE_ANN_KEEP_VOLUMES, &v)))
-        return r;
-    if (v && (r = parse_name_list(p, ENGINE_ANN_KEEP_VOLUMES, v, in->keep, &in->keep_count)))
-        return r;
+    STEP(p, read_annotation(p, object, template, ENGINE_ANN_KEEP_VOLUMES, &v));
+    if (v)
+        STEP(p, parse_name_list(p, ENGINE_ANN_KEEP_VOLUMES, v, in->keep, &in->keep_count));
 
-    if ((r = read_annotation(p, object, template, ENGINE_ANN_SEALED_CONTAINERS, &v)))
-        return r;
-    if (v &&
-        (r = parse_name_list(p, ENGINE_ANN_SEALED_CONTAINERS, v, in->targets, &in->target_count)))
-        return r;
+    STEP(p, read_annotation(p, object, template, ENGINE_ANN_SEALED_CONTAINERS, &v));
+    if (v)
+        STEP(p,
+             parse_name_list(p, ENGINE_ANN_SEALED_CONTAINERS, v, in->targets, &in->target_count));
 
     cw_error err;
     /* The namespace's entries were parsed and merged when the config was loaded. */
@@ -388,21 +401,20 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
         memcpy(in->sealed[i].path, e->path, strlen(e->path) + 1);
         in->sealed_count = i + 1;
     }
-    if ((r = read_annotation(p, object, template, ENGINE_ANN_SEALED, &v)))
-        return r;
+    STEP(p, read_annotation(p, object, template, ENGINE_ANN_SEALED, &v));
     if (v && sealed_entries_parse(v, cfg->sealed_mount_root, in->sealed, SEALED_ENTRIES_MAX,
                                   &in->sealed_count, &err))
         return deny(p, 400, "annotation", "annotation %s: %s", ENGINE_ANN_SEALED, err.msg);
 
-    if ((r = read_annotation(p, object, template, INITDATA_ANN_PICK, &v)))
-        return r;
+    STEP(p, read_annotation(p, object, template, INITDATA_ANN_PICK, &v));
     initdata_denial denial;
-    if (initdata_choose(cfg, ns, v, &in->initdata, &denial))
+    initdata_choose(cfg, ns, v, &in->initdata, &denial);
+    if (denial.denied)
         return deny(p, denial.code, denial.reason, "%s", denial.message);
 
     cJSON *rec = jsonutil_member(
         jsonutil_member(jsonutil_member(object, "metadata"), "annotations"), ENGINE_ANN_RECORD);
-    in->previous_record = cJSON_IsString(rec) ? rec->valuestring : NULL;
+    in->prior->text = cJSON_IsString(rec) ? rec->valuestring : NULL;
     return CW_OK;
 }
 
@@ -418,7 +430,7 @@ static cw_result plan_runtime_class(plan *p)
         if (!cJSON_IsString(cur))
             return deny(p, 400, "invalid_object", "spec.runtimeClassName must be a string");
         const char *name = cur->valuestring;
-        char allowed[200];
+        char allowed[NAMES_SHOWN_MAX];
         if (!config_strings_contains(&cfg->runtime_class_allowed, name))
             return deny(p, 403, "runtime_class",
                         "runtimeClassName \"%.63s\" would run this workload outside a "
@@ -439,7 +451,7 @@ static cw_result plan_runtime_class(plan *p)
         return CW_ENOMEM;
     p->record_class = want;
     if (p->res)
-        p->res->runtime_class_set = true;
+        p->res->decision.runtime_class_set = true;
     return emit(p, "add", &path, value);
 }
 
@@ -480,7 +492,7 @@ static cw_result record_volume(plan *p, const char *volume, const char *claim)
 static cw_result warn_replaced(plan *p, const char *volume, const char *claim)
 {
     const char *tail = "replaced by pod-VM storage; data is lost when the pod ends";
-    char what[96];
+    char what[ENGINE_WARNING_MAX]; /* longer could not be shown: the short form is used */
     if (claim)
         snprintf(what, sizeof what, "PVC \"%s\"", claim);
     else
@@ -541,22 +553,19 @@ static cw_result plan_storage(plan *p)
             jsonpatch_path_key(&path, m->string);
             r = emit(p, "remove", &path, NULL);
             jsonpatch_path_truncate(&path, base);
-            if (r)
+            if (r || p->denied)
                 return r;
         }
         jsonpatch_path_key(&path, source);
-        r = emit(p, "remove", &path, NULL);
-        if (r)
-            return r;
+        STEP(p, emit(p, "remove", &path, NULL));
         jsonpatch_path_truncate(&path, base);
         jsonpatch_path_key(&path, "emptyDir");
         cJSON *empty = make_empty_dir(p->cfg);
         if (!empty)
             return CW_ENOMEM;
-        if ((r = emit(p, "add", &path, empty)))
-            return r;
+        STEP(p, emit(p, "add", &path, empty));
         if (p->res) {
-            p->res->volumes_replaced++;
+            p->res->decision.volumes_replaced++;
             if ((r = warn_replaced(p, name, claim)) || (r = record_volume(p, name, claim)))
                 return r;
         }
@@ -730,7 +739,7 @@ static cw_result mount_in_container(plan *p, container_slot *slot, const char *v
     jsonpatch_path_key(&path, "volumeMounts");
     p->mounts_added++;
     if (p->res)
-        p->res->secrets_mounted++;
+        p->res->decision.secrets_mounted++;
     /* A container gets at most one mount per entry, but several entries: the list made by
      * the first is appended to by the next. Checking mode sees the real object. */
     if (!slot->has_mounts && !slot->mounts_created) {
@@ -765,8 +774,8 @@ static cw_result plan_sealed(plan *p)
 {
     const inputs *in = p->in;
     cw_result r;
-    if ((r = check_containers(p, "containers")) || (r = check_containers(p, "initContainers")))
-        return r;
+    STEP(p, check_containers(p, "containers"));
+    STEP(p, check_containers(p, "initContainers"));
     if (in->sealed_count == 0)
         return CW_OK;
     for (size_t t = 0; t < in->target_count; t++)
@@ -786,26 +795,67 @@ static cw_result plan_sealed(plan *p)
         const sealed_entry *e = &in->sealed[i];
         char volume[K8S_DNS_LABEL_MAX + 1];
         size_t mounts_before = p->mounts_added;
-        if ((r = sealed_volume(p, e, volume, sizeof volume)))
-            return r;
+        STEP(p, sealed_volume(p, e, volume, sizeof volume));
         if (in->target_count == 0) {
             for (size_t c = 0; c < p->slot_count && p->slots[c].field[0] == 'c'; c++)
-                if ((r = mount_in_container(p, &p->slots[c], volume, e)))
-                    return r;
+                STEP(p, mount_in_container(p, &p->slots[c], volume, e));
         } else {
             for (size_t t = 0; t < in->target_count; t++) {
                 container_slot *slot = container_named(p, in->targets[t]);
                 if (slot->entry_mark == i + 1)
                     continue;
                 slot->entry_mark = i + 1;
-                if ((r = mount_in_container(p, slot, volume, e)))
-                    return r;
+                STEP(p, mount_in_container(p, slot, volume, e));
             }
         }
         if (p->mounts_added > mounts_before && (r = record_secret(p, e)))
             return r;
     }
     return CW_OK;
+}
+
+/* ---- annotations set by the webhook (2.4 record, 2.5 initdata) ------------------------- */
+
+/* The "add" operation that sets annotation key to value on target (the object, or a pod
+ * template at target_path), creating metadata and annotations where they are missing: a
+ * strict add needs the parent (FACTS.md). An earlier operation of this patch may have created
+ * the object's annotations (p->annotations_added). Writes the operation's path into *path and
+ * returns the owned value, or NULL when out of memory. */
+static cJSON *annotation_add_op(const plan *p, const cJSON *target,
+                                const jsonpatch_path *target_path, const char *key,
+                                const char *value, jsonpatch_path *path)
+{
+    memcpy(path->buf, target_path->buf, target_path->len + 1);
+    path->len = target_path->len;
+    path->overflow = target_path->overflow;
+    jsonpatch_path_key(path, "metadata");
+    const cJSON *meta = jsonutil_member(target, "metadata");
+    cJSON *v = cJSON_CreateString(value);
+    if (!v)
+        return NULL;
+    if (cJSON_IsObject(jsonutil_member(meta, "annotations")) ||
+        (target == p->object && p->annotations_added)) {
+        jsonpatch_path_key(path, "annotations");
+        jsonpatch_path_key(path, key);
+        return v;
+    }
+    cJSON *map = cJSON_CreateObject();
+    if (!map || !cJSON_AddItemToObject(map, key, v)) {
+        cJSON_Delete(map);
+        cJSON_Delete(v);
+        return NULL;
+    }
+    if (cJSON_IsObject(meta)) {
+        jsonpatch_path_key(path, "annotations");
+        return map;
+    }
+    cJSON *md = cJSON_CreateObject();
+    if (!md || !cJSON_AddItemToObject(md, "annotations", map)) {
+        cJSON_Delete(md);
+        cJSON_Delete(map);
+        return NULL;
+    }
+    return md;
 }
 
 /* ---- 2.5 initdata --------------------------------------------------------------------- */
@@ -815,12 +865,14 @@ static cw_result plan_initdata(plan *p)
     const config_initdata_document *doc = p->in->initdata.document;
     initdata_action action;
     initdata_denial denial;
-    if (initdata_decide(p->cfg, &p->in->initdata, jsonutil_member(p->initdata_target, "metadata"),
-                        p->in->previous_record, &action, &denial))
+    CW_GUARD(initdata_decide(p->cfg, &p->in->initdata,
+                             jsonutil_member(p->initdata_target, "metadata"), p->in->prior, &action,
+                             &denial));
+    if (denial.denied)
         return deny(p, denial.code, denial.reason, "%s", denial.message);
     if (p->res && action != INITDATA_NOTHING && action != INITDATA_KEEP_OTHER) {
-        p->res->initdata_document = doc->name;
-        p->res->initdata_digest = doc->doc.digest_text;
+        p->res->decision.initdata_document = doc->name;
+        p->res->decision.initdata_digest = doc->doc.digest_text;
     }
     if (action == INITDATA_KEEP_OTHER)
         return add_warning(p,
@@ -830,14 +882,14 @@ static cw_result plan_initdata(plan *p)
     if (action != INITDATA_SET && action != INITDATA_REPLACE)
         return CW_OK;
     jsonpatch_path path;
-    cJSON *value = initdata_add_op(p->initdata_target, &p->initdata_path,
-                                   p->cfg->initdata_annotation, doc->doc.value, &path);
+    cJSON *value = annotation_add_op(p, p->initdata_target, &p->initdata_path,
+                                     p->cfg->initdata_annotation, doc->doc.value, &path);
     if (!value)
         return CW_ENOMEM;
     p->initdata_set = doc;
     p->annotations_added = p->initdata_target == p->object;
     if (p->res)
-        p->res->initdata_set = true;
+        p->res->decision.initdata_set = true;
     return emit(p, "add", &path, value);
 }
 
@@ -965,7 +1017,7 @@ done:
 /* Builds the record annotation value and the operation that sets it. */
 static cw_result plan_record(plan *p)
 {
-    cJSON *previous = p->in->previous_record ? cJSON_Parse(p->in->previous_record) : NULL;
+    const cJSON *previous = prior_record_tree(p->in->prior);
     cJSON *record = cJSON_CreateObject();
     cw_result r = CW_ENOMEM;
     if (!record)
@@ -997,48 +1049,12 @@ static cw_result plan_record(plan *p)
         goto done;
     p->res->record = text;
 
-    /* Strict add needs the parent (FACTS.md): create whole maps where they are missing. */
-    jsonpatch_path path;
-    jsonpatch_path_init(&path);
-    jsonpatch_path_key(&path, "metadata");
-    cJSON *metadata = jsonutil_member(p->object, "metadata");
-    cJSON *value = cJSON_CreateString(text);
-    if (!value)
-        goto done;
-    if (cJSON_IsObject(jsonutil_member(metadata, "annotations")) || p->annotations_added) {
-        jsonpatch_path_key(&path, "annotations");
-        jsonpatch_path_key(&path, ENGINE_ANN_RECORD);
+    jsonpatch_path root, path;
+    jsonpatch_path_init(&root);
+    cJSON *value = annotation_add_op(p, p->object, &root, ENGINE_ANN_RECORD, text, &path);
+    if (value)
         r = emit(p, "add", &path, value);
-        goto done;
-    }
-    cJSON *map = cJSON_CreateObject();
-    if (!map) {
-        cJSON_Delete(value);
-        goto done;
-    }
-    if (!cJSON_AddItemToObject(map, ENGINE_ANN_RECORD, value)) {
-        cJSON_Delete(value);
-        cJSON_Delete(map);
-        goto done;
-    }
-    if (cJSON_IsObject(metadata)) {
-        jsonpatch_path_key(&path, "annotations");
-        r = emit(p, "add", &path, map);
-        goto done;
-    }
-    cJSON *md = cJSON_CreateObject();
-    if (!md) {
-        cJSON_Delete(map);
-        goto done;
-    }
-    if (!cJSON_AddItemToObject(md, "annotations", map)) {
-        cJSON_Delete(map);
-        cJSON_Delete(md);
-        goto done;
-    }
-    r = emit(p, "add", &path, md);
 done:
-    cJSON_Delete(previous);
     cJSON_Delete(record);
     return r;
 }
@@ -1071,7 +1087,6 @@ static cw_result index_containers(plan *p, const char *field, uint32_t tag)
 {
     cJSON *list = jsonutil_member(p->spec, field);
     size_t i = 0;
-    cw_result r;
     for (cJSON *c = cJSON_IsArray(list) ? list->child : NULL; c; c = c->next, i++) {
         const char *name = NULL;
         cJSON *mounts = NULL;
@@ -1100,8 +1115,7 @@ static cw_result index_containers(plan *p, const char *field, uint32_t tag)
         container_slot *slot = &p->slots[p->slot_count];
         *slot = (container_slot){.field = field, .index = i, .name = name};
         uint32_t mount_tag = TAG_MOUNT + (uint32_t)p->slot_count++;
-        if ((r = index_put(p, tag, name, strlen(name), (void *)(uintptr_t)p->slot_count)))
-            return r;
+        STEP(p, index_put(p, tag, name, strlen(name), (void *)(uintptr_t)p->slot_count));
         slot->has_mounts = cJSON_IsArray(mounts);
         for (cJSON *m = slot->has_mounts ? mounts->child : NULL; m; m = m->next) {
             const char *path = jsonutil_string(m, "mountPath");
@@ -1109,8 +1123,7 @@ static cw_result index_containers(plan *p, const char *field, uint32_t tag)
                 note_bad(p, field, i, BAD_MOUNT);
                 continue;
             }
-            if ((r = index_put(p, mount_tag, path, mount_path_len(path), m)))
-                return r;
+            STEP(p, index_put(p, mount_tag, path, mount_path_len(path), m));
         }
     }
     return CW_OK;
@@ -1119,27 +1132,20 @@ static cw_result index_containers(plan *p, const char *field, uint32_t tag)
 /* Builds p->index over the PodSpec: once per pass, so that every later lookup is O(1). */
 static cw_result index_build(plan *p)
 {
-    cw_result r;
     cJSON *volumes = jsonutil_member(p->spec, "volumes");
     for (cJSON *v = cJSON_IsArray(volumes) ? volumes->child : NULL; v; v = v->next) {
         const char *name = jsonutil_string(v, "name");
         if (!name)
             continue;
-        if ((r = index_put(p, TAG_VOLUME, name, strlen(name), v)))
-            return r;
+        STEP(p, index_put(p, TAG_VOLUME, name, strlen(name), v));
         const char *secret = jsonutil_string(jsonutil_member(v, "secret"), "secretName");
-        if (secret && is_secret_volume_of(v, secret) &&
-            (r = index_put(p, TAG_SECRET, secret, strlen(secret), v)))
-            return r;
+        if (secret && is_secret_volume_of(v, secret))
+            STEP(p, index_put(p, TAG_SECRET, secret, strlen(secret), v));
     }
     for (size_t k = 0; k < p->in->keep_count; k++)
-        if ((r = index_put(p, TAG_KEEP, p->in->keep[k], strlen(p->in->keep[k]), p)))
-            return r;
-
-    if ((r = index_containers(p, "containers", TAG_CONTAINER)) ||
-        (r = index_containers(p, "initContainers", TAG_INIT_CONTAINER)))
-        return r;
-    return CW_OK;
+        STEP(p, index_put(p, TAG_KEEP, p->in->keep[k], strlen(p->in->keep[k]), p));
+    STEP(p, index_containers(p, "containers", TAG_CONTAINER));
+    return index_containers(p, "initContainers", TAG_INIT_CONTAINER);
 }
 
 static void index_clear(plan *p)
@@ -1175,8 +1181,9 @@ static cw_result run_plan(plan *p)
     cJSON *volumes = jsonutil_member(p->spec, "volumes");
     p->volumes_exist = cJSON_IsArray(volumes);
     cw_result r;
-    if ((r = index_build(p)) || (r = plan_runtime_class(p)) || (r = plan_storage(p)) ||
-        (r = plan_sealed(p)) || (r = check_keep_list(p)) || (r = plan_initdata(p)))
+    if ((r = index_build(p)) || p->denied || (r = plan_runtime_class(p)) || p->denied ||
+        (r = plan_storage(p)) || p->denied || (r = plan_sealed(p)) || p->denied ||
+        (r = check_keep_list(p)) || (r = plan_initdata(p)) || p->denied)
         goto done;
     if (p->patch && p->ops > 0)
         r = plan_record(p);
@@ -1213,6 +1220,23 @@ static size_t annotation_bytes(const cJSON *o)
     return n;
 }
 
+/* Whether the annotations of object and of its pod template (may be NULL) each stay within
+ * the API server's total; denies when not. with_ours: the webhook's own (initdata, record)
+ * are among them. */
+static bool annotations_fit(plan *p, const cJSON *object, const cJSON *template, bool with_ours)
+{
+    if (annotation_bytes(object) <= ENGINE_ANNOTATIONS_TOTAL_MAX &&
+        annotation_bytes(template) <= ENGINE_ANNOTATIONS_TOTAL_MAX)
+        return true;
+    deny(p, 400, "too_large",
+         with_ours ? "with the webhook's annotations (initdata, record) this object's annotations "
+                     "would hold more than %d bytes, more than the API server accepts"
+                   : "the annotations of this object hold more than %d bytes, more than the API "
+                     "server accepts",
+         ENGINE_ANNOTATIONS_TOTAL_MAX);
+    return false;
+}
+
 /* Whether the caller's deadline has passed: the API server has given up on the answer, and
  * the worker is better spent on requests it still waits for. */
 static bool past_deadline(const engine_request *req)
@@ -1226,49 +1250,57 @@ static bool past_deadline(const engine_request *req)
 
 static void skip(engine_result *res, const char *reason)
 {
-    res->outcome = ENGINE_SKIPPED;
-    res->skip_reason = reason;
+    res->decision.outcome = ENGINE_SKIPPED;
+    res->decision.reason = reason;
 }
 
-static cw_result finish_denied(engine_result *res, plan *p)
+/* Makes the plan's denial the result: nothing of the work done so far is answered. */
+static void finish_denied(engine_result *res, const plan *p)
 {
     cJSON_Delete(res->patch);
-    res->patch = NULL;
-    for (size_t i = 0; i < res->warning_count; i++)
+    for (size_t i = 0; i < res->decision.warning_count; i++)
         free(res->warnings[i]);
-    res->warning_count = 0;
     cJSON_free(res->record);
+    res->patch = NULL;
     res->record = NULL;
-    res->runtime_class_set = false;
-    res->volumes_replaced = res->secrets_mounted = res->patch_ops = 0;
-    res->initdata_document = res->initdata_digest = NULL;
-    res->initdata_set = false;
-    res->outcome = ENGINE_DENIED;
-    res->code = p->deny_code;
-    res->deny_reason = p->deny_reason;
-    snprintf(res->message, sizeof res->message, "%s", p->deny.msg);
-    return CW_OK;
+    engine_decision *d = &res->decision;
+    *d =
+        (engine_decision){.outcome = ENGINE_DENIED, .reason = p->deny_reason, .code = p->deny_code};
+    snprintf(d->message, sizeof d->message, "%s", p->deny.msg);
+}
+
+static const char *const outcome_names[ENGINE_OUTCOME_COUNT] = {
+    [ENGINE_MUTATED] = "mutated", [ENGINE_UNCHANGED] = "unchanged", [ENGINE_SKIPPED] = "skipped",
+    [ENGINE_DENIED] = "denied",   [ENGINE_ERROR] = "error",
+};
+
+const char *engine_outcome_name(engine_outcome outcome)
+{
+    return (unsigned)outcome < ENGINE_OUTCOME_COUNT ? outcome_names[outcome] : "error";
 }
 
 cw_result engine_mutate(const config *cfg, const engine_request *req, engine_result *res)
 {
-    memset(res, 0, sizeof *res);
-    plan p;
-    plan_init(&p, cfg, res, NULL, NULL);
-    inputs *in = NULL;
-    cw_result r = CW_OK;
-
+    /* Not the whole result: the warnings' slots are written before they are counted. */
+    memset(res, 0, offsetof(engine_result, warnings));
+    res->record = NULL;
+    /* SPEC §3: DELETE and CONNECT are admitted unchanged; decided here and nowhere else. */
     if (req->operation == ENGINE_OP_OTHER) {
         skip(res, "operation not mutated");
         return CW_OK;
     }
+    plan p;
+    plan_init(&p, cfg, res, NULL, NULL);
+    inputs *in = NULL;
+    cw_result r = CW_OK;
     cJSON *object = req->object;
     if (!cJSON_IsObject(object)) {
         deny(&p, 400, "invalid_object", "the object is not a JSON object");
-        return finish_denied(res, &p);
+        finish_denied(res, &p);
+        return CW_OK;
     }
 
-    char group[256], version[64];
+    char group[K8S_DNS_SUBDOMAIN_MAX + 1], version[K8S_DNS_LABEL_MAX + 1]; /* cut when longer */
     split_api_version(jsonutil_string(object, "apiVersion"), group, sizeof group, version,
                       sizeof version);
     const char *kind = req->kind ? req->kind : jsonutil_string(object, "kind");
@@ -1325,34 +1357,31 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
          !(jsonutil_is_absent(jsonutil_member(metadata, "annotations")) ||
            cJSON_IsObject(jsonutil_member(metadata, "annotations"))))) {
         deny(&p, 400, "invalid_object", "metadata and metadata.annotations must be objects");
-        return finish_denied(res, &p);
+        finish_denied(res, &p);
+        return CW_OK;
     }
     /* What no real object can be: the API server refuses more annotation bytes than this
      * (apimachinery ValidateAnnotations), so work on such an object would be wasted. */
-    size_t ann_bytes = annotation_bytes(object);
-    if (template && ann_bytes <= ENGINE_ANNOTATIONS_TOTAL_MAX)
-        ann_bytes = annotation_bytes(template);
-    if (ann_bytes > ENGINE_ANNOTATIONS_TOTAL_MAX) {
-        deny(&p, 400, "too_large",
-             "the annotations of this object hold more than %d bytes, more than the API "
-             "server accepts",
-             ENGINE_ANNOTATIONS_TOTAL_MAX);
-        return finish_denied(res, &p);
+    if (!annotations_fit(&p, object, template, false)) {
+        finish_denied(res, &p);
+        return CW_OK;
     }
     p.object = object;
     p.spec = find_spec(object, loc, &p.spec_path);
     if (!cJSON_IsObject(p.spec)) {
         deny(&p, 400, "invalid_object", "the object has no pod spec at %s",
              loc == SPEC_POD ? "spec" : p.spec_path.buf);
-        return finish_denied(res, &p);
+        finish_denied(res, &p);
+        return CW_OK;
     }
 
     /* inputs is large (entry buffers) and fully written by read_inputs: no zeroing. */
     in = malloc(sizeof *in);
+    prior_record prior = {0};
     if (in) {
         in->runtime_class_override = NULL;
         in->keep_count = in->sealed_count = in->target_count = 0;
-        in->previous_record = NULL;
+        in->prior = &prior;
     }
     res->patch = cJSON_CreateArray();
     p.record_volumes = cJSON_CreateArray();
@@ -1365,21 +1394,18 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     p.patch = res->patch;
     initdata_target(&p, loc, kind);
     r = read_inputs(&p, object, template, ns, in);
-    if (!r)
+    if (r == CW_OK && !p.denied)
         r = run_plan(&p);
-    if (r == CW_OK && past_deadline(req)) {
+    if (r == CW_OK && past_deadline(req))
         r = CW_ETIMEOUT;
+    if (r != CW_OK)
         goto fail;
-    }
-    if (r == CW_ENOMEM)
-        goto fail;
-    if (r) {
+    if (p.denied) {
         finish_denied(res, &p);
-        r = CW_OK;
         goto done;
     }
-    res->outcome = ENGINE_ALLOWED;
-    res->patch_ops = p.ops;
+    res->decision.patch_ops = p.ops;
+    res->decision.outcome = p.ops ? ENGINE_MUTATED : ENGINE_UNCHANGED;
     if (p.ops == 0)
         goto done;
 
@@ -1399,14 +1425,8 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     /* What the webhook adds (initdata, the record of thousands of replaced volumes) counts
      * against the API server's total of annotation bytes too: past it the mutated object
      * would be refused after admission, with a less helpful message. */
-    if (annotation_bytes(object) > ENGINE_ANNOTATIONS_TOTAL_MAX ||
-        annotation_bytes(find_template(object, loc)) > ENGINE_ANNOTATIONS_TOTAL_MAX) {
-        deny(&p, 400, "too_large",
-             "with the webhook's annotations (initdata, record) this object's annotations would "
-             "hold more than %d bytes, more than the API server accepts",
-             ENGINE_ANNOTATIONS_TOTAL_MAX);
+    if (!annotations_fit(&p, object, find_template(object, loc), true)) {
         finish_denied(res, &p);
-        r = CW_OK;
         goto done;
     }
     if (past_deadline(req)) {
@@ -1417,15 +1437,17 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     plan_init(&check, cfg, NULL, in, object);
     check.spec = find_spec(object, loc, &check.spec_path);
     initdata_target(&check, loc, kind);
-    r = cJSON_IsObject(check.spec) ? run_plan(&check) : CW_EINVAL;
-    if (r == CW_ENOMEM)
+    if (cJSON_IsObject(check.spec))
+        r = run_plan(&check);
+    else
+        deny(&check, 500, "internal", "the mutated object has no pod spec");
+    if (r != CW_OK)
         goto fail;
-    if (r || check.ops != 0) {
+    if (check.denied || check.ops != 0) {
         deny(&p, 500, "internal",
              "internal error: the mutated object is not in the wanted state (%s)",
-             r ? check.deny.msg : "changes left to make");
+             check.denied ? check.deny.msg : "changes left to make");
         finish_denied(res, &p);
-        r = CW_OK;
     }
     goto done;
 
@@ -1434,6 +1456,7 @@ fail:
 done:
     cJSON_Delete(p.record_volumes);
     cJSON_Delete(p.record_secrets);
+    prior_record_free(&prior);
     free(in);
     return r;
 }
@@ -1441,8 +1464,9 @@ done:
 void engine_result_clear(engine_result *res)
 {
     cJSON_Delete(res->patch);
-    for (size_t i = 0; i < res->warning_count; i++)
+    for (size_t i = 0; i < res->decision.warning_count; i++)
         free(res->warnings[i]);
     cJSON_free(res->record);
-    memset(res, 0, sizeof *res);
+    memset(res, 0, offsetof(engine_result, warnings));
+    res->record = NULL;
 }

@@ -6,7 +6,10 @@
  * returns a patch it applies the patch to the object (in place: the object becomes the
  * mutated object) and checks the result: the result must be selected, in the wanted state,
  * and mutate again to an empty patch. A patch failing that check is never returned; the call
- * yields ENGINE_DENIED with code 500 and an internal-error message instead. */
+ * yields ENGINE_DENIED with code 500 and an internal-error message instead.
+ *
+ * Every rule is decided here, once: DELETE and CONNECT too are skipped by the engine (reason
+ * "operation not mutated"), the admission layer only carries the decision. */
 #ifndef COCO_ENGINE_H
 #define COCO_ENGINE_H
 
@@ -41,7 +44,7 @@ typedef enum engine_scope {
 typedef enum engine_operation {
     ENGINE_OP_CREATE,
     ENGINE_OP_UPDATE,
-    ENGINE_OP_OTHER, /* DELETE, CONNECT: admitted unchanged */
+    ENGINE_OP_OTHER, /* DELETE, CONNECT: skipped (object may be NULL) */
 } engine_operation;
 
 typedef struct engine_request {
@@ -57,39 +60,58 @@ typedef struct engine_request {
     uint64_t deadline_ns;
 } engine_request;
 
+/* What became of one object. The engine decides the first four; ENGINE_ERROR is the outcome
+ * of a request whose work failed (out of memory): engine_mutate never yields it (it returns
+ * the error), the decision record of the request carries it. */
 typedef enum engine_outcome {
-    ENGINE_SKIPPED, /* not selected, or a kind/operation we leave alone: admit unchanged */
-    ENGINE_ALLOWED, /* selected; patch may be empty (already in the wanted state) */
-    ENGINE_DENIED,  /* selected and refused: code and message say why */
+    ENGINE_MUTATED,   /* selected; a non-empty patch */
+    ENGINE_UNCHANGED, /* selected and already in the wanted state: an empty patch */
+    ENGINE_SKIPPED,   /* not selected, or a kind/operation left alone: admitted unchanged */
+    ENGINE_DENIED,    /* selected and refused: code, reason and message say why */
+    ENGINE_ERROR,     /* the request failed: a decision record's, never engine_mutate's */
+    ENGINE_OUTCOME_COUNT,
 } engine_outcome;
 
-typedef struct engine_result {
+/* The outcome's name in logs and metrics: "mutated", "unchanged", "skipped", "denied", "error". */
+const char *engine_outcome_name(engine_outcome outcome);
+
+/* What the engine decided for one object: plain data, no ownership, so that the decision
+ * record of a request (admission.h) holds it as it is, for the answer, the metrics and the
+ * log line alike. */
+typedef struct engine_decision {
     engine_outcome outcome;
-    const char *skip_reason;             /* static text when SKIPPED, e.g. "not labelled" */
-    cJSON *patch;                        /* owned array of operations (ALLOWED; may be empty) */
-    char *warnings[ENGINE_WARNINGS_MAX]; /* owned strings, each <= ENGINE_WARNING_MAX chars */
-    size_t warning_count;
-    char *record; /* owned, free with cJSON_free: compact JSON of the changes, or NULL */
-    int code;     /* DENIED: 400 malformed annotation, 403 policy, 500 internal */
+    /* Static text. SKIPPED: why, e.g. "not labelled"; DENIED: a short metric label, e.g.
+     * "runtime_class". NULL otherwise. */
+    const char *reason;
+    int code;                   /* DENIED: 400 malformed input, 403 policy, 500 internal */
     char message[CW_ERROR_MAX]; /* DENIED: the message a kubectl user reads */
-    const char *deny_reason;    /* DENIED: a short static metric label, e.g. "runtime_class" */
-    /* What this call changed, for logs and metrics. */
+    /* What this call changed (MUTATED), for logs and metrics. */
     bool runtime_class_set;
     size_t volumes_replaced;
     size_t secrets_mounted; /* volumeMounts added */
-    size_t patch_ops;       /* operations in patch (ALLOWED) */
+    size_t patch_ops;       /* operations in the patch */
+    size_t warning_count;   /* warnings in the answer */
     /* The initdata document the object gets or already has (SPEC §2.5), borrowed from the
      * config (valid while the config is), or NULL; initdata_set when this call adds it. */
     const char *initdata_document;
     const char *initdata_digest; /* "sha256:<hex>" */
     bool initdata_set;
+} engine_decision;
+
+typedef struct engine_result {
+    engine_decision decision;
+    cJSON *patch; /* owned array of operations (MUTATED, UNCHANGED: empty), or NULL */
+    char *warnings[ENGINE_WARNINGS_MAX]; /* owned, decision.warning_count of them, each <=
+                                            ENGINE_WARNING_MAX chars */
+    char *record; /* owned, free with cJSON_free: compact JSON of the changes, or NULL */
 } engine_result;
 
 /* Decides and mutates. Fills *res (initialised by the engine; release with
- * engine_result_clear). Returns CW_OK for every decision, including denials; CW_ENOMEM when
- * out of memory, CW_ETIMEOUT when req->deadline_ns passed before the work was done (then
- * *res is cleared). */
-cw_result engine_mutate(const config *cfg, const engine_request *req, engine_result *res);
+ * engine_result_clear). Returns CW_OK for every decision, a denial included (a denial is an
+ * outcome, not an error); CW_ENOMEM when out of memory, CW_ETIMEOUT when req->deadline_ns
+ * passed before the work was done (then *res is cleared). */
+CW_MUST_USE cw_result engine_mutate(const config *cfg, const engine_request *req,
+                                    engine_result *res);
 
 void engine_result_clear(engine_result *res);
 

@@ -7,9 +7,13 @@
 #include <string.h>
 
 #include "jsonutil.h"
+#include "k8s_names.h"
 
-#define NAME_SHOWN 63 /* bytes of a name quoted in a message */
+#define NAME_SHOWN K8S_DNS_LABEL_MAX /* bytes of a name quoted in a message */
+#define NAMES_SHOWN_MAX 240          /* bytes of the list of documents in a message */
+#define ALG_NAME_MAX 7               /* bytes of a digest's algorithm name ("sha512") */
 
+/* Records a denial in d and returns CW_OK: nothing failed. */
 static cw_result deny(initdata_denial *d, int code, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -19,14 +23,31 @@ static cw_result deny(initdata_denial *d, int code, const char *reason, const ch
     va_start(ap, fmt);
     vsnprintf(d->message, sizeof d->message, fmt, ap);
     va_end(ap);
+    d->denied = true;
     d->code = code;
     d->reason = reason;
-    return CW_EINVAL;
+    return CW_OK;
 }
 
-cw_result initdata_choose(const config *cfg, const char *ns, const char *picked, initdata_choice *c,
-                          initdata_denial *d)
+const cJSON *prior_record_tree(prior_record *r)
 {
+    if (!r->parsed && r->text)
+        r->tree = cJSON_Parse(r->text);
+    r->parsed = true;
+    return r->tree;
+}
+
+void prior_record_free(prior_record *r)
+{
+    cJSON_Delete(r->tree);
+    r->tree = NULL;
+    r->parsed = false;
+}
+
+void initdata_choose(const config *cfg, const char *ns, const char *picked, initdata_choice *c,
+                     initdata_denial *d)
+{
+    d->denied = false;
     c->document = NULL;
     c->enforced = false;
     const config_initdata_namespace *entry = config_initdata_namespace_of(cfg, ns);
@@ -37,49 +58,55 @@ cw_result initdata_choose(const config *cfg, const char *ns, const char *picked,
         c->document = cfg->initdata_default;
     }
     if (!picked)
-        return CW_OK;
+        return;
     const config_initdata_document *doc = config_initdata_document_named(cfg, picked);
     if (!doc) {
-        char names[240];
-        return deny(d, 400, "initdata_unknown",
-                    "annotation %s: \"%.*s\" is not a listed initdata document (listed: %s)",
-                    INITDATA_ANN_PICK, NAME_SHOWN, picked,
-                    config_initdata_document_list(cfg, names, sizeof names));
+        char names[NAMES_SHOWN_MAX];
+        (void)deny(d, 400, "initdata_unknown",
+                   "annotation %s: \"%.*s\" is not a listed initdata document (listed: %s)",
+                   INITDATA_ANN_PICK, NAME_SHOWN, picked,
+                   config_initdata_document_list(cfg, names, sizeof names));
+        return;
     }
-    if (c->enforced && doc != c->document)
-        return deny(d, 403, "initdata_enforced",
-                    "annotation %s asks for initdata document \"%s\", but namespace %s enforces "
-                    "document \"%s\"",
-                    INITDATA_ANN_PICK, doc->name, ns, c->document->name);
+    if (c->enforced && doc != c->document) {
+        (void)deny(d, 403, "initdata_enforced",
+                   "annotation %s asks for initdata document \"%s\", but namespace %s enforces "
+                   "document \"%s\"",
+                   INITDATA_ANN_PICK, doc->name, ns, c->document->name);
+        return;
+    }
     c->document = doc;
+}
+
+/* *same when value holds the document: the same text as ours, or another encoding of the
+ * same bytes. A value that does not decode holds no document; out of memory is an error. */
+static cw_result holds_document(const char *value, const initdata_doc *doc, bool *same)
+{
+    *same = strcmp(value, doc->value) == 0;
+    if (*same)
+        return CW_OK;
+    unsigned char *bytes;
+    size_t len;
+    cw_result rc = initdata_decode(value, strlen(value), doc->len, &bytes, &len, NULL);
+    if (rc != CW_OK)
+        return rc == CW_ENOMEM ? rc : CW_OK;
+    *same = len == doc->len && memcmp(bytes, doc->bytes, len) == 0;
+    free(bytes);
     return CW_OK;
 }
 
-/* True when value holds the document: the same text as ours, or another encoding of the
- * same bytes. */
-static bool holds_document(const char *value, const initdata_doc *doc)
+/* *same when value decodes to a document whose digest is the one the record names. A value
+ * that does not decode was not set by the webhook; out of memory is an error. */
+static cw_result set_by_webhook(const char *value, prior_record *prior, bool *same)
 {
-    if (strcmp(value, doc->value) == 0)
-        return true;
-    unsigned char *bytes;
-    size_t len;
-    if (initdata_decode(value, strlen(value), doc->len, &bytes, &len, NULL) != CW_OK)
-        return false;
-    bool same = len == doc->len && memcmp(bytes, doc->bytes, len) == 0;
-    free(bytes);
-    return same;
-}
-
-/* True when value decodes to a document whose digest is the one the record names. */
-static bool set_by_webhook(const char *value, const char *previous_record)
-{
-    if (!previous_record)
-        return false;
-    cJSON *rec = cJSON_Parse(previous_record);
+    *same = false;
+    const cJSON *rec = prior_record_tree(prior);
+    if (!rec)
+        return CW_OK;
     const char *digest = jsonutil_string(jsonutil_member(rec, "initdata"), "digest");
     const char *colon = digest ? strchr(digest, ':') : NULL;
-    bool same = false;
-    char alg_name[8];
+    cw_result rc = CW_OK;
+    char alg_name[ALG_NAME_MAX + 1];
     initdata_alg alg;
     unsigned char *bytes = NULL;
     size_t len = 0;
@@ -87,24 +114,28 @@ static bool set_by_webhook(const char *value, const char *previous_record)
         goto done;
     memcpy(alg_name, digest, (size_t)(colon - digest));
     alg_name[colon - digest] = '\0';
-    if (!initdata_alg_parse(alg_name, &alg) ||
-        initdata_decode(value, strlen(value), INITDATA_FILE_MAX, &bytes, &len, NULL) != CW_OK)
+    if (!initdata_alg_parse(alg_name, &alg))
         goto done;
+    rc = initdata_decode(value, strlen(value), INITDATA_FILE_MAX, &bytes, &len, NULL);
+    if (rc != CW_OK) {
+        rc = rc == CW_ENOMEM ? rc : CW_OK;
+        goto done;
+    }
     unsigned char hash[INITDATA_DIGEST_MAX];
     char hex[2 * INITDATA_DIGEST_MAX + 1];
     size_t n = initdata_hash(alg, bytes, len, hash);
     initdata_hex(hash, n, hex);
-    same = n > 0 && strcmp(hex, colon + 1) == 0;
+    *same = n > 0 && strcmp(hex, colon + 1) == 0;
 done:
     free(bytes);
-    cJSON_Delete(rec);
-    return same;
+    return rc;
 }
 
 cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJSON *meta,
-                          const char *previous_record, initdata_action *action, initdata_denial *d)
+                          prior_record *prior, initdata_action *action, initdata_denial *d)
 {
     *action = INITDATA_NOTHING;
+    d->denied = false;
     if (!c->document)
         return CW_OK;
     if (!jsonutil_is_absent(meta) && !cJSON_IsObject(meta))
@@ -125,7 +156,9 @@ cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJS
             return deny(d, 400, "annotation", "annotation %s must be a string", keys[i]);
         found = true;
         present++;
-        if (!holds_document(v->valuestring, &c->document->doc)) {
+        bool same;
+        CW_GUARD(holds_document(v->valuestring, &c->document->doc, &same));
+        if (!same) {
             differs = true;
             differing = keys[i];
             differing_value = v;
@@ -139,10 +172,13 @@ cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJS
         *action = INITDATA_KEEP_SAME;
         return CW_OK;
     }
-    if (present == 1 && strcmp(differing, cfg->initdata_annotation) == 0 &&
-        set_by_webhook(differing_value->valuestring, previous_record)) {
-        *action = INITDATA_REPLACE;
-        return CW_OK;
+    if (present == 1 && strcmp(differing, cfg->initdata_annotation) == 0) {
+        bool ours;
+        CW_GUARD(set_by_webhook(differing_value->valuestring, prior, &ours));
+        if (ours) {
+            *action = INITDATA_REPLACE;
+            return CW_OK;
+        }
     }
     if (c->enforced)
         return deny(d, 403, "initdata_enforced",
@@ -151,40 +187,4 @@ cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJS
                     differing, c->document->name);
     *action = INITDATA_KEEP_OTHER;
     return CW_OK;
-}
-
-cJSON *initdata_add_op(const cJSON *target, const jsonpatch_path *target_path, const char *key,
-                       const char *value, jsonpatch_path *path)
-{
-    memcpy(path->buf, target_path->buf, target_path->len + 1);
-    path->len = target_path->len;
-    path->overflow = target_path->overflow;
-    jsonpatch_path_key(path, "metadata");
-    const cJSON *meta = jsonutil_member(target, "metadata");
-    cJSON *v = cJSON_CreateString(value);
-    if (!v)
-        return NULL;
-    /* Strict add needs the parent (FACTS.md): create whole maps where they are missing. */
-    if (cJSON_IsObject(jsonutil_member(meta, "annotations"))) {
-        jsonpatch_path_key(path, "annotations");
-        jsonpatch_path_key(path, key);
-        return v;
-    }
-    cJSON *map = cJSON_CreateObject();
-    if (!map || !cJSON_AddItemToObject(map, key, v)) {
-        cJSON_Delete(map);
-        cJSON_Delete(v);
-        return NULL;
-    }
-    if (cJSON_IsObject(meta)) {
-        jsonpatch_path_key(path, "annotations");
-        return map;
-    }
-    cJSON *md = cJSON_CreateObject();
-    if (!md || !cJSON_AddItemToObject(md, "annotations", map)) {
-        cJSON_Delete(md);
-        cJSON_Delete(map);
-        return NULL;
-    }
-    return md;
 }

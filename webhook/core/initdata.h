@@ -1,7 +1,8 @@
-/* initdata: the engine's initdata rules (SPEC §2.5): which document an object gets, whether
- * its own annotation is kept, warned about or denied, and the one operation that sets the
- * annotation. The engine calls these and emits what they decide; this module builds no
- * patch and keeps no state.
+/* initdata: the engine's initdata rules (SPEC §2.5): which document an object gets, and
+ * whether its own annotation is kept, replaced, warned about or denied. The engine calls these
+ * and emits what they decide (the operation that sets the annotation is the engine's, as for
+ * its record); this module builds no patch and keeps no state beyond one request's
+ * prior_record.
  *
  * The document's annotation value was made when the config was loaded (config.h): the
  * request path only compares and copies that ready string. */
@@ -12,7 +13,6 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "jsonpatch.h"
 #include "result.h"
 
 #define INITDATA_ANN_PICK "coco.confidentialcontainers.org/initdata"
@@ -23,8 +23,9 @@ typedef struct initdata_choice {
     bool enforced;                            /* the object's namespace enforces this document */
 } initdata_choice;
 
-/* Why an object is denied. */
+/* Whether an object is denied, and why. A denial is a decision, not an error. */
 typedef struct initdata_denial {
+    bool denied;
     int code;           /* 400 or 403 */
     const char *reason; /* static metric label */
     char message[CW_ERROR_MAX];
@@ -38,30 +39,37 @@ typedef enum initdata_action {
     INITDATA_REPLACE,    /* the webhook set an older document: replace it (key: the config's) */
 } initdata_action;
 
+/* The record annotation an object carries (the engine's ENGINE_ANN_RECORD, the webhook's
+ * account of its earlier changes), parsed when first needed so that one request parses it at
+ * most once: the initdata rule and the engine's record merge read the same tree. */
+typedef struct prior_record {
+    const char *text; /* borrowed annotation value, or NULL */
+    cJSON *tree;      /* owned once parsed; NULL when absent or not JSON */
+    bool parsed;
+} prior_record;
+
+/* The parsed record, or NULL (absent, not JSON, or out of memory: all read as no record). */
+const cJSON *prior_record_tree(prior_record *r);
+void prior_record_free(prior_record *r);
+
 /* Chooses the document of an object in namespace ns (may be NULL) whose annotation
- * INITDATA_ANN_PICK is picked (NULL when absent). Returns CW_OK, or CW_EINVAL with *d set:
- * an unknown name (400, listing the documents), or another document than the one the
- * namespace enforces (403). */
-cw_result initdata_choose(const config *cfg, const char *ns, const char *picked, initdata_choice *c,
-                          initdata_denial *d);
+ * INITDATA_ANN_PICK is picked (NULL when absent). d->denied when the object is denied: an
+ * unknown name (400, listing the documents), or another document than the one the namespace
+ * enforces (403). */
+void initdata_choose(const config *cfg, const char *ns, const char *picked, initdata_choice *c,
+                     initdata_denial *d);
 
 /* Decides for the object whose metadata is meta (borrowed; may be NULL). Either initdata
  * annotation already present is the object's own: KEEP_SAME when it holds the chosen document
  * (compared as decoded bytes, so another gzip of the same file counts as the same), else
  * KEEP_OTHER, or a 403 under enforcement. Except when the value is the one the webhook set
- * earlier: the record (previous_record, the record annotation's JSON or NULL) names its
- * digest. Then the document was changed in the config since, and the value is REPLACEd (a
- * Notebook created before the change gets the new document at its next UPDATE instead of
- * being denied under enforcement). A value that is not a string, or metadata or annotations
- * that are not objects, are a 400. */
-cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJSON *meta,
-                          const char *previous_record, initdata_action *action, initdata_denial *d);
-
-/* The "add" operation that sets key to value in the annotations of target (an object with
- * optional metadata, at target_path), creating metadata and annotations when missing (a
- * strict add needs the parent, FACTS.md). Writes its path into *path and returns the owned
- * value, or NULL when out of memory. */
-cJSON *initdata_add_op(const cJSON *target, const jsonpatch_path *target_path, const char *key,
-                       const char *value, jsonpatch_path *path);
+ * earlier: the record (read from prior only then) names its digest. Then the document was
+ * changed in the config since, and the value is REPLACEd (a Notebook created before the
+ * change gets the new document at its next UPDATE instead of being denied under enforcement).
+ * A value that is not a string, or metadata or annotations that are not objects, are a 400
+ * (d->denied). Returns CW_ENOMEM when out of memory, else CW_OK. */
+CW_MUST_USE cw_result initdata_decide(const config *cfg, const initdata_choice *c,
+                                      const cJSON *meta, prior_record *prior,
+                                      initdata_action *action, initdata_denial *d);
 
 #endif

@@ -1,11 +1,12 @@
 #include "metrics.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "buf.h"
 
 /* Upper bounds of the latency histogram in seconds: admission work is sub-millisecond, the
  * API server's timeout is 1-30 s. */
@@ -19,7 +20,6 @@ static const unsigned int http_codes[] = {200, 400, 404, 405, 413, 415, 500, 503
 
 static const char *const kind_names[] = {"Pod", "Notebook", "other"};
 static const char *const op_names[] = {"CREATE", "UPDATE", "DELETE", "CONNECT", "other"};
-static const char *const result_names[] = {"mutated", "unchanged", "skipped", "denied", "error"};
 static const char *const mutation_names[] = {"runtime_class", "volume_replaced", "secret_mounted"};
 static const char *const file_names[] = {"certificate", "config"};
 
@@ -43,7 +43,7 @@ static struct {
 } initdata_counts = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static struct {
-    atomic_uint_fast64_t requests[METRICS_KIND_COUNT][METRICS_OP_COUNT][METRICS_RESULT_COUNT];
+    atomic_uint_fast64_t requests[METRICS_KIND_COUNT][METRICS_OP_COUNT][ENGINE_OUTCOME_COUNT];
     atomic_uint_fast64_t mutations[METRICS_MUT_COUNT];
     deny_slot denials[METRICS_DENY_REASONS_MAX];
     atomic_uint_fast64_t denials_other;
@@ -76,16 +76,11 @@ metrics_op metrics_op_of(const char *operation)
     return METRICS_OP_OTHER;
 }
 
-const char *metrics_result_name(metrics_result r)
+void metrics_count_request(metrics_kind kind, metrics_op op, engine_outcome outcome)
 {
-    return r < METRICS_RESULT_COUNT ? result_names[r] : "error";
-}
-
-void metrics_count_request(metrics_kind kind, metrics_op op, metrics_result result)
-{
-    if (kind >= METRICS_KIND_COUNT || op >= METRICS_OP_COUNT || result >= METRICS_RESULT_COUNT)
+    if (kind >= METRICS_KIND_COUNT || op >= METRICS_OP_COUNT || outcome >= ENGINE_OUTCOME_COUNT)
         return;
-    INC(m.requests[kind][op][result], 1);
+    INC(m.requests[kind][op][outcome], 1);
 }
 
 void metrics_count_mutation(metrics_mutation type, uint64_t n)
@@ -183,170 +178,144 @@ void metrics_reset(void)
     pthread_mutex_unlock(&initdata_counts.lock);
 }
 
-/* A growing text buffer; failure is sticky and checked once at the end. */
-typedef struct text {
-    char *buf;
-    size_t len, cap;
-    bool failed;
-} text;
-
-static void text_printf(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void text_printf(text *t, const char *fmt, ...)
-{
-    if (t->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            t->failed = true;
-            return;
-        }
-        if ((size_t)n < t->cap - t->len) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t ncap = t->cap * 2 + (size_t)n;
-        char *nbuf = realloc(t->buf, ncap);
-        if (!nbuf) {
-            t->failed = true;
-            return;
-        }
-        t->buf = nbuf;
-        t->cap = ncap;
-    }
-}
-
 /* Label values we print are fixed names or static reasons; escape anyway (text format 0.0.4). */
-static void text_label_value(text *t, const char *v)
+static cw_result add_label_value(buf *t, const char *v)
 {
-    text_printf(t, "\"");
+    CW_GUARD(buf_addc(t, '"'));
     for (const char *p = v; *p; p++) {
         if (*p == '\\' || *p == '"')
-            text_printf(t, "\\%c", *p);
+            CW_GUARD(buf_addf(t, "\\%c", *p));
         else if (*p == '\n')
-            text_printf(t, "\\n");
+            CW_GUARD(buf_adds(t, "\\n"));
         else
-            text_printf(t, "%c", *p);
+            CW_GUARD(buf_addc(t, *p));
     }
-    text_printf(t, "\"");
+    return buf_addc(t, '"');
 }
 
-char *metrics_render(size_t *len)
+static cw_result render_initdata(buf *t)
 {
-    text t = {.cap = 8192};
-    t.buf = malloc(t.cap);
-    if (!t.buf)
-        return NULL;
-    t.buf[0] = '\0';
-
-    text_printf(&t,
-                "# HELP coco_webhook_build_info Build information.\n"
-                "# TYPE coco_webhook_build_info gauge\n"
-                "coco_webhook_build_info{version=\"%s\"} 1\n",
-                COCO_VERSION);
-
-    text_printf(&t, "# HELP coco_webhook_requests_total AdmissionReviews answered, by kind, "
-                    "operation and result.\n"
-                    "# TYPE coco_webhook_requests_total counter\n");
-    for (int k = 0; k < METRICS_KIND_COUNT; k++)
-        for (int o = 0; o < METRICS_OP_COUNT; o++)
-            for (int r = 0; r < METRICS_RESULT_COUNT; r++) {
-                uint64_t v = GET(m.requests[k][o][r]);
-                if (v)
-                    text_printf(&t,
-                                "coco_webhook_requests_total{kind=\"%s\",operation=\"%s\","
-                                "result=\"%s\"} %llu\n",
-                                kind_names[k], op_names[o], result_names[r], (unsigned long long)v);
-            }
-
-    text_printf(&t, "# HELP coco_webhook_mutations_total Changes made, by type.\n"
-                    "# TYPE coco_webhook_mutations_total counter\n");
-    for (int i = 0; i < METRICS_MUT_COUNT; i++)
-        text_printf(&t, "coco_webhook_mutations_total{type=\"%s\"} %llu\n", mutation_names[i],
-                    (unsigned long long)GET(m.mutations[i]));
-
-    text_printf(&t, "# HELP coco_webhook_initdata_injections_total Initdata annotations set, by "
-                    "document.\n"
-                    "# TYPE coco_webhook_initdata_injections_total counter\n");
-    pthread_mutex_lock(&initdata_counts.lock);
+    CW_GUARD(buf_addf(t,
+                      "# HELP coco_webhook_initdata_injections_total Initdata annotations set, by "
+                      "document.\n"
+                      "# TYPE coco_webhook_initdata_injections_total counter\n"));
     for (size_t i = 0; i < initdata_counts.used; i++) {
-        text_printf(&t, "coco_webhook_initdata_injections_total{document=");
-        text_label_value(&t, initdata_counts.slots[i].name);
-        text_printf(&t, "} %llu\n", (unsigned long long)initdata_counts.slots[i].count);
+        CW_GUARD(buf_addf(t, "coco_webhook_initdata_injections_total{document="));
+        CW_GUARD(add_label_value(t, initdata_counts.slots[i].name));
+        CW_GUARD(buf_addf(t, "} %llu\n", (unsigned long long)initdata_counts.slots[i].count));
     }
     if (initdata_counts.other)
-        text_printf(&t, "coco_webhook_initdata_injections_total{document=\"_other\"} %llu\n",
-                    (unsigned long long)initdata_counts.other);
-    pthread_mutex_unlock(&initdata_counts.lock);
+        CW_GUARD(buf_addf(t, "coco_webhook_initdata_injections_total{document=\"_other\"} %llu\n",
+                          (unsigned long long)initdata_counts.other));
+    return CW_OK;
+}
 
-    text_printf(&t, "# HELP coco_webhook_denials_total Objects denied, by reason.\n"
-                    "# TYPE coco_webhook_denials_total counter\n");
+static cw_result render(buf *t)
+{
+    CW_GUARD(buf_addf(t,
+                      "# HELP coco_webhook_build_info Build information.\n"
+                      "# TYPE coco_webhook_build_info gauge\n"
+                      "coco_webhook_build_info{version=\"%s\"} 1\n",
+                      COCO_VERSION));
+
+    CW_GUARD(buf_addf(t, "# HELP coco_webhook_requests_total AdmissionReviews answered, by kind, "
+                         "operation and result.\n"
+                         "# TYPE coco_webhook_requests_total counter\n"));
+    for (int k = 0; k < METRICS_KIND_COUNT; k++)
+        for (int o = 0; o < METRICS_OP_COUNT; o++)
+            for (int r = 0; r < ENGINE_OUTCOME_COUNT; r++) {
+                uint64_t v = GET(m.requests[k][o][r]);
+                if (v)
+                    CW_GUARD(buf_addf(t,
+                                      "coco_webhook_requests_total{kind=\"%s\",operation=\"%s\","
+                                      "result=\"%s\"} %llu\n",
+                                      kind_names[k], op_names[o],
+                                      engine_outcome_name((engine_outcome)r),
+                                      (unsigned long long)v));
+            }
+
+    CW_GUARD(buf_addf(t, "# HELP coco_webhook_mutations_total Changes made, by type.\n"
+                         "# TYPE coco_webhook_mutations_total counter\n"));
+    for (int i = 0; i < METRICS_MUT_COUNT; i++)
+        CW_GUARD(buf_addf(t, "coco_webhook_mutations_total{type=\"%s\"} %llu\n", mutation_names[i],
+                          (unsigned long long)GET(m.mutations[i])));
+
+    pthread_mutex_lock(&initdata_counts.lock);
+    cw_result rc = render_initdata(t);
+    pthread_mutex_unlock(&initdata_counts.lock);
+    CW_GUARD(rc);
+
+    CW_GUARD(buf_addf(t, "# HELP coco_webhook_denials_total Objects denied, by reason.\n"
+                         "# TYPE coco_webhook_denials_total counter\n"));
     for (size_t i = 0; i < METRICS_DENY_REASONS_MAX; i++) {
         const char *reason = atomic_load_explicit(&m.denials[i].reason, memory_order_acquire);
         if (!reason)
             break;
-        text_printf(&t, "coco_webhook_denials_total{reason=");
-        text_label_value(&t, reason);
-        text_printf(&t, "} %llu\n", (unsigned long long)GET(m.denials[i].count));
+        CW_GUARD(buf_addf(t, "coco_webhook_denials_total{reason="));
+        CW_GUARD(add_label_value(t, reason));
+        CW_GUARD(buf_addf(t, "} %llu\n", (unsigned long long)GET(m.denials[i].count)));
     }
     if (GET(m.denials_other))
-        text_printf(&t, "coco_webhook_denials_total{reason=\"other\"} %llu\n",
-                    (unsigned long long)GET(m.denials_other));
+        CW_GUARD(buf_addf(t, "coco_webhook_denials_total{reason=\"other\"} %llu\n",
+                          (unsigned long long)GET(m.denials_other)));
 
-    text_printf(&t, "# HELP coco_webhook_request_duration_seconds Time to answer an "
-                    "AdmissionReview, from the first byte of the request.\n"
-                    "# TYPE coco_webhook_request_duration_seconds histogram\n");
+    CW_GUARD(buf_addf(t, "# HELP coco_webhook_request_duration_seconds Time to answer an "
+                         "AdmissionReview, from the first byte of the request.\n"
+                         "# TYPE coco_webhook_request_duration_seconds histogram\n"));
     uint64_t cumulative = 0;
     for (size_t i = 0; i < DURATION_BUCKETS; i++) {
         cumulative += GET(m.buckets[i]);
-        text_printf(&t, "coco_webhook_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-                    duration_bounds[i], (unsigned long long)cumulative);
+        CW_GUARD(buf_addf(t, "coco_webhook_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                          duration_bounds[i], (unsigned long long)cumulative));
     }
     /* Read count after the buckets so that +Inf is never below the last bucket. */
     uint64_t count = GET(m.duration_count);
     if (count < cumulative)
         count = cumulative;
-    text_printf(&t, "coco_webhook_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-                (unsigned long long)count);
-    text_printf(&t, "coco_webhook_request_duration_seconds_sum %.9f\n",
-                (double)GET(m.duration_sum_ns) / 1e9);
-    text_printf(&t, "coco_webhook_request_duration_seconds_count %llu\n",
-                (unsigned long long)count);
+    CW_GUARD(buf_addf(t, "coco_webhook_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+                      (unsigned long long)count));
+    CW_GUARD(buf_addf(t, "coco_webhook_request_duration_seconds_sum %.9f\n",
+                      (double)GET(m.duration_sum_ns) / 1e9));
+    CW_GUARD(buf_addf(t, "coco_webhook_request_duration_seconds_count %llu\n",
+                      (unsigned long long)count));
 
-    text_printf(&t, "# HELP coco_webhook_reloads_total Reloads of the certificate and the "
-                    "config, by file and result.\n"
-                    "# TYPE coco_webhook_reloads_total counter\n");
+    CW_GUARD(buf_addf(t, "# HELP coco_webhook_reloads_total Reloads of the certificate and the "
+                         "config, by file and result.\n"
+                         "# TYPE coco_webhook_reloads_total counter\n"));
     for (int f = 0; f < METRICS_FILE_COUNT; f++)
         for (int r = 0; r < 2; r++)
-            text_printf(&t, "coco_webhook_reloads_total{file=\"%s\",result=\"%s\"} %llu\n",
-                        file_names[f], r == 0 ? "success" : "failure",
-                        (unsigned long long)GET(m.reloads[f][r]));
+            CW_GUARD(buf_addf(t, "coco_webhook_reloads_total{file=\"%s\",result=\"%s\"} %llu\n",
+                              file_names[f], r == 0 ? "success" : "failure",
+                              (unsigned long long)GET(m.reloads[f][r])));
 
-    text_printf(&t,
-                "# HELP coco_webhook_certificate_expiry_timestamp_seconds notAfter of the "
-                "serving certificate.\n"
-                "# TYPE coco_webhook_certificate_expiry_timestamp_seconds gauge\n"
-                "coco_webhook_certificate_expiry_timestamp_seconds %lld\n",
-                (long long)GET(m.cert_expiry));
+    CW_GUARD(buf_addf(t,
+                      "# HELP coco_webhook_certificate_expiry_timestamp_seconds notAfter of the "
+                      "serving certificate.\n"
+                      "# TYPE coco_webhook_certificate_expiry_timestamp_seconds gauge\n"
+                      "coco_webhook_certificate_expiry_timestamp_seconds %lld\n",
+                      (long long)GET(m.cert_expiry)));
 
-    text_printf(&t, "# HELP coco_webhook_http_responses_total HTTP responses, by status code.\n"
-                    "# TYPE coco_webhook_http_responses_total counter\n");
+    CW_GUARD(buf_addf(t,
+                      "# HELP coco_webhook_http_responses_total HTTP responses, by status code.\n"
+                      "# TYPE coco_webhook_http_responses_total counter\n"));
     for (size_t i = 0; i < HTTP_CODES; i++)
-        text_printf(&t, "coco_webhook_http_responses_total{code=\"%u\"} %llu\n", http_codes[i],
-                    (unsigned long long)GET(m.http[i]));
+        CW_GUARD(buf_addf(t, "coco_webhook_http_responses_total{code=\"%u\"} %llu\n", http_codes[i],
+                          (unsigned long long)GET(m.http[i])));
     for (int c = 1; c < 6; c++)
         if (GET(m.http_class[c]))
-            text_printf(&t, "coco_webhook_http_responses_total{code=\"%dxx\"} %llu\n", c,
-                        (unsigned long long)GET(m.http_class[c]));
+            CW_GUARD(buf_addf(t, "coco_webhook_http_responses_total{code=\"%dxx\"} %llu\n", c,
+                              (unsigned long long)GET(m.http_class[c])));
 
-    if (t.failed) {
-        free(t.buf);
+    return CW_OK;
+}
+
+char *metrics_render(size_t *len)
+{
+    buf t;
+    buf_init(&t, METRICS_TEXT_MAX);
+    if (render(&t) != CW_OK) {
+        buf_free(&t);
         return NULL;
     }
-    *len = t.len;
-    return t.buf;
+    return buf_take(&t, len);
 }

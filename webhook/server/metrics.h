@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "result.h"
+#include "engine.h"
+#include "k8s_names.h"
 
 typedef enum metrics_kind {
     METRICS_KIND_POD,
@@ -29,16 +30,6 @@ typedef enum metrics_op {
     METRICS_OP_COUNT,
 } metrics_op;
 
-/* What became of one AdmissionReview that reached the engine or was admitted without it. */
-typedef enum metrics_result {
-    METRICS_RESULT_MUTATED,   /* allowed with a non-empty patch */
-    METRICS_RESULT_UNCHANGED, /* selected, already in the wanted state */
-    METRICS_RESULT_SKIPPED,   /* not selected, or a kind/operation left alone */
-    METRICS_RESULT_DENIED,
-    METRICS_RESULT_ERROR, /* internal error (out of memory) */
-    METRICS_RESULT_COUNT,
-} metrics_result;
-
 typedef enum metrics_mutation {
     METRICS_MUT_RUNTIME_CLASS,
     METRICS_MUT_VOLUME_REPLACED,
@@ -54,13 +45,13 @@ typedef enum metrics_file {
 
 #define METRICS_DENY_REASONS_MAX 32       /* distinct denial reasons tracked; more go to "other" */
 #define METRICS_INITDATA_DOCUMENTS_MAX 64 /* distinct initdata documents counted by name */
-#define METRICS_INITDATA_NAME_MAX 63      /* a document name is an RFC 1123 label */
+#define METRICS_INITDATA_NAME_MAX K8S_DNS_LABEL_MAX /* a document name is an RFC 1123 label */
 
 metrics_kind metrics_kind_of(const char *kind);
 metrics_op metrics_op_of(const char *operation);
-const char *metrics_result_name(metrics_result r);
-
-void metrics_count_request(metrics_kind kind, metrics_op op, metrics_result result);
+/* One AdmissionReview answered, by what became of it (the outcome of its decision record;
+ * engine_outcome_name gives the label). */
+void metrics_count_request(metrics_kind kind, metrics_op op, engine_outcome outcome);
 void metrics_count_mutation(metrics_mutation type, uint64_t n);
 /* reason must be a static string (it is kept by pointer). */
 void metrics_count_denial(const char *reason);
@@ -74,8 +65,12 @@ void metrics_count_http(unsigned int code);
 /* Unix time of the serving certificate's notAfter. */
 void metrics_set_cert_expiry(int64_t unix_seconds);
 
+/* Bytes of the rendered text: every series comes from the fixed sets above (a few hundred
+ * lines of at most a few hundred bytes), so a text near the cap is a bug, not a load. */
+#define METRICS_TEXT_MAX (1024 * 1024)
+
 /* Renders every metric. Returns an owned NUL-terminated string (free()), or NULL when out of
- * memory; *len is its length. */
+ * memory (or past METRICS_TEXT_MAX); *len is its length. */
 char *metrics_render(size_t *len);
 
 /* Zeroes every metric (tests). */

@@ -18,10 +18,16 @@
 #include <unistd.h>
 
 #include "admission.h"
+#include "buf.h"
 #include "certstore.h"
+#include "intparse.h"
 #include "log.h"
 #include "metrics.h"
 #include "reload.h"
+
+#define MHD_MESSAGE_MAX 512  /* bytes of one libmicrohttpd message kept (cut when longer) */
+#define LISTEN_HOST_MAX 255  /* bytes of a listen host: a DNS name (253) or an IPv6 address */
+#define CHANGES_TEXT_MAX 128 /* bytes of the log line's "changes" (three counters) */
 
 struct server {
     struct MHD_Daemon *daemon;
@@ -31,7 +37,7 @@ struct server {
     /* While the daemon starts (on the starting thread, before any worker exists): the last
      * message of libmicrohttpd, whose text names the system error of a failed bind. */
     atomic_bool starting;
-    char start_error[256];
+    char start_error[MHD_MESSAGE_MAX];
     atomic_size_t body_bytes; /* reserved by requests in flight, against SERVER_BODY_BYTES_MAX */
     atomic_int large;         /* large bodies in flight, against SERVER_LARGE_MAX */
 };
@@ -50,8 +56,7 @@ typedef struct request {
     route route;
     uint64_t start_ns;
     int64_t timeout_ms;
-    char *body;
-    size_t len, cap;
+    buf body;         /* capped at Content-Length, or SERVER_BODY_MAX when chunked */
     size_t discarded; /* bytes past SERVER_BODY_MAX (chunked) */
     bool too_large;
     size_t reserved; /* of server.body_bytes */
@@ -316,14 +321,11 @@ static enum MHD_Result begin_request(server *s, struct MHD_Connection *conn, con
         return send_error(s, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                           "Content-Type must be application/json", NULL);
 
-    unsigned long long length = 0;
+    int64_t length = 0;
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
-        char *end = NULL;
-        errno = 0;
-        length = strtoull(cl, &end, 10);
-        if (errno || end == cl || *end != '\0')
+        if (int_parse(cl, strlen(cl), 0, INT64_MAX, "Content-Length", &length, NULL) != CW_OK)
             return send_error(s, conn, MHD_HTTP_BAD_REQUEST, "invalid Content-Length", NULL);
         if (length > SERVER_BODY_MAX)
             return send_error(s, conn, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -335,95 +337,92 @@ static enum MHD_Result begin_request(server *s, struct MHD_Connection *conn, con
     if (tq && server_parse_timeout(tq, &timeout_ms) != CW_OK)
         return send_error(s, conn, MHD_HTTP_BAD_REQUEST, "invalid timeout query", NULL);
 
-    request *req = calloc(1, sizeof *req);
+    request *req = malloc(sizeof *req);
     if (!req)
-        return MHD_NO;
-    req->route = r;
-    req->start_ns = start;
-    req->timeout_ms = timeout_ms;
+        return MHD_NO; /* out of memory: drop the connection */
+    *req = (request){.route = r, .start_ns = start, .timeout_ms = timeout_ms};
+    buf_init(&req->body, cl ? (size_t)length : SERVER_BODY_MAX);
+    *con_cls = req; /* from here request_completed releases req */
     if (cl && !body_reserve(s, req, (size_t)length)) {
         /* Read and drop the body, then answer 503: an early answer would close the
          * connection under a client still sending. */
         body_release(s, req);
         req->busy = true;
     }
-    if (cl && !req->busy) {
-        /* The exact size, once: the usual request needs no reallocation. */
-        req->body = malloc((size_t)length + 1);
-        if (!req->body) {
-            body_release(s, req);
-            free(req);
-            return MHD_NO;
-        }
-        req->cap = (size_t)length + 1;
-    }
-    *con_cls = req;
+    /* The exact size, once (the cap is the size): the usual request needs no reallocation. */
+    if (cl && !req->busy && length > 0 && !buf_reserve(&req->body, (size_t)length))
+        return MHD_NO;
     return MHD_YES;
 }
 
 static bool body_append(server *s, request *req, const char *data, size_t n)
 {
-    if (req->too_large || req->len + n > SERVER_BODY_MAX) {
+    if (req->too_large || req->body.len + n > SERVER_BODY_MAX) {
         req->too_large = true;
         req->discarded += n;
         return req->discarded <= SERVER_DISCARD_MAX;
     }
-    if (req->busy || !body_reserve(s, req, req->len + n)) {
+    if (req->busy || !body_reserve(s, req, req->body.len + n)) {
         req->busy = true; /* chunked: the rest is read and dropped, then answered 503 */
         req->discarded += n;
         return req->discarded <= SERVER_DISCARD_MAX;
     }
-    if (req->len + n + 1 > req->cap) {
-        size_t ncap = req->cap ? req->cap : 16384;
-        while (ncap < req->len + n + 1)
-            ncap *= 2;
-        if (ncap > SERVER_BODY_MAX + 1)
-            ncap = SERVER_BODY_MAX + 1;
-        char *nbuf = realloc(req->body, ncap);
-        if (!nbuf)
-            return false;
-        req->body = nbuf;
-        req->cap = ncap;
-    }
-    memcpy(req->body + req->len, data, n);
-    req->len += n;
-    return true;
+    /* Out of memory, or more than Content-Length said: drop the connection. */
+    return buf_add(&req->body, data, n) == CW_OK;
 }
 
-static void log_decision(const admission_info *info, double seconds, unsigned int status)
+/* The decision log line: reads the request's decision record as the answer did. */
+static void log_decision(const admission_decision *d, double seconds, unsigned int status)
 {
-    log_level level = info->result == METRICS_RESULT_DENIED ? LOG_LEVEL_WARN : LOG_LEVEL_INFO;
-    if (info->result == METRICS_RESULT_ERROR)
+    const engine_decision *e = &d->engine;
+    log_level level = e->outcome == ENGINE_DENIED ? LOG_LEVEL_WARN : LOG_LEVEL_INFO;
+    if (e->outcome == ENGINE_ERROR)
         level = LOG_LEVEL_ERROR;
     log_line l;
     log_begin(&l, level, "admission");
-    log_str(&l, "uid", info->uid);
-    log_str(&l, "kind", info->kind);
-    log_str(&l, "namespace", info->namespace);
-    log_str(&l, "name", info->name);
-    log_str(&l, "operation", info->operation);
-    log_str(&l, "result", metrics_result_name(info->result));
-    char changes[128];
+    log_str(&l, "uid", d->uid);
+    log_str(&l, "kind", d->kind);
+    log_str(&l, "namespace", d->namespace);
+    log_str(&l, "name", d->name);
+    log_str(&l, "operation", d->operation);
+    log_str(&l, "result", engine_outcome_name(e->outcome));
+    char changes[CHANGES_TEXT_MAX];
     snprintf(changes, sizeof changes, "%s%svolumes_replaced=%zu,secrets_mounted=%zu",
-             info->runtime_class_set ? "runtime_class" : "", info->runtime_class_set ? "," : "",
-             info->volumes_replaced, info->secrets_mounted);
+             e->runtime_class_set ? "runtime_class" : "", e->runtime_class_set ? "," : "",
+             e->volumes_replaced, e->secrets_mounted);
     log_str(&l, "changes", changes);
-    if (info->initdata_document[0]) {
-        log_str(&l, "initdata", info->initdata_document);
-        log_str(&l, "initdata_digest", info->initdata_digest);
-        log_bool(&l, "initdata_set", info->initdata_set);
+    if (e->initdata_document) {
+        log_str(&l, "initdata", e->initdata_document);
+        log_str(&l, "initdata_digest", e->initdata_digest);
+        log_bool(&l, "initdata_set", e->initdata_set);
     }
-    log_int(&l, "patch_ops", (int64_t)info->patch_ops);
-    log_int(&l, "warnings", (int64_t)info->warnings);
-    if (info->result == METRICS_RESULT_SKIPPED)
-        log_str(&l, "reason", info->skip_reason);
-    if (info->result == METRICS_RESULT_DENIED) {
-        log_str(&l, "reason", info->deny_reason);
-        log_int(&l, "code", info->deny_code);
+    log_int(&l, "patch_ops", (int64_t)e->patch_ops);
+    log_int(&l, "warnings", (int64_t)e->warning_count);
+    if (e->outcome == ENGINE_SKIPPED)
+        log_str(&l, "reason", e->reason);
+    if (e->outcome == ENGINE_DENIED) {
+        log_str(&l, "reason", e->reason);
+        log_int(&l, "code", e->code);
     }
     log_int(&l, "status", status);
     log_num(&l, "duration_ms", seconds * 1000.0);
     log_end(&l);
+}
+
+/* The metrics of one decided review: they read the decision record as the answer did. */
+static void count_decision(const admission_decision *d, double seconds)
+{
+    const engine_decision *e = &d->engine;
+    metrics_count_request(metrics_kind_of(d->kind), metrics_op_of(d->operation), e->outcome);
+    if (e->runtime_class_set)
+        metrics_count_mutation(METRICS_MUT_RUNTIME_CLASS, 1);
+    metrics_count_mutation(METRICS_MUT_VOLUME_REPLACED, e->volumes_replaced);
+    metrics_count_mutation(METRICS_MUT_SECRET_MOUNTED, e->secrets_mounted);
+    if (e->initdata_set && e->outcome == ENGINE_MUTATED)
+        metrics_count_initdata(e->initdata_document);
+    if (e->outcome == ENGINE_DENIED)
+        metrics_count_denial(e->reason);
+    metrics_observe_duration(seconds);
 }
 
 /* The last callback of a POST: the body is complete. */
@@ -442,54 +441,49 @@ static enum MHD_Result finish_review(server *s, struct MHD_Connection *conn, req
     }
 
     admission_response resp;
+    /* Held until the decision is counted and logged: its initdata strings are the config's. */
     reload_ref *ref = reload_config_acquire();
     engine_scope scope = req->route == ROUTE_MUTATE ? ENGINE_SCOPE_OBJECT : ENGINE_SCOPE_NAMESPACE;
-    cw_result rc = admission_review_until(reload_ref_config(ref), scope, req->body ? req->body : "",
-                                          req->len, deadline, &resp);
-    reload_config_release(ref);
+    cw_result rc =
+        admission_review_until(reload_ref_config(ref), scope, req->body.data ? req->body.data : "",
+                               req->body.len, deadline, &resp);
     uint64_t end = now_ns();
     double seconds = (double)(end - req->start_ns) / 1e9;
+    const admission_decision *d = &resp.decision;
     if (rc != CW_OK) {
-        resp.info.result = METRICS_RESULT_ERROR;
-        metrics_count_request(metrics_kind_of(resp.info.kind), metrics_op_of(resp.info.operation),
-                              METRICS_RESULT_ERROR);
-        log_decision(&resp.info, seconds, 500);
-        return send_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", NULL);
+        resp.decision.engine = (engine_decision){.outcome = ENGINE_ERROR};
+        metrics_count_request(metrics_kind_of(d->kind), metrics_op_of(d->operation), ENGINE_ERROR);
+        log_decision(d, seconds, 500);
+        reload_config_release(ref);
+        return send_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                          rc == CW_ELIMIT ? "the answer would be larger than the webhook's limit"
+                                          : cw_result_str(rc),
+                          NULL);
     }
     if (resp.http_status == 503) {
         /* The engine stopped at the deadline: the API server has given up on this call. */
         log_line l;
         log_begin(&l, LOG_LEVEL_WARN, "gave up at the request's timeout");
-        log_str(&l, "uid", resp.info.uid);
+        log_str(&l, "uid", d->uid);
         log_int(&l, "timeout_ms", req->timeout_ms);
         log_end(&l);
     } else if (resp.http_status != 200) {
         log_line l;
         log_begin(&l, LOG_LEVEL_WARN, "not a valid AdmissionReview");
-        log_str(&l, "error", resp.info.error);
+        log_str(&l, "error", d->error);
         log_end(&l);
     } else {
-        const admission_info *info = &resp.info;
-        metrics_count_request(metrics_kind_of(info->kind), metrics_op_of(info->operation),
-                              info->result);
-        if (info->runtime_class_set)
-            metrics_count_mutation(METRICS_MUT_RUNTIME_CLASS, 1);
-        metrics_count_mutation(METRICS_MUT_VOLUME_REPLACED, info->volumes_replaced);
-        metrics_count_mutation(METRICS_MUT_SECRET_MOUNTED, info->secrets_mounted);
-        if (info->initdata_set && info->result == METRICS_RESULT_MUTATED)
-            metrics_count_initdata(info->initdata_document);
-        if (info->result == METRICS_RESULT_DENIED)
-            metrics_count_denial(info->deny_reason);
-        metrics_observe_duration(seconds);
-        log_decision(info, seconds, 200);
+        count_decision(d, seconds);
+        log_decision(d, seconds, 200);
         if (end > deadline) {
             log_line l;
             log_begin(&l, LOG_LEVEL_WARN, "answered after the request's timeout");
-            log_str(&l, "uid", info->uid);
+            log_str(&l, "uid", d->uid);
             log_int(&l, "timeout_ms", req->timeout_ms);
             log_end(&l);
         }
     }
+    reload_config_release(ref);
     struct MHD_Response *r =
         MHD_create_response_from_buffer(resp.len, resp.body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
@@ -542,7 +536,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
         !(mark >= deferred_get && mark < deferred_get + ROUTE_UNKNOWN)) {
         request *req = *con_cls;
         body_release(s, req);
-        free(req->body);
+        buf_free(&req->body);
         free(req);
     }
     *con_cls = NULL;
@@ -558,7 +552,7 @@ __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const ch
     bool starting = s && atomic_load(&s->starting);
     if (!starting && !log_enabled(LOG_LEVEL_DEBUG))
         return;
-    char msg[512];
+    char msg[MHD_MESSAGE_MAX];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r' || msg[n - 1] == '.'))
@@ -584,11 +578,11 @@ cw_result server_parse_listen(const char *listen, char *host, size_t host_cap, u
     }
     if (hlen >= host_cap)
         return cw_fail(err, CW_ELIMIT, "listen address \"%s\" is too long", listen);
-    char *end = NULL;
-    errno = 0;
-    unsigned long p = strtoul(colon + 1, &end, 10);
-    if (errno || end == colon + 1 || *end != '\0' || p > 65535)
-        return cw_fail(err, CW_EINVAL, "listen address \"%s\": invalid port", listen);
+    int64_t p;
+    cw_error perr;
+    if (int_parse(colon + 1, strlen(colon + 1), SERVER_PORT_MIN, SERVER_PORT_MAX, "the port", &p,
+                  &perr) != CW_OK)
+        return cw_fail(err, CW_EINVAL, "listen address \"%s\": %s", listen, perr.msg);
     memcpy(host, h, hlen);
     host[hlen] = '\0';
     *port = (uint16_t)p;
@@ -764,7 +758,7 @@ static struct MHD_Daemon *start_daemon(server *s, unsigned int flags, uint16_t p
 cw_result server_start(const char *listen, config_tls_version tls_min, server **out,
                        uint16_t *bound_port, cw_error *err)
 {
-    char host[256];
+    char host[LISTEN_HOST_MAX + 1];
     uint16_t port;
     cw_result rc = server_parse_listen(listen, host, sizeof host, &port, err);
     if (rc != CW_OK)
@@ -772,12 +766,12 @@ cw_result server_start(const char *listen, config_tls_version tls_min, server **
     if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES)
         return cw_fail(err, CW_EINTERNAL, "libmicrohttpd lacks HTTPS certificate callbacks");
     if (!tls_guards_init())
-        return cw_fail(err, CW_ENOMEM, "out of memory");
+        return CW_FAIL_NOMEM(err);
     const char *priorities = server_tls_priorities(tls_min);
 
     server *s = calloc(1, sizeof *s);
     if (!s)
-        return cw_fail(err, CW_ENOMEM, "out of memory");
+        return CW_FAIL_NOMEM(err);
     unsigned int flags =
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     atomic_store(&s->starting, true);

@@ -28,6 +28,10 @@
 
 #define SERVER_LISTEN_DEFAULT CONFIG_LISTEN_DEFAULT
 #define SERVER_PORT_DEFAULT 8443
+/* Ports of a listen address: 0 asks the system for a free port (tests; the bound port is
+ * logged), so the flag's range starts there, while the config file refuses 0. */
+#define SERVER_PORT_MIN 0
+#define SERVER_PORT_MAX 65535
 #define SERVER_PATH_MUTATE "/mutate"                     /* ENGINE_SCOPE_OBJECT */
 #define SERVER_PATH_MUTATE_NAMESPACE "/mutate-namespace" /* ENGINE_SCOPE_NAMESPACE */
 #define SERVER_PATH_HEALTHZ "/healthz"
@@ -71,15 +75,16 @@
 
 typedef struct server server;
 
-/* Parses a listen address: ":PORT" (every address), "HOST:PORT", "[V6]:PORT". */
-cw_result server_parse_listen(const char *listen, char *host, size_t host_cap, uint16_t *port,
-                              cw_error *err);
+/* Parses a listen address: ":PORT" (every address), "HOST:PORT", "[V6]:PORT", PORT a whole
+ * number from SERVER_PORT_MIN to SERVER_PORT_MAX (intparse.h's grammar). */
+CW_MUST_USE cw_result server_parse_listen(const char *listen, char *host, size_t host_cap,
+                                          uint16_t *port, cw_error *err);
 
 /* Starts the daemon on listen (port 0 picks a free port; *bound_port tells which), accepting
  * TLS from tls_min upwards. The certificate must be loaded in certstore. Returns an owned
  * server. */
-cw_result server_start(const char *listen, config_tls_version tls_min, server **out,
-                       uint16_t *bound_port, cw_error *err);
+CW_MUST_USE cw_result server_start(const char *listen, config_tls_version tls_min, server **out,
+                                   uint16_t *bound_port, cw_error *err);
 
 /* The GnuTLS priority string for tls_min. */
 const char *server_tls_priorities(config_tls_version tls_min);
@@ -98,6 +103,6 @@ void server_stop(server *s);
 
 /* Parses a Go duration as the API server writes ?timeout= ("10s", "1m30s", "500ms").
  * Exposed for tests. */
-cw_result server_parse_timeout(const char *s, int64_t *ms);
+CW_MUST_USE cw_result server_parse_timeout(const char *s, int64_t *ms);
 
 #endif
