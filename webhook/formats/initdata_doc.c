@@ -224,9 +224,7 @@ static cw_result string(scan *sc, short_text *out, bool multiline_ok)
                         advance(sc, 1);
                     continue;
                 }
-                cw_result r = escape(sc, out);
-                if (r)
-                    return r;
+                CW_GUARD(escape(sc, out));
                 continue;
             }
             if (out)
@@ -246,9 +244,7 @@ static cw_result string(scan *sc, short_text *out, bool multiline_ok)
         }
         if (basic && c == '\\') {
             sc->pos++;
-            cw_result r = escape(sc, out);
-            if (r)
-                return r;
+            CW_GUARD(escape(sc, out));
             continue;
         }
         if (out)

@@ -570,9 +570,7 @@ static cJSON *child_of(apply_ctx *c, cJSON *v, const char *tok, const char *what
 /* Resolves everything but the last token of ptr. */
 static cw_result resolve(apply_ctx *c, const char *ptr, const char *what, target *t)
 {
-    cw_result r = pointer_check(c, ptr, what);
-    if (r)
-        return r;
+    CW_GUARD(pointer_check(c, ptr, what));
     t->parent = NULL;
     t->key[0] = '\0';
     t->depth = 0;
@@ -671,9 +669,7 @@ static cw_result check_place(apply_ctx *c, const target *t, const cJSON *v)
 /* A deep copy of v, checked by check_place, without a member name. Returns owned. */
 static cw_result copy_for(apply_ctx *c, const target *t, const cJSON *v, cJSON **out)
 {
-    cw_result r = check_place(c, t, v);
-    if (r)
-        return r;
+    CW_GUARD(check_place(c, t, v));
     *out = cJSON_Duplicate(v, true);
     if (!*out)
         return op_fail(c, CW_ENOMEM, "out of memory");
@@ -756,20 +752,15 @@ static cw_result op_add(apply_ctx *c, const char *path, const cJSON *value)
 {
     target t;
     cJSON *v = NULL;
-    cw_result r = resolve(c, path, "path", &t);
-    if (!r)
-        r = copy_for(c, &t, value, &v);
-    if (r)
-        return r;
+    CW_GUARD(resolve(c, path, "path", &t));
+    CW_GUARD(copy_for(c, &t, value, &v));
     return place_add(c, &t, v);
 }
 
 static cw_result op_remove(apply_ctx *c, const char *path)
 {
     target t;
-    cw_result r = resolve(c, path, "path", &t);
-    if (r)
-        return r;
+    CW_GUARD(resolve(c, path, "path", &t));
     if (!t.parent)
         return op_fail(c, CW_EINVAL, "the whole document cannot be removed");
     cJSON *old = target_get(c, &t, "path");
@@ -783,15 +774,11 @@ static cw_result op_replace(apply_ctx *c, const char *path, const cJSON *value)
 {
     target t;
     cJSON *v = NULL;
-    cw_result r = resolve(c, path, "path", &t);
-    if (r)
-        return r;
+    CW_GUARD(resolve(c, path, "path", &t));
     cJSON *old = target_get(c, &t, "path");
     if (!old)
         return CW_EINVAL;
-    r = copy_for(c, &t, value, &v);
-    if (r)
-        return r;
+    CW_GUARD(copy_for(c, &t, value, &v));
     if (!t.parent) {
         node_free(c, *c->doc);
         *c->doc = v;
@@ -804,9 +791,7 @@ static cw_result op_replace(apply_ctx *c, const char *path, const cJSON *value)
 static cw_result op_test(apply_ctx *c, const char *path, const cJSON *value)
 {
     target t;
-    cw_result r = resolve(c, path, "path", &t);
-    if (r)
-        return r;
+    CW_GUARD(resolve(c, path, "path", &t));
     const cJSON *cur = target_get(c, &t, "path");
     if (!cur)
         return CW_EINVAL;
@@ -819,26 +804,19 @@ static cw_result op_copy(apply_ctx *c, const char *from, const char *path)
 {
     target f, t;
     cJSON *v = NULL;
-    cw_result r = resolve(c, from, "from", &f);
-    if (r)
-        return r;
+    CW_GUARD(resolve(c, from, "from", &f));
     const cJSON *src = target_get(c, &f, "from");
     if (!src)
         return CW_EINVAL;
-    r = resolve(c, path, "path", &t);
-    if (!r)
-        r = copy_for(c, &t, src, &v);
-    if (r)
-        return r;
+    CW_GUARD(resolve(c, path, "path", &t));
+    CW_GUARD(copy_for(c, &t, src, &v));
     return place_add(c, &t, v);
 }
 
 static cw_result op_move(apply_ctx *c, const char *from, const char *path)
 {
     target f, t;
-    cw_result r = resolve(c, from, "from", &f);
-    if (r)
-        return r;
+    CW_GUARD(resolve(c, from, "from", &f));
     cJSON *src = target_get(c, &f, "from");
     if (!src)
         return CW_EINVAL;
@@ -858,7 +836,7 @@ static cw_result op_move(apply_ctx *c, const char *from, const char *path)
         return op_fail(c, CW_EINTERNAL, "move of the whole document");
     }
     cJSON *v = node_detach(c, &f, src);
-    r = resolve(c, path, "path", &t);
+    cw_result r = resolve(c, path, "path", &t);
     if (!r && t.depth > f.depth)
         r = check_place(c, &t, v);
     if (r) {
@@ -906,9 +884,7 @@ static cw_result apply_one(apply_ctx *c, const cJSON *o)
     op_members m;
     if (!node_is(o, cJSON_Object))
         return op_fail(c, CW_EINVAL, "not a JSON object");
-    cw_result r = op_members_read(c, o, &m);
-    if (r)
-        return r;
+    CW_GUARD(op_members_read(c, o, &m));
     if (!m.op)
         return op_fail(c, CW_EINVAL, "missing member \"op\"");
     if (!is_string(m.op))
