@@ -484,7 +484,7 @@ typedef struct target {
 
 /* Checks a pointer's syntax and length (RFC 6901 §3): "" or "/"-separated tokens where "~"
  * is followed only by "0" or "1". what is "path" or "from", for messages. */
-static cw_result pointer_check(apply_ctx *c, const char *ptr, const char *what)
+CW_MUST_USE static cw_result pointer_check(apply_ctx *c, const char *ptr, const char *what)
 {
     size_t len = strnlen(ptr, JSONPATCH_PATH_MAX);
     if (len >= JSONPATCH_PATH_MAX)
@@ -568,7 +568,7 @@ static cJSON *child_of(apply_ctx *c, cJSON *v, const char *tok, const char *what
 }
 
 /* Resolves everything but the last token of ptr. */
-static cw_result resolve(apply_ctx *c, const char *ptr, const char *what, target *t)
+CW_MUST_USE static cw_result resolve(apply_ctx *c, const char *ptr, const char *what, target *t)
 {
     CW_GUARD(pointer_check(c, ptr, what));
     t->parent = NULL;
@@ -652,7 +652,7 @@ static measure_result measure(const cJSON *v, size_t room, size_t *budget)
 
 /* Checks that v may be placed at t: the result stays within JSONPATCH_DEPTH_MAX nested
  * containers (so it prints and parses back) and the apply within JSONPATCH_NODES_MAX. */
-static cw_result check_place(apply_ctx *c, const target *t, const cJSON *v)
+CW_MUST_USE static cw_result check_place(apply_ctx *c, const target *t, const cJSON *v)
 {
     measure_result m = MEASURE_DEEP;
     if (t->depth <= JSONPATCH_DEPTH_MAX)
@@ -667,7 +667,7 @@ static cw_result check_place(apply_ctx *c, const target *t, const cJSON *v)
 }
 
 /* A deep copy of v, checked by check_place, without a member name. Returns owned. */
-static cw_result copy_for(apply_ctx *c, const target *t, const cJSON *v, cJSON **out)
+CW_MUST_USE static cw_result copy_for(apply_ctx *c, const target *t, const cJSON *v, cJSON **out)
 {
     CW_GUARD(check_place(c, t, v));
     *out = cJSON_Duplicate(v, true);
@@ -691,7 +691,7 @@ static void array_insert(cJSON *array, cJSON *at, cJSON *v)
 }
 
 /* RFC 6902 §4.1 at a resolved target. Takes ownership of v even on failure. */
-static cw_result place_add(apply_ctx *c, const target *t, cJSON *v)
+CW_MUST_USE static cw_result place_add(apply_ctx *c, const target *t, cJSON *v)
 {
     node_drop_name(v);
     if (!t->parent) {
@@ -748,7 +748,7 @@ static cJSON *node_detach(apply_ctx *c, const target *t, cJSON *old)
     return cJSON_DetachItemViaPointer(t->parent, old);
 }
 
-static cw_result op_add(apply_ctx *c, const char *path, const cJSON *value)
+CW_MUST_USE static cw_result op_add(apply_ctx *c, const char *path, const cJSON *value)
 {
     target t;
     cJSON *v = NULL;
@@ -757,7 +757,7 @@ static cw_result op_add(apply_ctx *c, const char *path, const cJSON *value)
     return place_add(c, &t, v);
 }
 
-static cw_result op_remove(apply_ctx *c, const char *path)
+CW_MUST_USE static cw_result op_remove(apply_ctx *c, const char *path)
 {
     target t;
     CW_GUARD(resolve(c, path, "path", &t));
@@ -770,7 +770,7 @@ static cw_result op_remove(apply_ctx *c, const char *path)
     return CW_OK;
 }
 
-static cw_result op_replace(apply_ctx *c, const char *path, const cJSON *value)
+CW_MUST_USE static cw_result op_replace(apply_ctx *c, const char *path, const cJSON *value)
 {
     target t;
     cJSON *v = NULL;
@@ -788,7 +788,7 @@ static cw_result op_replace(apply_ctx *c, const char *path, const cJSON *value)
     return CW_OK;
 }
 
-static cw_result op_test(apply_ctx *c, const char *path, const cJSON *value)
+CW_MUST_USE static cw_result op_test(apply_ctx *c, const char *path, const cJSON *value)
 {
     target t;
     CW_GUARD(resolve(c, path, "path", &t));
@@ -800,7 +800,7 @@ static cw_result op_test(apply_ctx *c, const char *path, const cJSON *value)
     return CW_OK;
 }
 
-static cw_result op_copy(apply_ctx *c, const char *from, const char *path)
+CW_MUST_USE static cw_result op_copy(apply_ctx *c, const char *from, const char *path)
 {
     target f, t;
     cJSON *v = NULL;
@@ -813,7 +813,7 @@ static cw_result op_copy(apply_ctx *c, const char *from, const char *path)
     return place_add(c, &t, v);
 }
 
-static cw_result op_move(apply_ctx *c, const char *from, const char *path)
+CW_MUST_USE static cw_result op_move(apply_ctx *c, const char *from, const char *path)
 {
     target f, t;
     CW_GUARD(resolve(c, from, "from", &f));
@@ -854,7 +854,7 @@ typedef struct op_members {
 /* Collects the members RFC 6902 defines; others are ignored (RFC 6902 §4, conformance case
  * "A.11. Ignoring Unrecognized Elements"). A member given twice is an error: cJSON keeps
  * the first and Go the last, so such an operation means different things to each. */
-static cw_result op_members_read(apply_ctx *c, const cJSON *o, op_members *m)
+CW_MUST_USE static cw_result op_members_read(apply_ctx *c, const cJSON *o, op_members *m)
 {
     static const char *const names[] = {"op", "path", "from", "value"};
     memset(m, 0, sizeof *m);
@@ -879,7 +879,7 @@ static bool is_string(const cJSON *v)
 }
 
 /* Validates one operation's members and applies it. */
-static cw_result apply_one(apply_ctx *c, const cJSON *o)
+CW_MUST_USE static cw_result apply_one(apply_ctx *c, const cJSON *o)
 {
     op_members m;
     if (!node_is(o, cJSON_Object))
