@@ -1,6 +1,6 @@
 #include "b64.h"
 
-#include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,50 +17,36 @@ size_t b64_encoded_len(size_t n, b64_form form)
     return (n + 2) / 3 * 4;
 }
 
-/* EVP_EncodeBlock takes an int length: longer inputs go in whole 3-byte groups. */
-#define B64_BLOCK_IN (3 * 1024 * 1024)
-
-static void encode_std(char *w, const unsigned char *in, size_t n)
-{
-    while (n > 0) {
-        size_t take = n > B64_BLOCK_IN ? B64_BLOCK_IN : n;
-        int written = EVP_EncodeBlock((unsigned char *)w, in, (int)take);
-        w += written;
-        in += take;
-        n -= take;
-    }
-}
-
-static void encode_url(char *w, const unsigned char *in, size_t n)
+/* Writes the encoding of in[0..n) in alphabet at w, padded when pad. */
+static void encode(char *w, const unsigned char *in, size_t n, const char *alphabet, bool pad)
 {
     size_t i = 0;
     for (; i + 3 <= n; i += 3) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        *w++ = url_alphabet[v >> 18 & 63];
-        *w++ = url_alphabet[v >> 12 & 63];
-        *w++ = url_alphabet[v >> 6 & 63];
-        *w++ = url_alphabet[v & 63];
+        *w++ = alphabet[v >> 18 & 63];
+        *w++ = alphabet[v >> 12 & 63];
+        *w++ = alphabet[v >> 6 & 63];
+        *w++ = alphabet[v & 63];
     }
-    if (n - i >= 1) {
-        uint32_t v = (uint32_t)in[i] << 16 | (n - i == 2 ? (uint32_t)in[i + 1] << 8 : 0);
-        *w++ = url_alphabet[v >> 18 & 63];
-        *w++ = url_alphabet[v >> 12 & 63];
-        if (n - i == 2)
-            *w++ = url_alphabet[v >> 6 & 63];
+    size_t rest = n - i;
+    if (rest > 0) {
+        uint32_t v = (uint32_t)in[i] << 16 | (rest == 2 ? (uint32_t)in[i + 1] << 8 : 0);
+        *w++ = alphabet[v >> 18 & 63];
+        *w++ = alphabet[v >> 12 & 63];
+        if (rest == 2)
+            *w++ = alphabet[v >> 6 & 63];
+        for (size_t k = rest; pad && k < 3; k++)
+            *w++ = '=';
     }
 }
 
 cw_result b64_encode(buf *out, const void *in, size_t n, b64_form form)
 {
     size_t chars = b64_encoded_len(n, form);
-    /* EVP_EncodeBlock writes a NUL after the text: reserve room for it. */
-    char *w = buf_reserve(out, chars + 1);
+    char *w = buf_reserve(out, chars);
     if (!w)
         return buf_status(out);
-    if (form == B64_URL)
-        encode_url(w, in, n);
-    else
-        encode_std(w, in, n);
+    encode(w, in, n, form == B64_URL ? url_alphabet : std_alphabet, form != B64_URL);
     buf_commit(out, chars);
     return CW_OK;
 }

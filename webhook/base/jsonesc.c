@@ -33,11 +33,6 @@ size_t jsonesc_byte(unsigned char c, char out[JSONESC_BYTE_MAX])
     return 1;
 }
 
-static bool plain(unsigned char c)
-{
-    return c >= 0x20 && c != '"' && c != '\\' && c != 0x7f;
-}
-
 /* Writes the quoted escape of s[0..n) at w, which has room for it; returns its length. */
 static size_t write_quoted(char *w, const char *s, size_t n)
 {
@@ -45,7 +40,7 @@ static size_t write_quoted(char *w, const char *s, size_t n)
     *w++ = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (plain(c))
+        if (jsonesc_is_plain(c))
             *w++ = (char)c;
         else
             w += jsonesc_byte(c, w);
@@ -66,7 +61,8 @@ cw_result jsonesc_append(buf *out, const char *s, size_t n)
         char esc[JSONESC_BYTE_MAX];
         need = 2;
         for (size_t i = 0; i < n; i++)
-            need += plain((unsigned char)s[i]) ? 1 : jsonesc_byte((unsigned char)s[i], esc);
+            need +=
+                jsonesc_is_plain((unsigned char)s[i]) ? 1 : jsonesc_byte((unsigned char)s[i], esc);
     }
     char *w = buf_reserve(out, need);
     if (!w)

@@ -6,12 +6,19 @@
 #ifndef COCO_JSONESC_H
 #define COCO_JSONESC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
 #include "result.h"
 
 #define JSONESC_BYTE_MAX 6 /* the longest escape of one byte: \u00XX */
+
+/* True when byte c stands for itself inside a JSON string (the common case, checked inline). */
+static inline bool jsonesc_is_plain(unsigned char c)
+{
+    return c >= 0x20 && c != '"' && c != '\\' && c != 0x7f;
+}
 
 /* Writes the escaped form of byte c to out (no quotes) and returns its length (1 to 6). */
 size_t jsonesc_byte(unsigned char c, char out[JSONESC_BYTE_MAX]);

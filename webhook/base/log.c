@@ -60,6 +60,10 @@ static void put_json_string(log_line *l, const char *s)
         return;
     l->buf[l->len++] = '"';
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (jsonesc_is_plain(*p) && l->len < room_end) {
+            l->buf[l->len++] = (char)*p;
+            continue;
+        }
         char esc[JSONESC_BYTE_MAX];
         size_t n = jsonesc_byte(*p, esc);
         if (l->len + n > room_end)
