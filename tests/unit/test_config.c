@@ -379,6 +379,7 @@ static void test_listen(void **state)
 {
     (void)state;
     static const char *const good[] = {":8443",
+                                       ":0", /* a free port, as --listen takes it */
                                        ":1",
                                        ":65535",
                                        "0.0.0.0:443",
@@ -388,10 +389,16 @@ static void test_listen(void **state)
                                        "[::]:8443",
                                        "webhook.example.com:8443",
                                        "[2001:db8::1]:08443"};
-    static const char *const bad[] = {"8443",      ":0",    ":65536", ":99999999",   "::1:8443",
-                                      "[::1]8443", "[::1]", "[zz]:1", "host:port",   ":",
-                                      "host:",     ":-1",   ": 8443", "a_b:1",       "-host:1",
-                                      "[]:1",      ":+80",  "[::1]:", "[1.2.3.4]:1", ""};
+    static const char *const bad[] = {"8443",        ":00000000000000000000065536",
+                                      ":65536",      ":99999999",
+                                      "::1:8443",    "[::1]8443",
+                                      "[::1]",       "[zz]:1",
+                                      "host:port",   ":",
+                                      "host:",       ":-1",
+                                      ": 8443",      "a_b:1",
+                                      "-host:1",     "[]:1",
+                                      ":+80",        "[::1]:",
+                                      "[1.2.3.4]:1", ""};
     char yaml[256];
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         snprintf(yaml, sizeof yaml, "listen: \"%s\"\n", good[i]);

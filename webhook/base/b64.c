@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char std_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char url_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -74,22 +76,6 @@ char *b64_encode_alloc(const void *in, size_t n, b64_form form)
     return buf_take(&b, NULL);
 }
 
-/* The 6-bit value of c in the form's alphabet, or -1. */
-static int value_of(unsigned char c, b64_form form)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == (form == B64_URL ? '-' : '+'))
-        return 62;
-    if (c == (form == B64_URL ? '_' : '/'))
-        return 63;
-    return -1;
-}
-
 /* Decodes the significant characters in[0..len) (no padding, no line breaks) into out.
  * strict: the bits after the last whole byte must be zero. Returns the byte count, or
  * (size_t)-1 when a character is not in the alphabet or the length is impossible. */
@@ -97,11 +83,17 @@ static size_t decode_run(const char *in, size_t len, b64_form form, int strict, 
 {
     if (len % 4 == 1)
         return (size_t)-1;
+    /* The 6-bit value of each byte in the form's alphabet, or -1. */
+    signed char values[256];
+    const char *alphabet = form == B64_URL ? url_alphabet : std_alphabet;
+    memset(values, -1, sizeof values);
+    for (int i = 0; i < 64; i++)
+        values[(unsigned char)alphabet[i]] = (signed char)i;
     uint32_t acc = 0;
     int bits = 0;
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
-        int v = value_of((unsigned char)in[i], form);
+        int v = values[(unsigned char)in[i]];
         if (v < 0)
             return (size_t)-1;
         acc = acc << 6 | (uint32_t)v;

@@ -14,7 +14,7 @@ void buf_init(buf *b, size_t max)
 }
 
 /* Makes room for n more bytes and the NUL, growing by doubling. */
-static cw_result grow_slow(buf *b, size_t n)
+CW_MUST_USE static cw_result grow_slow(buf *b, size_t n)
 {
     if (b->failed)
         return b->failed;

@@ -37,7 +37,7 @@ char *buf_reserve(buf *b, size_t n);
 void buf_commit(buf *b, size_t n);
 
 /* CW_OK, or the first failure of any append since buf_init or buf_reset. */
-cw_result buf_status(const buf *b);
+CW_MUST_USE cw_result buf_status(const buf *b);
 
 /* Empties the buffer and clears its failure, keeping the memory. */
 void buf_reset(buf *b);

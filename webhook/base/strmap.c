@@ -114,7 +114,7 @@ void *strmap_get(const strmap *m, uint32_t tag, const char *key, size_t len)
     return s->key ? s->value : NULL;
 }
 
-static cw_result grow(strmap *m)
+CW_MUST_USE static cw_result grow(strmap *m)
 {
     size_t ncap = m->cap ? m->cap * 2 : 4 * STRMAP_SMALL;
     strmap_slot *slots = calloc(ncap, sizeof *slots);

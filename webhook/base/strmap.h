@@ -53,7 +53,7 @@ void *strmap_get(const strmap *m, uint32_t tag, const char *key, size_t len);
  * server's validation rejects duplicate names; the engine acts on the first, like its list
  * walks did). Returns CW_OK, CW_ENOMEM, or CW_ELIMIT past STRMAP_COUNT_MAX. value must not
  * be NULL; keys longer than 4 GiB are refused (CW_ELIMIT). */
-cw_result strmap_put(strmap *m, uint32_t tag, const char *key, size_t len, void *value)
+CW_MUST_USE cw_result strmap_put(strmap *m, uint32_t tag, const char *key, size_t len, void *value)
     __attribute__((warn_unused_result));
 
 /* Frees the table (not the keys or values) and resets m to STRMAP_INIT. */

@@ -13,12 +13,12 @@
 #include "jsonesc.h"
 #include "jsonutil.h"
 
-static cw_result add_string(buf *o, const char *s)
+CW_MUST_USE static cw_result add_string(buf *o, const char *s)
 {
     return jsonesc_append(o, s, strlen(s));
 }
 
-static cw_result add_error(buf *o, const char *message)
+CW_MUST_USE static cw_result add_error(buf *o, const char *message)
 {
     CW_GUARD(buf_adds(o, "{\"error\":"));
     CW_GUARD(add_string(o, message));
@@ -71,7 +71,7 @@ typedef struct review {
     cJSON *object;
 } review;
 
-static cw_result decode(cJSON *root, review *r, cw_error *err)
+CW_MUST_USE static cw_result decode(cJSON *root, review *r, cw_error *err)
 {
     bool bad = false;
     if (!cJSON_IsObject(root))
@@ -180,8 +180,9 @@ static void fill_identity(admission_decision *d, const review *r)
 /* Bytes of the answer's fixed text: its keys, punctuation and the status code. */
 #define ANSWER_FIXED_MAX 256
 
-static cw_result write_answer(buf *o, const admission_decision *d, const engine_result *res,
-                              const char *patch, size_t patch_len)
+CW_MUST_USE static cw_result write_answer(buf *o, const admission_decision *d,
+                                          const engine_result *res, const char *patch,
+                                          size_t patch_len)
 {
     const engine_decision *e = &d->engine;
     CW_GUARD(buf_adds(o, "{\"apiVersion\":\"" ADMISSION_API_VERSION "\",\"kind\":\"" ADMISSION_KIND
@@ -221,7 +222,7 @@ static cw_result write_answer(buf *o, const admission_decision *d, const engine_
  * The buffer is sized once, with room for the longest escapes, so that writing it never
  * reallocates; near the cap that room is not asked for, and the writes say whether the answer
  * fits. */
-static cw_result encode(buf *o, const admission_decision *d, const engine_result *res)
+CW_MUST_USE static cw_result encode(buf *o, const admission_decision *d, const engine_result *res)
 {
     const engine_decision *e = &d->engine;
     char *patch = NULL;
@@ -249,8 +250,8 @@ static cw_result encode(buf *o, const admission_decision *d, const engine_result
     return rc;
 }
 
-static cw_result answer(const config *cfg, engine_scope scope, uint64_t deadline_ns, cJSON *root,
-                        admission_response *out, buf *o)
+CW_MUST_USE static cw_result answer(const config *cfg, engine_scope scope, uint64_t deadline_ns,
+                                    cJSON *root, admission_response *out, buf *o)
 {
     admission_decision *d = &out->decision;
     cw_error err = {{0}};

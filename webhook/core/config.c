@@ -53,7 +53,7 @@ cw_result fail_at(parse_ctx *ctx, size_t line, const char *path, cw_result code,
     return cw_fail(ctx->err, code, "%s:%zu: %s", ctx->name, line, msg);
 }
 
-static cw_result fail_oom(parse_ctx *ctx)
+CW_MUST_USE static cw_result fail_oom(parse_ctx *ctx)
 {
     return CW_FAIL_NOMEM(ctx->err);
 }
@@ -101,7 +101,7 @@ void path_index(char *out, size_t size, const char *parent, size_t index)
 /* ---- YAML 1.1 scalar resolution (go-yaml v2 resolve.go) ---- */
 
 /* Resolves a plain scalar's text with kubectl's YAML 1.1 rules (yaml11.h). CW_ENOMEM only. */
-static cw_result resolve_plain(const char *s, size_t len, scalar_kind *kind)
+CW_MUST_USE static cw_result resolve_plain(const char *s, size_t len, scalar_kind *kind)
 {
     static const scalar_kind kinds[] = {
         [YAML11_STR] = SCALAR_STRING, [YAML11_NULL] = SCALAR_NULL, [YAML11_BOOL] = SCALAR_BOOL,
@@ -127,7 +127,7 @@ static const char *kind_name(scalar_kind kind)
 }
 
 /* Resolves the current scalar event. Tags were checked by check_node. */
-static cw_result resolve_scalar(parse_ctx *ctx, scalar_kind *kind)
+CW_MUST_USE static cw_result resolve_scalar(parse_ctx *ctx, scalar_kind *kind)
 {
     const yaml_event_t *ev = &ctx->ev;
     *kind = SCALAR_STRING;
@@ -263,7 +263,7 @@ cw_result get_string(parse_ctx *ctx, const char *path, bool null_ok, bool number
 }
 
 /* True for null: the key keeps its default. */
-static cw_result is_null(parse_ctx *ctx, bool *null)
+CW_MUST_USE static cw_result is_null(parse_ctx *ctx, bool *null)
 {
     *null = false;
     if (ctx->ev.type != YAML_SCALAR_EVENT)
@@ -385,7 +385,8 @@ typedef struct map_walk {
 } map_walk;
 
 /* The one loop over a mapping's entries; null keeps every default. */
-static cw_result walk_map(parse_ctx *ctx, const char *path, const map_walk *w, void *arg)
+CW_MUST_USE static cw_result walk_map(parse_ctx *ctx, const char *path, const map_walk *w,
+                                      void *arg)
 {
     char child[PATH_BUF];
     bool null;
@@ -428,7 +429,7 @@ static void known_keys(char *out, size_t size, const key_spec *keys, size_t nkey
     }
 }
 
-static cw_result fixed_key(parse_ctx *ctx, const char *path, char *child, void *arg)
+CW_MUST_USE static cw_result fixed_key(parse_ctx *ctx, const char *path, char *child, void *arg)
 {
     fixed_map *m = arg;
     if (ctx->ev.type != YAML_SCALAR_EVENT)
@@ -455,7 +456,7 @@ static cw_result fixed_key(parse_ctx *ctx, const char *path, char *child, void *
     return CW_OK;
 }
 
-static cw_result fixed_value(parse_ctx *ctx, const char *child, void *arg)
+CW_MUST_USE static cw_result fixed_value(parse_ctx *ctx, const char *child, void *arg)
 {
     const fixed_map *m = arg;
     return m->keys[m->current].read(ctx, child);
@@ -472,7 +473,7 @@ cw_result read_map(parse_ctx *ctx, const char *path, const key_spec *keys, size_
     return walk_map(ctx, path, &w, &m);
 }
 
-static cw_result named_key(parse_ctx *ctx, const char *path, char *child, void *arg)
+CW_MUST_USE static cw_result named_key(parse_ctx *ctx, const char *path, char *child, void *arg)
 {
     const named_map *spec = arg;
     if (ctx->ev.type != YAML_SCALAR_EVENT)
@@ -496,7 +497,7 @@ static cw_result named_key(parse_ctx *ctx, const char *path, char *child, void *
     return spec->add(ctx, name, line);
 }
 
-static cw_result named_value(parse_ctx *ctx, const char *child, void *arg)
+CW_MUST_USE static cw_result named_value(parse_ctx *ctx, const char *child, void *arg)
 {
     const named_map *spec = arg;
     return spec->read(ctx, child);
@@ -523,7 +524,7 @@ cw_result read_named_map(parse_ctx *ctx, const char *path, const named_map *spec
 
 /* The whole stream is well-formed YAML: a mis-indented line gets YAML's own error, not a
  * value error about the scalar that libyaml hands out before it reaches the bad line. */
-static cw_result check_syntax(parse_ctx *ctx)
+CW_MUST_USE static cw_result check_syntax(parse_ctx *ctx)
 {
     cw_result r;
     do {
@@ -533,7 +534,7 @@ static cw_result check_syntax(parse_ctx *ctx)
 }
 
 /* One optional document whose root is a mapping (or null: all defaults). */
-static cw_result read_stream(parse_ctx *ctx)
+CW_MUST_USE static cw_result read_stream(parse_ctx *ctx)
 {
     CW_GUARD(next_event(ctx));
     if (ctx->ev.type != YAML_STREAM_START_EVENT)
@@ -559,7 +560,7 @@ static cw_result read_stream(parse_ctx *ctx)
 }
 
 /* (Re)starts libyaml on the text. */
-static cw_result start_parser(parse_ctx *ctx)
+CW_MUST_USE static cw_result start_parser(parse_ctx *ctx)
 {
     if (ctx->have_ev)
         yaml_event_delete(&ctx->ev);
@@ -571,7 +572,7 @@ static cw_result start_parser(parse_ctx *ctx)
 }
 
 /* Reads the text over the defaults: the syntax of the whole stream first, then its values. */
-static cw_result read_config(parse_ctx *ctx)
+CW_MUST_USE static cw_result read_config(parse_ctx *ctx)
 {
     CW_GUARD(start_parser(ctx));
     cw_result r = check_syntax(ctx);
@@ -590,8 +591,9 @@ static cw_result read_config(parse_ctx *ctx)
     return resolve_initdata(ctx);
 }
 
-static cw_result parse_config(const char *name, const char *text, size_t len, const char *base_dir,
-                              config_strings *watch, config **out, cw_error *err)
+CW_MUST_USE static cw_result parse_config(const char *name, const char *text, size_t len,
+                                          const char *base_dir, config_strings *watch, config **out,
+                                          cw_error *err)
 {
     *out = NULL;
     if (!name)

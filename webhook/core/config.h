@@ -30,8 +30,9 @@
         "kube-system", "kube-public", "kube-node-lease"                                            \
     }
 
-/* The ports a listen address may name. */
-#define CONFIG_PORT_MIN 1
+/* The ports a listen address may name, in the config file and in --listen alike. 0 asks the
+ * system for a free port; the bound port is logged ("listening"). */
+#define CONFIG_PORT_MIN 0
 #define CONFIG_PORT_MAX 65535
 
 /* The lowest TLS version the server accepts (tlsMinVersion). */

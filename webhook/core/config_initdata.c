@@ -17,7 +17,7 @@ static const char *check_initdata_annotation(const char *s)
            " or, before kata 3.20, " INITDATA_ANN_RUNTIME ")";
 }
 
-static cw_result read_initdata_annotation(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_initdata_annotation(parse_ctx *ctx, const char *path)
 {
     return set_string(ctx, path, &ctx->cfg->initdata_annotation, check_initdata_annotation, false);
 }
@@ -47,7 +47,7 @@ static bool document_exists(const config *cfg, const char *name)
 }
 
 /* Grows the document arrays by one, named name. */
-static cw_result add_document(parse_ctx *ctx, const char *name, size_t line)
+CW_MUST_USE static cw_result add_document(parse_ctx *ctx, const char *name, size_t line)
 {
     config *cfg = ctx->cfg;
     size_t n = cfg->initdata_documents_count;
@@ -60,7 +60,7 @@ static cw_result add_document(parse_ctx *ctx, const char *name, size_t line)
 }
 
 /* The file of the document just added, resolved against the config's folder. */
-static cw_result read_document_path(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_document_path(parse_ctx *ctx, const char *path)
 {
     config_initdata_document *d =
         &ctx->cfg->initdata_documents[ctx->cfg->initdata_documents_count - 1];
@@ -73,7 +73,7 @@ static cw_result read_document_path(parse_ctx *ctx, const char *path)
     return d->doc.path ? CW_OK : CW_FAIL_NOMEM(ctx->err);
 }
 
-static cw_result read_initdata_documents(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_initdata_documents(parse_ctx *ctx, const char *path)
 {
     static const named_map spec = {
         .not_a_map = "expected a mapping of document names to file paths",
@@ -89,7 +89,7 @@ static cw_result read_initdata_documents(parse_ctx *ctx, const char *path)
 }
 
 /* Keeps the document name of the current namespace entry (checked once all are read). */
-static cw_result set_ns_document(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result set_ns_document(parse_ctx *ctx, const char *path)
 {
     const char *name;
     cw_result r = get_string(ctx, path, false, false, &name);
@@ -106,7 +106,7 @@ static cw_result set_ns_document(parse_ctx *ctx, const char *path)
     return CW_OK;
 }
 
-static cw_result read_ns_enforce(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_ns_enforce(parse_ctx *ctx, const char *path)
 {
     return get_bool(ctx, path, false, &ctx->cfg->initdata_namespaces[ctx->ns_current].enforce);
 }
@@ -117,7 +117,7 @@ static bool namespace_exists(const config *cfg, const char *ns)
 }
 
 /* Grows the namespace arrays by one, for ns, and makes it the current entry. */
-static cw_result add_namespace(parse_ctx *ctx, const char *ns, size_t line)
+CW_MUST_USE static cw_result add_namespace(parse_ctx *ctx, const char *ns, size_t line)
 {
     config *cfg = ctx->cfg;
     size_t n = cfg->initdata_namespaces_count;
@@ -133,7 +133,7 @@ static cw_result add_namespace(parse_ctx *ctx, const char *ns, size_t line)
 }
 
 /* A document name, or {document: NAME, enforce: BOOL}. */
-static cw_result read_namespace_entry(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_namespace_entry(parse_ctx *ctx, const char *path)
 {
     static const key_spec keys[] = {
         {"document", set_ns_document},
@@ -152,7 +152,7 @@ static cw_result read_namespace_entry(parse_ctx *ctx, const char *path)
     return set_ns_document(ctx, path);
 }
 
-static cw_result read_initdata_namespaces(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_initdata_namespaces(parse_ctx *ctx, const char *path)
 {
     static const named_map spec = {
         .not_a_map = "expected a mapping of namespace names to document names",
@@ -167,7 +167,7 @@ static cw_result read_initdata_namespaces(parse_ctx *ctx, const char *path)
     return read_named_map(ctx, path, &spec);
 }
 
-static cw_result read_initdata_default(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_initdata_default(parse_ctx *ctx, const char *path)
 {
     const char *name;
     cw_result r = get_string(ctx, path, true, false, &name);

@@ -171,24 +171,25 @@ static const char *check_medium(const char *s)
 
 /* ---- the keys of SPEC §5 ---- */
 
-static cw_result read_listen(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_listen(parse_ctx *ctx, const char *path)
 {
     return set_string(ctx, path, &ctx->cfg->listen, check_listen, false);
 }
 
-static cw_result read_tls_cert(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_tls_cert(parse_ctx *ctx, const char *path)
 {
     return set_string(ctx, path, &ctx->cfg->tls_cert, check_not_empty, false);
 }
 
-static cw_result read_tls_key(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_tls_key(parse_ctx *ctx, const char *path)
 {
     return set_string(ctx, path, &ctx->cfg->tls_key, check_not_empty, false);
 }
 
 /* Reads an optional string that pick() turns into a setting; null keeps the default. */
-static cw_result read_choice(parse_ctx *ctx, const char *path,
-                             bool (*pick)(parse_ctx *ctx, const char *s), const char *why)
+CW_MUST_USE static cw_result read_choice(parse_ctx *ctx, const char *path,
+                                         bool (*pick)(parse_ctx *ctx, const char *s),
+                                         const char *why)
 {
     const char *s;
     cw_result r = get_string(ctx, path, true, false, &s);
@@ -207,46 +208,46 @@ static bool pick_tls_version(parse_ctx *ctx, const char *s)
     return config_parse_tls_version(s, &ctx->cfg->tls_min_version);
 }
 
-static cw_result read_log_level(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_log_level(parse_ctx *ctx, const char *path)
 {
     return read_choice(ctx, path, pick_log_level, "not a log level (debug, info, warn or error)");
 }
 
 /* A string, "1.2" or "1.3": an unquoted 1.2 is a YAML number and refused like any wrong type. */
-static cw_result read_tls_min_version(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_tls_min_version(parse_ctx *ctx, const char *path)
 {
     return read_choice(ctx, path, pick_tls_version, "not a TLS version (\"1.2\" or \"1.3\")");
 }
 
-static cw_result read_selector_label(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_selector_label(parse_ctx *ctx, const char *path)
 {
     return set_string(ctx, path, &ctx->cfg->selector_label, check_label_key, false);
 }
 
-static cw_result read_selector(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_selector(parse_ctx *ctx, const char *path)
 {
     static const key_spec keys[] = {{"label", read_selector_label}};
     return read_map(ctx, path, keys, KEY_COUNT(keys));
 }
 
-static cw_result read_exclude_namespaces(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_exclude_namespaces(parse_ctx *ctx, const char *path)
 {
     return read_string_list(ctx, path, &ctx->cfg->exclude_namespaces, CONFIG_LIST_MAX,
                             check_namespace, true, NULL);
 }
 
-static cw_result read_runtime_class_name(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_runtime_class_name(parse_ctx *ctx, const char *path)
 {
     return set_string(ctx, path, &ctx->cfg->runtime_class, check_runtime_class, false);
 }
 
-static cw_result read_runtime_class_allowed(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_runtime_class_allowed(parse_ctx *ctx, const char *path)
 {
     return read_string_list(ctx, path, &ctx->cfg->runtime_class_allowed, CONFIG_LIST_MAX,
                             check_runtime_class, true, NULL);
 }
 
-static cw_result read_runtime_class(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_runtime_class(parse_ctx *ctx, const char *path)
 {
     static const key_spec keys[] = {
         {"name", read_runtime_class_name},
@@ -255,23 +256,23 @@ static cw_result read_runtime_class(parse_ctx *ctx, const char *path)
     return read_map(ctx, path, keys, KEY_COUNT(keys));
 }
 
-static cw_result read_replace_pvs(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_replace_pvs(parse_ctx *ctx, const char *path)
 {
     return get_bool(ctx, path, true, &ctx->cfg->replace_persistent_volumes);
 }
 
-static cw_result read_size_limit(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_size_limit(parse_ctx *ctx, const char *path)
 {
     /* A plain 1000000000 is a number to YAML but a fine quantity, as kubectl takes it. */
     return set_string(ctx, path, &ctx->cfg->empty_dir_size_limit, check_quantity, true);
 }
 
-static cw_result read_medium(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_medium(parse_ctx *ctx, const char *path)
 {
     return set_string(ctx, path, &ctx->cfg->empty_dir_medium, check_medium, false);
 }
 
-static cw_result read_empty_dir(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_empty_dir(parse_ctx *ctx, const char *path)
 {
     static const key_spec keys[] = {
         {"sizeLimit", read_size_limit},
@@ -280,7 +281,7 @@ static cw_result read_empty_dir(parse_ctx *ctx, const char *path)
     return read_map(ctx, path, keys, KEY_COUNT(keys));
 }
 
-static cw_result read_storage(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_storage(parse_ctx *ctx, const char *path)
 {
     static const key_spec keys[] = {
         {"replacePersistentVolumes", read_replace_pvs},

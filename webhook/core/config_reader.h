@@ -85,7 +85,8 @@ __attribute__((format(printf, 5, 6))) cw_result
 fail_at(parse_ctx *ctx, size_t line, const char *path, cw_result code, const char *fmt, ...);
 
 /* "\"VALUE\" is WHY" at the current event, the value shown bounded and without controls. */
-cw_result fail_value(parse_ctx *ctx, const char *path, const char *value, const char *why);
+CW_MUST_USE cw_result fail_value(parse_ctx *ctx, const char *path, const char *value,
+                                 const char *why);
 
 /* Copies at most shown bytes of text[0..len) into out (size > shown + 3) for a message. */
 void text_shown(char *out, size_t size, const char *text, size_t len, size_t shown);

@@ -22,7 +22,7 @@ static const char *check_mount_root(const char *s)
     return NULL;
 }
 
-static cw_result read_mount_root(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_mount_root(parse_ctx *ctx, const char *path)
 {
     CW_GUARD(set_string(ctx, path, &ctx->cfg->sealed_mount_root, check_mount_root, false));
     char *root = ctx->cfg->sealed_mount_root;
@@ -38,7 +38,7 @@ static bool sealed_namespace_exists(const config *cfg, const char *ns)
 }
 
 /* Grows the namespace arrays by one empty slot. */
-static cw_result sealed_add_namespace(parse_ctx *ctx, const char *ns, size_t line)
+CW_MUST_USE static cw_result sealed_add_namespace(parse_ctx *ctx, const char *ns, size_t line)
 {
     (void)line; /* each entry has its own line */
     config *cfg = ctx->cfg;
@@ -51,14 +51,14 @@ static cw_result sealed_add_namespace(parse_ctx *ctx, const char *ns, size_t lin
     return cfg->sealed_namespaces[n].namespace ? CW_OK : CW_FAIL_NOMEM(ctx->err);
 }
 
-static cw_result read_sealed_entries(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_sealed_entries(parse_ctx *ctx, const char *path)
 {
     size_t last = ctx->cfg->sealed_namespaces_count - 1;
     return read_string_list(ctx, path, &ctx->cfg->sealed_namespaces[last].entries,
                             SEALED_ENTRIES_MAX, NULL, false, &ctx->sealed_lines[last]);
 }
 
-static cw_result read_sealed_namespaces(parse_ctx *ctx, const char *path)
+CW_MUST_USE static cw_result read_sealed_namespaces(parse_ctx *ctx, const char *path)
 {
     static const named_map spec = {
         .not_a_map = "expected a mapping of namespace names to lists of entries",
@@ -75,7 +75,8 @@ static cw_result read_sealed_namespaces(parse_ctx *ctx, const char *path)
 
 /* Parses one namespace's entries, with the final mount root, into ns->parsed: the entries in
  * order, merged as the engine merges them (a repeated entry once). */
-static cw_result parse_sealed_namespace(parse_ctx *ctx, size_t index, sealed_entry *scratch)
+CW_MUST_USE static cw_result parse_sealed_namespace(parse_ctx *ctx, size_t index,
+                                                    sealed_entry *scratch)
 {
     config_namespace_secrets *ns = &ctx->cfg->sealed_namespaces[index];
     size_t count = 0;
@@ -120,7 +121,7 @@ static cw_result parse_sealed_namespace(parse_ctx *ctx, size_t index, sealed_ent
     return CW_OK;
 }
 
-static cw_result parse_sealed_entries(parse_ctx *ctx)
+CW_MUST_USE static cw_result parse_sealed_entries(parse_ctx *ctx)
 {
     if (ctx->cfg->sealed_namespaces_count == 0)
         return CW_OK;

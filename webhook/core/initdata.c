@@ -80,7 +80,7 @@ void initdata_choose(const config *cfg, const char *ns, const char *picked, init
 
 /* *same when value holds the document: the same text as ours, or another encoding of the
  * same bytes. A value that does not decode holds no document; out of memory is an error. */
-static cw_result holds_document(const char *value, const initdata_doc *doc, bool *same)
+CW_MUST_USE static cw_result holds_document(const char *value, const initdata_doc *doc, bool *same)
 {
     *same = strcmp(value, doc->value) == 0;
     if (*same)
@@ -97,7 +97,7 @@ static cw_result holds_document(const char *value, const initdata_doc *doc, bool
 
 /* *same when value decodes to a document whose digest is the one the record names. A value
  * that does not decode was not set by the webhook; out of memory is an error. */
-static cw_result set_by_webhook(const char *value, prior_record *prior, bool *same)
+CW_MUST_USE static cw_result set_by_webhook(const char *value, prior_record *prior, bool *same)
 {
     *same = false;
     const cJSON *rec = prior_record_tree(prior);

@@ -17,7 +17,8 @@ static bool is_space(char c)
 /* The syntax, named in every message about a malformed entry. */
 #define ENTRY_SYNTAX "expected SECRET[:MOUNTPATH], e.g. \"db-key\" or \"db-key:/sealed/db\""
 
-static cw_result bad_entry(cw_error *err, const char *entry, size_t len, const char *why)
+CW_MUST_USE static cw_result bad_entry(cw_error *err, const char *entry, size_t len,
+                                       const char *why)
 {
     /* The message reaches kubectl users and logs: no control characters, bounded length. */
     char shown[QUOTE_MAX + 1];
@@ -57,8 +58,8 @@ const char *sealed_path_problem(const char *p, size_t len)
     return NULL;
 }
 
-static cw_result parse_one(const char *entry, size_t len, const char *mount_root, sealed_entry *out,
-                           cw_error *err)
+CW_MUST_USE static cw_result parse_one(const char *entry, size_t len, const char *mount_root,
+                                       sealed_entry *out, cw_error *err)
 {
     const char *colon = memchr(entry, ':', len);
     size_t name_len = colon ? (size_t)(colon - entry) : len;

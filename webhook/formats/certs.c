@@ -34,7 +34,7 @@
 static const char *const service_suffixes[] = {NULL, "", ".svc", ".svc.cluster.local"};
 
 /* Records the reason of the last OpenSSL failure after what, and clears the error queue. */
-static cw_result ossl_fail(cw_error *err, const char *what)
+CW_MUST_USE static cw_result ossl_fail(cw_error *err, const char *what)
 {
     unsigned long code = ERR_peek_last_error();
     char reason[256] = "unknown reason";
@@ -124,7 +124,7 @@ cw_result certs_check_options(const certs_options *opt, cw_error *err)
     return CW_OK;
 }
 
-static cw_result new_key(EVP_PKEY **out, cw_error *err)
+CW_MUST_USE static cw_result new_key(EVP_PKEY **out, cw_error *err)
 {
     *out = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     if (!*out)
@@ -132,7 +132,7 @@ static cw_result new_key(EVP_PKEY **out, cw_error *err)
     return CW_OK;
 }
 
-static cw_result set_random_serial(X509 *x, cw_error *err)
+CW_MUST_USE static cw_result set_random_serial(X509 *x, cw_error *err)
 {
     unsigned char raw[SERIAL_BYTES];
     BIGNUM *bn = NULL;
@@ -159,7 +159,8 @@ out:
     return rc;
 }
 
-static cw_result set_name(X509_NAME *name, const char *org, const char *cn, cw_error *err)
+CW_MUST_USE static cw_result set_name(X509_NAME *name, const char *org, const char *cn,
+                                      cw_error *err)
 {
     if (org && !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)org, -1,
                                            -1, 0))
@@ -171,7 +172,8 @@ static cw_result set_name(X509_NAME *name, const char *org, const char *cn, cw_e
 }
 
 /* Adds one extension in openssl-config syntax; value is always a constant of ours. */
-static cw_result add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value, cw_error *err)
+CW_MUST_USE static cw_result add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value,
+                                     cw_error *err)
 {
     X509_EXTENSION *ext = X509V3_EXT_nconf_nid(NULL, ctx, nid, value);
     if (!ext)
@@ -216,8 +218,8 @@ typedef struct cert_plan {
 
 /* Starts a v3 certificate for key as plan says, valid from a little in the past for days,
  * ready to be signed. */
-static cw_result start_cert(X509 **out, EVP_PKEY *key, long days, const cert_plan *plan,
-                            cw_error *err)
+CW_MUST_USE static cw_result start_cert(X509 **out, EVP_PKEY *key, long days, const cert_plan *plan,
+                                        cw_error *err)
 {
     cw_result rc;
     X509V3_CTX ctx;
@@ -253,14 +255,14 @@ fail:
     return rc;
 }
 
-static cw_result sign_cert(X509 *x, EVP_PKEY *issuer_key, cw_error *err)
+CW_MUST_USE static cw_result sign_cert(X509 *x, EVP_PKEY *issuer_key, cw_error *err)
 {
     if (X509_sign(x, issuer_key, EVP_sha256()) <= 0)
         return ossl_fail(err, "signing the certificate");
     return CW_OK;
 }
 
-static cw_result make_ca(EVP_PKEY *key, long days, X509 **out, cw_error *err)
+CW_MUST_USE static cw_result make_ca(EVP_PKEY *key, long days, X509 **out, cw_error *err)
 {
     static const cert_plan plan = {"coco-webhook", "coco-webhook CA", NULL, ca_exts,
                                    sizeof ca_exts / sizeof ca_exts[0]};
@@ -277,8 +279,8 @@ static cw_result make_ca(EVP_PKEY *key, long days, X509 **out, cw_error *err)
 
 /* Appends a name of type (GEN_DNS, GEN_IPADD) with value to gens unless it is already there.
  * Takes ownership of value, even on failure. */
-static cw_result push_name(GENERAL_NAMES *gens, int type, ASN1_STRING *value, const char *what,
-                           cw_error *err)
+CW_MUST_USE static cw_result push_name(GENERAL_NAMES *gens, int type, ASN1_STRING *value,
+                                       const char *what, cw_error *err)
 {
     for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
         int have_type;
@@ -302,7 +304,7 @@ static cw_result push_name(GENERAL_NAMES *gens, int type, ASN1_STRING *value, co
     return CW_OK;
 }
 
-static cw_result push_dns(GENERAL_NAMES *gens, const char *name, cw_error *err)
+CW_MUST_USE static cw_result push_dns(GENERAL_NAMES *gens, const char *name, cw_error *err)
 {
     ASN1_IA5STRING *s = ASN1_IA5STRING_new();
     if (!s || !ASN1_STRING_set(s, name, (int)strlen(name))) {
@@ -313,7 +315,7 @@ static cw_result push_dns(GENERAL_NAMES *gens, const char *name, cw_error *err)
 }
 
 /* text was checked by certs_check_options. */
-static cw_result push_ip(GENERAL_NAMES *gens, const char *text, cw_error *err)
+CW_MUST_USE static cw_result push_ip(GENERAL_NAMES *gens, const char *text, cw_error *err)
 {
     ASN1_OCTET_STRING *ip = a2i_IPADDRESS(text);
     if (!ip)
@@ -321,7 +323,8 @@ static cw_result push_ip(GENERAL_NAMES *gens, const char *text, cw_error *err)
     return push_name(gens, GEN_IPADD, ip, "adding an IP address", err);
 }
 
-static cw_result build_sans(const certs_options *opt, GENERAL_NAMES **out, cw_error *err)
+CW_MUST_USE static cw_result build_sans(const certs_options *opt, GENERAL_NAMES **out,
+                                        cw_error *err)
 {
     cw_result rc = CW_OK;
     GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
@@ -362,8 +365,8 @@ fail:
     return rc;
 }
 
-static cw_result make_serving(const certs_options *opt, EVP_PKEY *key, X509 *ca, EVP_PKEY *ca_key,
-                              X509 **out, cw_error *err)
+CW_MUST_USE static cw_result make_serving(const certs_options *opt, EVP_PKEY *key, X509 *ca,
+                                          EVP_PKEY *ca_key, X509 **out, cw_error *err)
 {
     X509 *x = NULL;
     GENERAL_NAMES *sans = NULL;
@@ -400,7 +403,7 @@ out:
 }
 
 /* Copies the contents of a memory BIO into blob. */
-static cw_result bio_to_blob(BIO *bio, certs_blob *blob, cw_error *err)
+CW_MUST_USE static cw_result bio_to_blob(BIO *bio, certs_blob *blob, cw_error *err)
 {
     BUF_MEM *mem = NULL;
     BIO_get_mem_ptr(bio, &mem);
@@ -417,7 +420,7 @@ static cw_result bio_to_blob(BIO *bio, certs_blob *blob, cw_error *err)
 
 /* The PEM text of certificate x or, when x is NULL, of key: PKCS#8, unencrypted, what GnuTLS
  * re-imports reliably (ENGINEERING.md), through a secure-heap BIO, which is wiped when freed. */
-static cw_result to_pem(X509 *x, EVP_PKEY *key, certs_blob *blob, cw_error *err)
+CW_MUST_USE static cw_result to_pem(X509 *x, EVP_PKEY *key, certs_blob *blob, cw_error *err)
 {
     BIO *bio = BIO_new(x ? BIO_s_mem() : BIO_s_secmem());
     if (!bio)
@@ -431,8 +434,8 @@ static cw_result to_pem(X509 *x, EVP_PKEY *key, certs_blob *blob, cw_error *err)
 }
 
 /* A new serving key, and its certificate signed by the CA, into out's tls_crt and tls_key. */
-static cw_result issue_serving(const certs_options *opt, X509 *ca, EVP_PKEY *ca_key, certs_set *out,
-                               cw_error *err)
+CW_MUST_USE static cw_result issue_serving(const certs_options *opt, X509 *ca, EVP_PKEY *ca_key,
+                                           certs_set *out, cw_error *err)
 {
     EVP_PKEY *key = NULL;
     X509 *x = NULL;
@@ -465,14 +468,14 @@ cw_result certs_generate(const certs_options *opt, certs_set *out, cw_error *err
 
 /* Reads a whole file (at most CERTS_FILE_MAX bytes) into blob: read in place, since ca.key
  * is one of them and blob_free wipes it. */
-static cw_result read_blob(const char *path, certs_blob *blob, cw_error *err)
+CW_MUST_USE static cw_result read_blob(const char *path, certs_blob *blob, cw_error *err)
 {
     return file_read_secret(path, CERTS_FILE_MAX, &blob->data, &blob->len, err);
 }
 
 /* The one PEM object in blob: a certificate, or a private key when key is not NULL. */
-static cw_result read_pem(const certs_blob *blob, X509 **cert, EVP_PKEY **key, const char *what,
-                          cw_error *err)
+CW_MUST_USE static cw_result read_pem(const certs_blob *blob, X509 **cert, EVP_PKEY **key,
+                                      const char *what, cw_error *err)
 {
     BIO *bio = BIO_new_mem_buf(blob->data, (int)blob->len);
     if (bio && key)
@@ -487,8 +490,8 @@ static cw_result read_pem(const certs_blob *blob, X509 **cert, EVP_PKEY **key, c
 
 /* Loads the CA of dir (ca.crt, ca.key) and checks that the two belong together and that the
  * certificate is a CA still valid for the serving certificate's days. */
-static cw_result load_ca(const certs_options *opt, const char *dir, certs_set *out, X509 **ca,
-                         EVP_PKEY **ca_key, cw_error *err)
+CW_MUST_USE static cw_result load_ca(const certs_options *opt, const char *dir, certs_set *out,
+                                     X509 **ca, EVP_PKEY **ca_key, cw_error *err)
 {
     char crt_path[PATH_MAX], key_path[PATH_MAX];
     int n1 = snprintf(crt_path, sizeof crt_path, "%s/ca.crt", dir);
@@ -545,7 +548,8 @@ typedef struct out_file {
     mode_t mode;
 } out_file;
 
-static cw_result join_path(char *out, size_t size, const char *dir, const char *name, cw_error *err)
+CW_MUST_USE static cw_result join_path(char *out, size_t size, const char *dir, const char *name,
+                                       cw_error *err)
 {
     int n = snprintf(out, size, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= size)
@@ -554,7 +558,7 @@ static cw_result join_path(char *out, size_t size, const char *dir, const char *
 }
 
 /* mkdir -p: parents 0755, the directory itself mode (umask applies). */
-static cw_result make_dirs(const char *dir, mode_t mode, cw_error *err)
+CW_MUST_USE static cw_result make_dirs(const char *dir, mode_t mode, cw_error *err)
 {
     char path[PATH_MAX];
     size_t len = strlen(dir);
@@ -580,7 +584,8 @@ static cw_result make_dirs(const char *dir, mode_t mode, cw_error *err)
     return CW_OK;
 }
 
-static cw_result write_all(int fd, const char *data, size_t len, const char *path, cw_error *err)
+CW_MUST_USE static cw_result write_all(int fd, const char *data, size_t len, const char *path,
+                                       cw_error *err)
 {
     while (len > 0) {
         ssize_t n = write(fd, data, len);
@@ -597,7 +602,7 @@ static cw_result write_all(int fd, const char *data, size_t len, const char *pat
 /* Writes f through a temporary file in the same directory, so that readers (a running server
  * reloading its files) see the old or the new contents, never a part. Without force an
  * existing file is never replaced, even one that appeared after the first check. */
-static cw_result write_file(const out_file *f, bool force, cw_error *err)
+CW_MUST_USE static cw_result write_file(const out_file *f, bool force, cw_error *err)
 {
     char path[PATH_MAX], tmp[PATH_MAX];
     cw_result rc;
@@ -694,8 +699,9 @@ static void free_secret_string(char *s)
 
 /* certs_write and certs_write_renewal: with renew, only the serving pair is written into dir
  * (replacing it), the CA files stay as they are. */
-static cw_result write_set(const certs_set *set, const certs_options *opt, const char *dir,
-                           const char *overlay_dir, bool force, bool renew, cw_error *err)
+CW_MUST_USE static cw_result write_set(const certs_set *set, const certs_options *opt,
+                                       const char *dir, const char *overlay_dir, bool force,
+                                       bool renew, cw_error *err)
 {
     out_file files[7];
     size_t count = 0, written = 0;

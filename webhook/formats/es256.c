@@ -27,7 +27,7 @@ static bool coord_out(const BIGNUM *bn, unsigned char *out)
     return BN_bn2binpad(bn, out, ES256_COORD_LEN) == ES256_COORD_LEN;
 }
 
-static cw_result wrap(EVP_PKEY *pkey, bool has_private, es256_key **out, cw_error *err)
+CW_MUST_USE static cw_result wrap(EVP_PKEY *pkey, bool has_private, es256_key **out, cw_error *err)
 {
     es256_key *key = calloc(1, sizeof *key);
     if (!key) {

@@ -112,7 +112,7 @@ static void skip_comment(scan *sc)
 }
 
 /* At the end of a line: blanks, an optional comment, then a newline or the end. */
-static cw_result end_of_line(scan *sc)
+CW_MUST_USE static cw_result end_of_line(scan *sc)
 {
     skip_blank(sc);
     skip_comment(sc);
@@ -133,7 +133,7 @@ static bool is_bare(int c)
 }
 
 /* One escape after a backslash in a basic string (TOML 1.0 "Strings"). */
-static cw_result escape(scan *sc, short_text *out)
+CW_MUST_USE static cw_result escape(scan *sc, short_text *out)
 {
     int c = peek(sc, 0);
     static const char simple_in[] = "btnfr\"\\";
@@ -181,7 +181,7 @@ static cw_result escape(scan *sc, short_text *out)
 
 /* A string of any of the four forms, the opening quote at pos. Keeps its decoded text in out
  * (may be NULL). Multi-line forms are refused where only one line is allowed (keys). */
-static cw_result string(scan *sc, short_text *out, bool multiline_ok)
+CW_MUST_USE static cw_result string(scan *sc, short_text *out, bool multiline_ok)
 {
     size_t start_line = sc->line;
     if (at(sc, "\"\"\"") || at(sc, "'''")) {
@@ -224,9 +224,7 @@ static cw_result string(scan *sc, short_text *out, bool multiline_ok)
                         advance(sc, 1);
                     continue;
                 }
-                cw_result r = escape(sc, out);
-                if (r)
-                    return r;
+                CW_GUARD(escape(sc, out));
                 continue;
             }
             if (out)
@@ -246,9 +244,7 @@ static cw_result string(scan *sc, short_text *out, bool multiline_ok)
         }
         if (basic && c == '\\') {
             sc->pos++;
-            cw_result r = escape(sc, out);
-            if (r)
-                return r;
+            CW_GUARD(escape(sc, out));
             continue;
         }
         if (out)
@@ -258,7 +254,7 @@ static cw_result string(scan *sc, short_text *out, bool multiline_ok)
 }
 
 /* A dotted key: segments kept in seg (at most SEGMENTS_MAX), their number in *count. */
-static cw_result key(scan *sc, short_text seg[SEGMENTS_MAX], size_t *count)
+CW_MUST_USE static cw_result key(scan *sc, short_text seg[SEGMENTS_MAX], size_t *count)
 {
     *count = 0;
     for (;;) {
@@ -288,7 +284,7 @@ static cw_result key(scan *sc, short_text seg[SEGMENTS_MAX], size_t *count)
 typedef enum value_type { VALUE_STRING, VALUE_TABLE, VALUE_OTHER } value_type;
 
 /* Skips an array or inline table, brackets balanced, strings and comments honoured. */
-static cw_result skip_nested(scan *sc)
+CW_MUST_USE static cw_result skip_nested(scan *sc)
 {
     size_t depth = 0;
     size_t start_line = sc->line;
@@ -323,7 +319,7 @@ static cw_result skip_nested(scan *sc)
     }
 }
 
-static cw_result value(scan *sc, short_text *text, value_type *type)
+CW_MUST_USE static cw_result value(scan *sc, short_text *text, value_type *type)
 {
     skip_blank(sc);
     int c = peek(sc, 0);
@@ -359,7 +355,7 @@ static cw_result value(scan *sc, short_text *text, value_type *type)
 }
 
 /* UTF-8 text with no control characters other than tab, CR and LF (RFC 3629 §4). */
-static cw_result check_text(scan *sc)
+CW_MUST_USE static cw_result check_text(scan *sc)
 {
     const unsigned char *s = sc->s;
     size_t line = 1;
@@ -415,7 +411,7 @@ static void note_data_key(const short_text *k, initdata_info *info)
         info->has_policy = true;
 }
 
-static cw_result header(scan *sc, table_kind *table, found *f)
+CW_MUST_USE static cw_result header(scan *sc, table_kind *table, found *f)
 {
     bool array = peek(sc, 1) == '[';
     sc->pos += array ? 2 : 1;
@@ -440,7 +436,7 @@ static cw_result header(scan *sc, table_kind *table, found *f)
     return end_of_line(sc);
 }
 
-static cw_result key_value(scan *sc, table_kind table, found *f, initdata_info *info)
+CW_MUST_USE static cw_result key_value(scan *sc, table_kind table, found *f, initdata_info *info)
 {
     short_text seg[SEGMENTS_MAX];
     size_t count;

@@ -60,30 +60,32 @@ typedef struct initdata_doc {
 } initdata_doc;
 
 /* Checks buf[0..len) as a document. name is used in messages ("NAME:LINE: ..."). */
-cw_result initdata_check(const char *name, const unsigned char *buf, size_t len,
-                         initdata_info *info, cw_error *err);
+CW_MUST_USE cw_result initdata_check(const char *name, const unsigned char *buf, size_t len,
+                                     initdata_info *info, cw_error *err);
 
 /* Reads a document file (a regular file of at most INITDATA_FILE_MAX bytes). Returns owned
  * bytes in *buf (NUL-terminated; *len excludes the NUL). Errors name the file. */
-cw_result initdata_read_file(const char *path, unsigned char **buf, size_t *len, cw_error *err);
+CW_MUST_USE cw_result initdata_read_file(const char *path, unsigned char **buf, size_t *len,
+                                         cw_error *err);
 
 /* Checks, encodes and hashes buf[0..len); name is kept as doc->path. Copies buf. Refuses
  * empty documents and values over INITDATA_VALUE_MAX. On failure doc is cleared. */
-cw_result initdata_doc_from_bytes(const char *name, const unsigned char *buf, size_t len,
-                                  initdata_doc *doc, cw_error *err);
+CW_MUST_USE cw_result initdata_doc_from_bytes(const char *name, const unsigned char *buf,
+                                              size_t len, initdata_doc *doc, cw_error *err);
 
 /* initdata_read_file then initdata_doc_from_bytes. */
-cw_result initdata_doc_load(const char *path, initdata_doc *doc, cw_error *err);
+CW_MUST_USE cw_result initdata_doc_load(const char *path, initdata_doc *doc, cw_error *err);
 
 void initdata_doc_clear(initdata_doc *doc);
 
 /* Standard base64 (one line) of a deterministic gzip of buf. Returns owned text in *out. */
-cw_result initdata_encode(const unsigned char *buf, size_t len, char **out, size_t *out_len);
+CW_MUST_USE cw_result initdata_encode(const unsigned char *buf, size_t len, char **out,
+                                      size_t *out_len);
 
 /* The reverse of initdata_encode: base64 (line breaks tolerated), then one gzip member with
  * nothing after it, giving at most max bytes. Returns owned bytes (NUL-terminated). */
-cw_result initdata_decode(const char *value, size_t len, size_t max, unsigned char **out,
-                          size_t *out_len, cw_error *err);
+CW_MUST_USE cw_result initdata_decode(const char *value, size_t len, size_t max,
+                                      unsigned char **out, size_t *out_len, cw_error *err);
 
 /* The hash alg names over buf; out holds INITDATA_DIGEST_MAX bytes. Returns its length, or 0
  * when the hash could not be computed. */

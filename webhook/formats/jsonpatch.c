@@ -484,7 +484,7 @@ typedef struct target {
 
 /* Checks a pointer's syntax and length (RFC 6901 §3): "" or "/"-separated tokens where "~"
  * is followed only by "0" or "1". what is "path" or "from", for messages. */
-static cw_result pointer_check(apply_ctx *c, const char *ptr, const char *what)
+CW_MUST_USE static cw_result pointer_check(apply_ctx *c, const char *ptr, const char *what)
 {
     size_t len = strnlen(ptr, JSONPATCH_PATH_MAX);
     if (len >= JSONPATCH_PATH_MAX)
@@ -568,11 +568,9 @@ static cJSON *child_of(apply_ctx *c, cJSON *v, const char *tok, const char *what
 }
 
 /* Resolves everything but the last token of ptr. */
-static cw_result resolve(apply_ctx *c, const char *ptr, const char *what, target *t)
+CW_MUST_USE static cw_result resolve(apply_ctx *c, const char *ptr, const char *what, target *t)
 {
-    cw_result r = pointer_check(c, ptr, what);
-    if (r)
-        return r;
+    CW_GUARD(pointer_check(c, ptr, what));
     t->parent = NULL;
     t->key[0] = '\0';
     t->depth = 0;
@@ -654,7 +652,7 @@ static measure_result measure(const cJSON *v, size_t room, size_t *budget)
 
 /* Checks that v may be placed at t: the result stays within JSONPATCH_DEPTH_MAX nested
  * containers (so it prints and parses back) and the apply within JSONPATCH_NODES_MAX. */
-static cw_result check_place(apply_ctx *c, const target *t, const cJSON *v)
+CW_MUST_USE static cw_result check_place(apply_ctx *c, const target *t, const cJSON *v)
 {
     measure_result m = MEASURE_DEEP;
     if (t->depth <= JSONPATCH_DEPTH_MAX)
@@ -669,11 +667,9 @@ static cw_result check_place(apply_ctx *c, const target *t, const cJSON *v)
 }
 
 /* A deep copy of v, checked by check_place, without a member name. Returns owned. */
-static cw_result copy_for(apply_ctx *c, const target *t, const cJSON *v, cJSON **out)
+CW_MUST_USE static cw_result copy_for(apply_ctx *c, const target *t, const cJSON *v, cJSON **out)
 {
-    cw_result r = check_place(c, t, v);
-    if (r)
-        return r;
+    CW_GUARD(check_place(c, t, v));
     *out = cJSON_Duplicate(v, true);
     if (!*out)
         return op_fail(c, CW_ENOMEM, "out of memory");
@@ -695,7 +691,7 @@ static void array_insert(cJSON *array, cJSON *at, cJSON *v)
 }
 
 /* RFC 6902 §4.1 at a resolved target. Takes ownership of v even on failure. */
-static cw_result place_add(apply_ctx *c, const target *t, cJSON *v)
+CW_MUST_USE static cw_result place_add(apply_ctx *c, const target *t, cJSON *v)
 {
     node_drop_name(v);
     if (!t->parent) {
@@ -752,24 +748,19 @@ static cJSON *node_detach(apply_ctx *c, const target *t, cJSON *old)
     return cJSON_DetachItemViaPointer(t->parent, old);
 }
 
-static cw_result op_add(apply_ctx *c, const char *path, const cJSON *value)
+CW_MUST_USE static cw_result op_add(apply_ctx *c, const char *path, const cJSON *value)
 {
     target t;
     cJSON *v = NULL;
-    cw_result r = resolve(c, path, "path", &t);
-    if (!r)
-        r = copy_for(c, &t, value, &v);
-    if (r)
-        return r;
+    CW_GUARD(resolve(c, path, "path", &t));
+    CW_GUARD(copy_for(c, &t, value, &v));
     return place_add(c, &t, v);
 }
 
-static cw_result op_remove(apply_ctx *c, const char *path)
+CW_MUST_USE static cw_result op_remove(apply_ctx *c, const char *path)
 {
     target t;
-    cw_result r = resolve(c, path, "path", &t);
-    if (r)
-        return r;
+    CW_GUARD(resolve(c, path, "path", &t));
     if (!t.parent)
         return op_fail(c, CW_EINVAL, "the whole document cannot be removed");
     cJSON *old = target_get(c, &t, "path");
@@ -779,19 +770,15 @@ static cw_result op_remove(apply_ctx *c, const char *path)
     return CW_OK;
 }
 
-static cw_result op_replace(apply_ctx *c, const char *path, const cJSON *value)
+CW_MUST_USE static cw_result op_replace(apply_ctx *c, const char *path, const cJSON *value)
 {
     target t;
     cJSON *v = NULL;
-    cw_result r = resolve(c, path, "path", &t);
-    if (r)
-        return r;
+    CW_GUARD(resolve(c, path, "path", &t));
     cJSON *old = target_get(c, &t, "path");
     if (!old)
         return CW_EINVAL;
-    r = copy_for(c, &t, value, &v);
-    if (r)
-        return r;
+    CW_GUARD(copy_for(c, &t, value, &v));
     if (!t.parent) {
         node_free(c, *c->doc);
         *c->doc = v;
@@ -801,12 +788,10 @@ static cw_result op_replace(apply_ctx *c, const char *path, const cJSON *value)
     return CW_OK;
 }
 
-static cw_result op_test(apply_ctx *c, const char *path, const cJSON *value)
+CW_MUST_USE static cw_result op_test(apply_ctx *c, const char *path, const cJSON *value)
 {
     target t;
-    cw_result r = resolve(c, path, "path", &t);
-    if (r)
-        return r;
+    CW_GUARD(resolve(c, path, "path", &t));
     const cJSON *cur = target_get(c, &t, "path");
     if (!cur)
         return CW_EINVAL;
@@ -815,30 +800,23 @@ static cw_result op_test(apply_ctx *c, const char *path, const cJSON *value)
     return CW_OK;
 }
 
-static cw_result op_copy(apply_ctx *c, const char *from, const char *path)
+CW_MUST_USE static cw_result op_copy(apply_ctx *c, const char *from, const char *path)
 {
     target f, t;
     cJSON *v = NULL;
-    cw_result r = resolve(c, from, "from", &f);
-    if (r)
-        return r;
+    CW_GUARD(resolve(c, from, "from", &f));
     const cJSON *src = target_get(c, &f, "from");
     if (!src)
         return CW_EINVAL;
-    r = resolve(c, path, "path", &t);
-    if (!r)
-        r = copy_for(c, &t, src, &v);
-    if (r)
-        return r;
+    CW_GUARD(resolve(c, path, "path", &t));
+    CW_GUARD(copy_for(c, &t, src, &v));
     return place_add(c, &t, v);
 }
 
-static cw_result op_move(apply_ctx *c, const char *from, const char *path)
+CW_MUST_USE static cw_result op_move(apply_ctx *c, const char *from, const char *path)
 {
     target f, t;
-    cw_result r = resolve(c, from, "from", &f);
-    if (r)
-        return r;
+    CW_GUARD(resolve(c, from, "from", &f));
     cJSON *src = target_get(c, &f, "from");
     if (!src)
         return CW_EINVAL;
@@ -858,7 +836,7 @@ static cw_result op_move(apply_ctx *c, const char *from, const char *path)
         return op_fail(c, CW_EINTERNAL, "move of the whole document");
     }
     cJSON *v = node_detach(c, &f, src);
-    r = resolve(c, path, "path", &t);
+    cw_result r = resolve(c, path, "path", &t);
     if (!r && t.depth > f.depth)
         r = check_place(c, &t, v);
     if (r) {
@@ -876,7 +854,7 @@ typedef struct op_members {
 /* Collects the members RFC 6902 defines; others are ignored (RFC 6902 §4, conformance case
  * "A.11. Ignoring Unrecognized Elements"). A member given twice is an error: cJSON keeps
  * the first and Go the last, so such an operation means different things to each. */
-static cw_result op_members_read(apply_ctx *c, const cJSON *o, op_members *m)
+CW_MUST_USE static cw_result op_members_read(apply_ctx *c, const cJSON *o, op_members *m)
 {
     static const char *const names[] = {"op", "path", "from", "value"};
     memset(m, 0, sizeof *m);
@@ -901,14 +879,12 @@ static bool is_string(const cJSON *v)
 }
 
 /* Validates one operation's members and applies it. */
-static cw_result apply_one(apply_ctx *c, const cJSON *o)
+CW_MUST_USE static cw_result apply_one(apply_ctx *c, const cJSON *o)
 {
     op_members m;
     if (!node_is(o, cJSON_Object))
         return op_fail(c, CW_EINVAL, "not a JSON object");
-    cw_result r = op_members_read(c, o, &m);
-    if (r)
-        return r;
+    CW_GUARD(op_members_read(c, o, &m));
     if (!m.op)
         return op_fail(c, CW_EINVAL, "missing member \"op\"");
     if (!is_string(m.op))

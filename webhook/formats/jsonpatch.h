@@ -49,8 +49,8 @@ void jsonpatch_path_truncate(jsonpatch_path *p, size_t len);
  * value (may be NULL for "remove") even on failure. op is "add", "remove" or "replace".
  * The caller counts its operations and stops at JSONPATCH_OPS_MAX (the applier refuses
  * longer patches): counting here would walk the list on every append. */
-cw_result jsonpatch_append(cJSON *patch, const char *op, const jsonpatch_path *path, cJSON *value,
-                           cw_error *err);
+CW_MUST_USE cw_result jsonpatch_append(cJSON *patch, const char *op, const jsonpatch_path *path,
+                                       cJSON *value, cw_error *err);
 
 /* Applies patch (a JSON array of operations) to *doc in place, strictly: add needs an
  * existing parent, remove/replace/move/copy/test need existing targets, array indexes must be
@@ -58,7 +58,7 @@ cw_result jsonpatch_append(cJSON *patch, const char *op, const jsonpatch_path *p
  * replaced (an operation on the root path ""). On failure *doc is left in an unspecified but
  * valid state (a tree the caller still owns and frees); callers that need the original keep a
  * copy. The error names the operation index and path. */
-cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err);
+CW_MUST_USE cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err);
 
 /* RFC 6902 §4.6 equality of two JSON values (objects: same members regardless of order;
  * numbers by value, Raw number text included). */

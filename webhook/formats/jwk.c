@@ -11,8 +11,8 @@
 #include "jsonutil.h"
 
 /* Decodes member name (base64url of exactly ES256_COORD_LEN bytes) into out. */
-static cw_result coordinate(const cJSON *jwk_obj, const char *name, unsigned char *out,
-                            cw_error *err)
+CW_MUST_USE static cw_result coordinate(const cJSON *jwk_obj, const char *name, unsigned char *out,
+                                        cw_error *err)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(jwk_obj, name);
     if (!item)
@@ -37,8 +37,8 @@ static cw_result coordinate(const cJSON *jwk_obj, const char *name, unsigned cha
 }
 
 /* Member name must be the string want. */
-static cw_result check_kind_member(const cJSON *root, const char *name, const char *want,
-                                   cw_error *err)
+CW_MUST_USE static cw_result check_kind_member(const cJSON *root, const char *name,
+                                               const char *want, cw_error *err)
 {
     char shown[32];
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
@@ -53,7 +53,7 @@ static cw_result check_kind_member(const cJSON *root, const char *name, const ch
 }
 
 /* Checks the members that say what kind of key this is. */
-static cw_result check_kind(const cJSON *root, cw_error *err)
+CW_MUST_USE static cw_result check_kind(const cJSON *root, cw_error *err)
 {
     const cJSON *alg = cJSON_GetObjectItemCaseSensitive(root, "alg");
     const cJSON *kid = cJSON_GetObjectItemCaseSensitive(root, "kid");
@@ -68,7 +68,8 @@ static cw_result check_kind(const cJSON *root, cw_error *err)
 }
 
 /* The key of a checked JWK object. */
-static cw_result read_key(const cJSON *root, bool need_private, es256_key **out, cw_error *err)
+CW_MUST_USE static cw_result read_key(const cJSON *root, bool need_private, es256_key **out,
+                                      cw_error *err)
 {
     unsigned char x[ES256_COORD_LEN], y[ES256_COORD_LEN], d[ES256_COORD_LEN];
     cw_result rc = coordinate(root, "x", x, err);

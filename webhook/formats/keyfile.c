@@ -35,8 +35,8 @@ cw_result keyfile_load(const char *path, bool need_private, jwk **out, cw_error 
 
 /* Writes text into a new temporary file dir/.NAME.XXXXXX with mode, synced; its path goes
  * to tmp[PATH_MAX]. Nothing is left behind on failure. */
-static cw_result write_temp(const char *dir, const char *name, mode_t mode, const char *text,
-                            char *tmp, cw_error *err)
+CW_MUST_USE static cw_result write_temp(const char *dir, const char *name, mode_t mode,
+                                        const char *text, char *tmp, cw_error *err)
 {
     int n = snprintf(tmp, PATH_MAX, "%s/.%s.XXXXXX", dir, name);
     if (n < 0 || n >= PATH_MAX)
@@ -72,7 +72,8 @@ static cw_result write_temp(const char *dir, const char *name, mode_t mode, cons
 
 /* Writes both key files into dir: both are complete on disk before either is renamed into
  * place, so that a failure never leaves a new private key beside an old public one. */
-static cw_result write_key_files(const char *dir, const char *priv, const char *pub, cw_error *err)
+CW_MUST_USE static cw_result write_key_files(const char *dir, const char *priv, const char *pub,
+                                             cw_error *err)
 {
     char tmp_priv[PATH_MAX] = "", tmp_pub[PATH_MAX] = "", final[PATH_MAX];
     cw_result rc = write_temp(dir, "private.jwk", 0600, priv, tmp_priv, err);

@@ -38,7 +38,7 @@ static size_t space_width(const char *s, size_t len, size_t i)
 }
 
 /* Reads one document, s[from..to): as JSON when it is one JSON value, else as YAML. */
-static cw_result read_chunk(reader *r, size_t from, size_t to, pos at, doclist *l)
+CW_MUST_USE static cw_result read_chunk(reader *r, size_t from, size_t to, pos at, doclist *l)
 {
     cJSON *doc;
     if (manifest_starts_json(r->buf + from, to - from)) {
@@ -51,7 +51,7 @@ static cw_result read_chunk(reader *r, size_t from, size_t to, pos at, doclist *
     return rc ? rc : manifest_doclist_push(r, l, doc, at);
 }
 
-static cw_result read_stream(reader *r, doclist *l)
+CW_MUST_USE static cw_result read_stream(reader *r, doclist *l)
 {
     size_t start = 0, i = 0;
     pos at = {1, 1}; /* position of i */

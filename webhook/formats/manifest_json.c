@@ -25,10 +25,10 @@ typedef struct jparser {
     buf str;     /* the last string read */
 } jparser;
 
-static cw_result jfail(jparser *jp, cw_result code, bool syntax, const char *fmt, ...)
+CW_MUST_USE static cw_result jfail(jparser *jp, cw_result code, bool syntax, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static cw_result jfail(jparser *jp, cw_result code, bool syntax, const char *fmt, ...)
+CW_MUST_USE static cw_result jfail(jparser *jp, cw_result code, bool syntax, const char *fmt, ...)
 {
     char msg[CW_ERROR_MAX];
     va_list ap;
@@ -58,7 +58,7 @@ static int hex4(const char *s)
     return v;
 }
 
-static cw_result put_utf8(buf *b, uint32_t cp)
+CW_MUST_USE static cw_result put_utf8(buf *b, uint32_t cp)
 {
     char u[4];
     size_t n;
@@ -86,7 +86,7 @@ static cw_result put_utf8(buf *b, uint32_t cp)
 
 /* Reads a JSON string at jp->i (on the quote) into jp->str. Lone surrogates become U+FFFD,
  * as encoding/json does. */
-static cw_result json_string(jparser *jp)
+CW_MUST_USE static cw_result json_string(jparser *jp)
 {
     buf_reset(&jp->str);
     if (buf_add(&jp->str, "", 0))
@@ -141,9 +141,9 @@ static cw_result json_string(jparser *jp)
     }
 }
 
-static cw_result json_value(jparser *jp, size_t depth, cJSON **out);
+CW_MUST_USE static cw_result json_value(jparser *jp, size_t depth, cJSON **out);
 
-static cw_result json_container(jparser *jp, size_t depth, cJSON **out)
+CW_MUST_USE static cw_result json_container(jparser *jp, size_t depth, cJSON **out)
 {
     bool is_map = jp->s[jp->i] == '{';
     char close = is_map ? '}' : ']';
@@ -246,7 +246,7 @@ out:
     return rc;
 }
 
-static cw_result json_number(jparser *jp, cJSON **out)
+CW_MUST_USE static cw_result json_number(jparser *jp, cJSON **out)
 {
     size_t start = jp->i, stop = 0;
     size_t n = jsonnum_scan(jp->s + start, jp->end - start, NULL, &stop);
@@ -271,7 +271,7 @@ static cw_result json_number(jparser *jp, cJSON **out)
     return CW_OK;
 }
 
-static cw_result json_value(jparser *jp, size_t depth, cJSON **out)
+CW_MUST_USE static cw_result json_value(jparser *jp, size_t depth, cJSON **out)
 {
     *out = NULL;
     json_ws(jp);

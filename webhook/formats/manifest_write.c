@@ -34,7 +34,7 @@ static int yaml_write_handler(void *data, unsigned char *buffer, size_t size)
     return 1;
 }
 
-static cw_result emit(ywriter *w, yaml_event_t *ev)
+CW_MUST_USE static cw_result emit(ywriter *w, yaml_event_t *ev)
 {
     if (yaml_emitter_emit(&w->e, ev))
         return CW_OK;
@@ -46,7 +46,7 @@ static cw_result emit(ywriter *w, yaml_event_t *ev)
                    w->e.problem ? w->e.problem : "emitter error");
 }
 
-static cw_result emit_scalar(ywriter *w, const char *s, yaml_scalar_style_t style)
+CW_MUST_USE static cw_result emit_scalar(ywriter *w, const char *s, yaml_scalar_style_t style)
 {
     yaml_event_t ev;
     size_t len = strlen(s);
@@ -59,7 +59,7 @@ static cw_result emit_scalar(ywriter *w, const char *s, yaml_scalar_style_t styl
 }
 
 /* True in *plain when s reads back as the same string written plain (go-yaml resolution). */
-static cw_result reads_back_plain(const char *s, size_t len, bool *plain, cw_error *err)
+CW_MUST_USE static cw_result reads_back_plain(const char *s, size_t len, bool *plain, cw_error *err)
 {
     yaml11_value v;
     *plain = false;
@@ -71,7 +71,7 @@ static cw_result reads_back_plain(const char *s, size_t len, bool *plain, cw_err
     return CW_OK;
 }
 
-static cw_result emit_string(ywriter *w, const char *s, bool is_key)
+CW_MUST_USE static cw_result emit_string(ywriter *w, const char *s, bool is_key)
 {
     size_t len = strlen(s);
     bool plain;
@@ -91,8 +91,8 @@ static cw_result emit_string(ywriter *w, const char *s, bool is_key)
 
 /* The text of a number node: a Raw node's own text, which must be one number the YAML reader
  * reads as a finite number, or Go's text of a double. */
-static cw_result number_text(const cJSON *n, char num[GONUM_TEXT_MAX], const char **text,
-                             cw_error *err)
+CW_MUST_USE static cw_result number_text(const cJSON *n, char num[GONUM_TEXT_MAX],
+                                         const char **text, cw_error *err)
 {
     if (cJSON_IsRaw(n)) {
         const char *s = n->valuestring;
@@ -115,7 +115,7 @@ static cw_result number_text(const cJSON *n, char num[GONUM_TEXT_MAX], const cha
     return CW_OK;
 }
 
-static cw_result emit_node(ywriter *w, const cJSON *n, size_t depth)
+CW_MUST_USE static cw_result emit_node(ywriter *w, const cJSON *n, size_t depth)
 {
     yaml_event_t ev;
     char num[GONUM_TEXT_MAX] = "";
@@ -244,7 +244,7 @@ static bool put_indent(FILE *out, size_t depth)
     return true;
 }
 
-static cw_result put_json(FILE *out, const cJSON *n, size_t depth, cw_error *err)
+CW_MUST_USE static cw_result put_json(FILE *out, const cJSON *n, size_t depth, cw_error *err)
 {
     char num[GONUM_TEXT_MAX] = "";
     const char *text;

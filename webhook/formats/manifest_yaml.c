@@ -31,7 +31,8 @@ typedef struct scalar {
 } scalar;
 
 /* Resolves a scalar event as go-yaml's decoder does for an interface{} target. */
-static cw_result resolve_event(const reader *r, pos p, const yaml_event_t *ev, scalar *sv)
+CW_MUST_USE static cw_result resolve_event(const reader *r, pos p, const yaml_event_t *ev,
+                                           scalar *sv)
 {
     const char *tag = (const char *)ev->data.scalar.tag;
     const char *in = (const char *)ev->data.scalar.value;
@@ -84,7 +85,7 @@ static cw_result resolve_event(const reader *r, pos p, const yaml_event_t *ev, s
                             yaml11_tag_name(want));
 }
 
-static cw_result scalar_value(const reader *r, pos p, const scalar *sv, cJSON **out)
+CW_MUST_USE static cw_result scalar_value(const reader *r, pos p, const scalar *sv, cJSON **out)
 {
     char num[GONUM_TEXT_MAX] = "";
     *out = NULL;
@@ -116,7 +117,7 @@ static cw_result scalar_value(const reader *r, pos p, const scalar *sv, cJSON **
 }
 
 /* The JSON key sigs.k8s.io/yaml makes of a scalar key. Returns owned text. */
-static cw_result scalar_key(const reader *r, pos p, const scalar *sv, char **out)
+CW_MUST_USE static cw_result scalar_key(const reader *r, pos p, const scalar *sv, char **out)
 {
     char num[GONUM_TEXT_MAX] = "";
     const char *text = num;
@@ -213,13 +214,13 @@ static void builder_free(builder *b)
     cJSON_Delete(b->root);
 }
 
-static cw_result oom(const builder *b)
+CW_MUST_USE static cw_result oom(const builder *b)
 {
     return manifest_oom(b->r);
 }
 
 /* The anchor keytable_slot for name, created if new; a redefinition reuses the keytable_slot. */
-static cw_result anchor_define(builder *b, const char *name, anchor **out)
+CW_MUST_USE static cw_result anchor_define(builder *b, const char *name, anchor **out)
 {
     keytable_slot *s = keytable_find(&b->anchors, name);
     if (s) {
@@ -254,7 +255,7 @@ static void bury(builder *b, cJSON *item)
     cJSON_AddItemToArray(b->graveyard, item);
 }
 
-static cw_result set_key(builder *b, pos p, char *key)
+CW_MUST_USE static cw_result set_key(builder *b, pos p, char *key)
 {
     frame *f = &b->stack[b->depth - 1];
     size_t len = strlen(key);
@@ -285,7 +286,8 @@ static void grow(frame *f, size_t count, size_t bytes, size_t height)
 
 /* Puts item under key in map frame f, replacing a value a merge wrote. Takes ownership of
  * item even on failure. */
-static cw_result map_put(builder *b, frame *f, const char *key, cJSON *item, bool explicit_key)
+CW_MUST_USE static cw_result map_put(builder *b, frame *f, const char *key, cJSON *item,
+                                     bool explicit_key)
 {
     keytable_slot *s = keytable_find(&f->keys, key);
     bool was_explicit = s && s->aux;
@@ -310,7 +312,7 @@ static cw_result map_put(builder *b, frame *f, const char *key, cJSON *item, boo
 
 /* go-yaml v2 merge: the value of << is a map or a list of maps; the first map of a list
  * wins, and merged keys override keys written before (decode.go merge()). */
-static cw_result merge_into(builder *b, frame *f, const cJSON *src, pos p)
+CW_MUST_USE static cw_result merge_into(builder *b, frame *f, const cJSON *src, pos p)
 {
     const cJSON **maps = NULL;
     size_t n = 0;
@@ -356,7 +358,8 @@ bad:
 
 /* Delivers a finished value (scalar, alias copy or collection not attached at its start) to
  * the innermost open collection. Takes ownership of item. */
-static cw_result deliver(builder *b, cJSON *item, size_t count, size_t bytes, size_t height, pos p)
+CW_MUST_USE static cw_result deliver(builder *b, cJSON *item, size_t count, size_t bytes,
+                                     size_t height, pos p)
 {
     /* A copy of an anchored map member keeps its key; no list item or root may have one. */
     if (item->string) {
@@ -392,7 +395,7 @@ static cw_result deliver(builder *b, cJSON *item, size_t count, size_t bytes, si
     return CW_OK;
 }
 
-static cw_result on_scalar(builder *b, const yaml_event_t *ev)
+CW_MUST_USE static cw_result on_scalar(builder *b, const yaml_event_t *ev)
 {
     pos p = ev_pos(b, ev->start_mark);
     const char *tag = (const char *)ev->data.scalar.tag;
@@ -442,7 +445,7 @@ out:
     return rc;
 }
 
-static cw_result on_alias(builder *b, const yaml_event_t *ev)
+CW_MUST_USE static cw_result on_alias(builder *b, const yaml_event_t *ev)
 {
     pos p = ev_pos(b, ev->start_mark);
     const char *name = (const char *)ev->data.alias.anchor;
@@ -486,7 +489,7 @@ static cw_result on_alias(builder *b, const yaml_event_t *ev)
     return deliver(b, copy, a->count, a->bytes, a->height, p);
 }
 
-static cw_result on_start(builder *b, const yaml_event_t *ev, bool is_map)
+CW_MUST_USE static cw_result on_start(builder *b, const yaml_event_t *ev, bool is_map)
 {
     pos p = ev_pos(b, ev->start_mark);
     const yaml_char_t *anchor_name =
@@ -544,7 +547,7 @@ static cw_result on_start(builder *b, const yaml_event_t *ev, bool is_map)
     return CW_OK;
 }
 
-static cw_result on_end(builder *b, pos p)
+CW_MUST_USE static cw_result on_end(builder *b, pos p)
 {
     frame f = b->stack[--b->depth];
     cw_result rc = CW_OK;
@@ -576,7 +579,7 @@ static cw_result on_end(builder *b, pos p)
     return rc;
 }
 
-static cw_result parser_error(builder *b, const yaml_parser_t *y)
+CW_MUST_USE static cw_result parser_error(builder *b, const yaml_parser_t *y)
 {
     yaml_mark_t m = y->problem_mark;
     pos p = ev_pos(b, m);

@@ -146,7 +146,7 @@ out:
 }
 
 /* The text of a sequence of buf appends into *out (owned), or out of memory. */
-static cw_result take_text(buf *b, char **out, cw_error *err)
+CW_MUST_USE static cw_result take_text(buf *b, char **out, cw_error *err)
 {
     *out = buf_take(b, NULL);
     buf_free(b);
@@ -236,8 +236,8 @@ void seal_parsed_free(seal_parsed *p)
 
 /* Decodes part (base64url, or padded standard base64 when legacy allows it) into a JSON
  * object. what names the part in messages. */
-static cw_result decode_json_part(const char *what, const char *part, size_t len, int legacy,
-                                  cJSON **out, cw_error *err)
+CW_MUST_USE static cw_result decode_json_part(const char *what, const char *part, size_t len,
+                                              int legacy, cJSON **out, cw_error *err)
 {
     unsigned char *raw = NULL;
     size_t raw_len = 0;
@@ -261,7 +261,8 @@ static cw_result decode_json_part(const char *what, const char *part, size_t len
 }
 
 /* Decodes the signature part into p->sig: ES256_SIG_LEN bytes of base64url. */
-static cw_result decode_signature(const char *part, size_t len, seal_parsed *p, cw_error *err)
+CW_MUST_USE static cw_result decode_signature(const char *part, size_t len, seal_parsed *p,
+                                              cw_error *err)
 {
     unsigned char *raw = NULL;
     size_t n = 0;

@@ -91,19 +91,19 @@ static bool yaml_plain_ok(const char *s)
 }
 
 /* A double-quoted scalar takes JSON's escapes (YAML 1.2 §5.7). */
-static cw_result yaml_scalar(buf *out, const char *s)
+CW_MUST_USE static cw_result yaml_scalar(buf *out, const char *s)
 {
     if (yaml_plain_ok(s))
         return buf_adds(out, s);
     return jsonesc_append(out, s, strlen(s));
 }
 
-static cw_result indent(buf *out, int n)
+CW_MUST_USE static cw_result indent(buf *out, int n)
 {
     return buf_addf(out, "%*s", n, "");
 }
 
-static cw_result yaml_object(buf *out, const cJSON *obj, int depth)
+CW_MUST_USE static cw_result yaml_object(buf *out, const cJSON *obj, int depth)
 {
     for (const cJSON *c = obj->child; c; c = c->next) {
         CW_GUARD(indent(out, depth));
@@ -122,12 +122,12 @@ static cw_result yaml_object(buf *out, const cJSON *obj, int depth)
     return CW_OK;
 }
 
-static cw_result json_string(buf *out, const char *s)
+CW_MUST_USE static cw_result json_string(buf *out, const char *s)
 {
     return jsonesc_append(out, s, strlen(s));
 }
 
-static cw_result json_object(buf *out, const cJSON *obj, int depth)
+CW_MUST_USE static cw_result json_object(buf *out, const cJSON *obj, int depth)
 {
     if (!obj->child)
         return buf_adds(out, "{}");

@@ -24,7 +24,7 @@ static struct {
 
 /* Reads a PEM file of at most CERTSTORE_FILE_MAX bytes into out (owned: wipe_free()), without
  * copies the wipe would miss: a key file is one of them. */
-static cw_result read_pem(const char *path, gnutls_datum_t *out, cw_error *err)
+CW_MUST_USE static cw_result read_pem(const char *path, gnutls_datum_t *out, cw_error *err)
 {
     char *data;
     size_t len;

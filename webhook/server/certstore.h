@@ -22,7 +22,7 @@
 
 /* Loads cert_path and key_path into the process-wide store. On failure the previous pair
  * (if any) stays in use and err says which file and why. */
-cw_result certstore_load(const char *cert_path, const char *key_path, cw_error *err);
+CW_MUST_USE cw_result certstore_load(const char *cert_path, const char *key_path, cw_error *err);
 
 bool certstore_loaded(void);
 

@@ -179,7 +179,7 @@ void metrics_reset(void)
 }
 
 /* Label values we print are fixed names or static reasons; escape anyway (text format 0.0.4). */
-static cw_result add_label_value(buf *t, const char *v)
+CW_MUST_USE static cw_result add_label_value(buf *t, const char *v)
 {
     CW_GUARD(buf_addc(t, '"'));
     for (const char *p = v; *p; p++) {
@@ -193,7 +193,7 @@ static cw_result add_label_value(buf *t, const char *v)
     return buf_addc(t, '"');
 }
 
-static cw_result render_initdata(buf *t)
+CW_MUST_USE static cw_result render_initdata(buf *t)
 {
     CW_GUARD(buf_addf(t,
                       "# HELP coco_webhook_initdata_injections_total Initdata annotations set, by "
@@ -210,7 +210,7 @@ static cw_result render_initdata(buf *t)
     return CW_OK;
 }
 
-static cw_result render(buf *t)
+CW_MUST_USE static cw_result render(buf *t)
 {
     CW_GUARD(buf_addf(t,
                       "# HELP coco_webhook_build_info Build information.\n"

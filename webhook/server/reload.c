@@ -76,7 +76,7 @@ static void ref_release(reload_ref *ref)
 
 /* Applies the server's own settings to a freshly loaded config and makes it current.
  * Takes ownership of cfg. */
-static cw_result install_config(config *cfg, cw_error *err)
+CW_MUST_USE static cw_result install_config(config *cfg, cw_error *err)
 {
     cw_result rc = CW_OK;
     reload_ref *ref = NULL;
@@ -109,7 +109,7 @@ fail:
  * swapped together by Kubernetes, and reading one before and one after the swap would give
  * a mismatched pair). Records the identities seen, also on failure, so that a bad file is
  * reported once, not on every poll. */
-static cw_result load_cert(cw_error *err)
+CW_MUST_USE static cw_result load_cert(cw_error *err)
 {
     cw_result rc = CW_EIO;
     for (int attempt = 0; attempt <= RELOAD_RACE_RETRIES; attempt++) {
@@ -194,7 +194,7 @@ static void watch_documents_of(const config *cfg)
 /* Loads the config file. The documents are identified before the load when the config names
  * the same files as before, so that a document changed while it was read is read again at the
  * next check (as for the config file itself). */
-static cw_result load_config(config **cfg, cw_error *err)
+CW_MUST_USE static cw_result load_config(config **cfg, cw_error *err)
 {
     file_id *before = identify_documents(&st.documents);
     config_strings docs = {0};

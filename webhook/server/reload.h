@@ -34,7 +34,7 @@ typedef struct reload_ref reload_ref;
 
 /* Loads the certificate and installs cfg (takes ownership, even on failure). Fails when the
  * certificate or key cannot be loaded; err names the file. */
-cw_result reload_init(const reload_paths *paths, config *cfg, cw_error *err);
+CW_MUST_USE cw_result reload_init(const reload_paths *paths, config *cfg, cw_error *err);
 
 /* Re-reads the files that changed since the last check, or all of them when force. */
 void reload_check(bool force);

@@ -28,10 +28,8 @@
 
 #define SERVER_LISTEN_DEFAULT CONFIG_LISTEN_DEFAULT
 #define SERVER_PORT_DEFAULT 8443
-/* Ports of a listen address: 0 asks the system for a free port (tests; the bound port is
- * logged), so the flag's range starts there, while the config file refuses 0. */
-#define SERVER_PORT_MIN 0
-#define SERVER_PORT_MAX 65535
+#define SERVER_PORT_MIN CONFIG_PORT_MIN /* 0: a free port the system picks */
+#define SERVER_PORT_MAX CONFIG_PORT_MAX
 #define SERVER_PATH_MUTATE "/mutate"                     /* ENGINE_SCOPE_OBJECT */
 #define SERVER_PATH_MUTATE_NAMESPACE "/mutate-namespace" /* ENGINE_SCOPE_NAMESPACE */
 #define SERVER_PATH_HEALTHZ "/healthz"
