@@ -204,8 +204,8 @@ static const char *allowed_classes(const config *cfg, char *buf, size_t cap)
 /* ---- annotations --------------------------------------------------------------------- */
 
 /* Reads a string annotation; a non-string or oversized value is a 400 denial. */
-static cw_result read_annotation(plan *p, cJSON *object, cJSON *template, const char *key,
-                                 const char **out)
+CW_MUST_USE static cw_result read_annotation(plan *p, cJSON *object, cJSON *template,
+                                             const char *key, const char **out)
 {
     *out = NULL;
     cJSON *v = lookup_meta(object, template, "annotations", key);
@@ -221,8 +221,8 @@ static cw_result read_annotation(plan *p, cJSON *object, cJSON *template, const 
 }
 
 /* Parses a comma-separated list of DNS labels (volume or container names). */
-static cw_result parse_name_list(plan *p, const char *key, const char *list,
-                                 char names[][K8S_DNS_LABEL_MAX + 1], size_t *count)
+CW_MUST_USE static cw_result parse_name_list(plan *p, const char *key, const char *list,
+                                             char names[][K8S_DNS_LABEL_MAX + 1], size_t *count)
 {
     *count = 0;
     const char *s = list;
@@ -255,7 +255,8 @@ static cw_result parse_name_list(plan *p, const char *key, const char *list,
     }
 }
 
-static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char *ns, inputs *in)
+CW_MUST_USE static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char *ns,
+                                         inputs *in)
 {
     const config *cfg = p->cfg;
     const char *v;
@@ -314,7 +315,7 @@ static cw_result read_inputs(plan *p, cJSON *object, cJSON *template, const char
 
 /* ---- 2.1 runtime class ---------------------------------------------------------------- */
 
-static cw_result plan_runtime_class(plan *p)
+CW_MUST_USE static cw_result plan_runtime_class(plan *p)
 {
     const config *cfg = p->cfg;
     const char *want =
@@ -368,7 +369,7 @@ static void initdata_target(plan *p, spec_location loc, const char *kind)
     jsonpatch_path_key(&p->initdata_path, "template");
 }
 
-static cw_result run_plan(plan *p)
+CW_MUST_USE static cw_result run_plan(plan *p)
 {
     cJSON *volumes = jsonutil_member(p->spec, "volumes");
     p->volumes_exist = cJSON_IsArray(volumes);

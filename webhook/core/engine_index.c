@@ -9,7 +9,8 @@
 
 /* ---- indexes ------------------------------------------------------------------------- */
 
-static cw_result index_put(plan *p, uint32_t tag, const char *key, size_t len, void *value)
+CW_MUST_USE static cw_result index_put(plan *p, uint32_t tag, const char *key, size_t len,
+                                       void *value)
 {
     cw_result r = strmap_put(&p->index, tag, key, len, value);
     if (r == CW_ELIMIT)
@@ -29,7 +30,7 @@ static void note_bad(plan *p, const char *field, size_t index, int what)
 
 /* Indexes the containers of spec[field] and their mount paths, and notes the first one that
  * is malformed (check_containers denies it in its turn, after the checks that come first). */
-static cw_result index_containers(plan *p, const char *field, uint32_t tag)
+CW_MUST_USE static cw_result index_containers(plan *p, const char *field, uint32_t tag)
 {
     cJSON *list = jsonutil_member(p->spec, field);
     size_t i = 0;

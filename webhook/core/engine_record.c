@@ -104,7 +104,7 @@ static void entry_set_clear(entry_set *set)
 }
 
 /* Adds v's text to set. *added is false when an equal entry is there already. */
-static cw_result entry_set_add(entry_set *set, const cJSON *v, bool *added)
+CW_MUST_USE static cw_result entry_set_add(entry_set *set, const cJSON *v, bool *added)
 {
     *added = false;
     if (set->count == set->cap) {
@@ -154,7 +154,8 @@ static size_t list_length(const cJSON *list, size_t stop)
  * previous entries first so that the record reads in the order things were done. Long
  * lists are compared by their compact text (the record is ours: equal entries print
  * alike), short ones pairwise. */
-static cw_result merge_list(cJSON *record, const cJSON *previous, const char *name, cJSON *fresh)
+CW_MUST_USE static cw_result merge_list(cJSON *record, const cJSON *previous, const char *name,
+                                        cJSON *fresh)
 {
     entry_set set = {.map = STRMAP_INIT};
     cJSON *merged = cJSON_CreateArray();

@@ -29,7 +29,7 @@ fail:
     return NULL;
 }
 
-static cw_result record_volume(plan *p, const char *volume, const char *claim)
+CW_MUST_USE static cw_result record_volume(plan *p, const char *volume, const char *claim)
 {
     if (!p->record_volumes)
         return CW_OK;
@@ -44,7 +44,7 @@ static cw_result record_volume(plan *p, const char *volume, const char *claim)
     return CW_OK;
 }
 
-static cw_result warn_replaced(plan *p, const char *volume, const char *claim)
+CW_MUST_USE static cw_result warn_replaced(plan *p, const char *volume, const char *claim)
 {
     const char *tail = "replaced by pod-VM storage; data is lost when the pod ends";
     char what[ENGINE_WARNING_MAX]; /* longer could not be shown: the short form is used */
@@ -169,7 +169,7 @@ static cJSON *volume_named(const plan *p, const char *name)
 
 /* Chooses the volume carrying entry's Secret: an existing one (reused, not duplicated) or
  * the webhook's own, added to spec.volumes when missing. */
-static cw_result sealed_volume(plan *p, const sealed_entry *e, char *name, size_t cap)
+CW_MUST_USE static cw_result sealed_volume(plan *p, const sealed_entry *e, char *name, size_t cap)
 {
     cJSON *carrier = strmap_get(&p->index, TAG_SECRET, e->secret, strlen(e->secret));
     if (carrier) {
@@ -226,7 +226,7 @@ static container_slot *container_named(const plan *p, const char *name)
 }
 
 /* Denies the first malformed container of spec[field] that index_containers found. */
-static cw_result check_containers(plan *p, const char *field)
+CW_MUST_USE static cw_result check_containers(plan *p, const char *field)
 {
     cJSON *list = jsonutil_member(p->spec, field);
     if (jsonutil_is_absent(list))
@@ -249,8 +249,8 @@ static cw_result check_containers(plan *p, const char *field)
 }
 
 /* Mounts volume at e->path in one container, unless it is there already. */
-static cw_result mount_in_container(plan *p, container_slot *slot, const char *volume,
-                                    const sealed_entry *e)
+CW_MUST_USE static cw_result mount_in_container(plan *p, container_slot *slot, const char *volume,
+                                                const sealed_entry *e)
 {
     uint32_t tag = TAG_MOUNT + (uint32_t)(slot - p->slots);
     cJSON *existing = strmap_get(&p->index, tag, e->path, mount_path_len(e->path));
@@ -296,7 +296,7 @@ static cw_result mount_in_container(plan *p, container_slot *slot, const char *v
     return plan_emit(p, "add", &path, mount);
 }
 
-static cw_result record_secret(plan *p, const sealed_entry *e)
+CW_MUST_USE static cw_result record_secret(plan *p, const sealed_entry *e)
 {
     if (!p->record_secrets)
         return CW_OK;
