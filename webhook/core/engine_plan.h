@@ -1,0 +1,188 @@
+/* engine_plan.h: the engine's private planning state and the steps its files share. Included
+ * only by webhook/core/engine*.c: engine.c (the driver, the inputs, SPEC §1 and §2.1, the check
+ * pass), engine_index.c (the per-pass name indexes), engine_volumes.c (§2.2 storage, §2.3
+ * sealed secrets) and engine_record.c (§2.4 record, §2.5 initdata).
+ *
+ * A plan is one planning pass over a PodSpec: building (p->patch and p->res set) or checking
+ * (both NULL: operations are only counted). Every step returns CW_OK when it did its work or
+ * denied the object (p->denied: a decision, not an error), and an error (CW_ENOMEM) only when
+ * the work itself failed; after either the caller stops (STEP). */
+#ifndef COCO_ENGINE_PLAN_H
+#define COCO_ENGINE_PLAN_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "config.h"
+#include "engine.h"
+#include "initdata.h"
+#include "jsonpatch.h"
+#include "jsonutil.h"
+#include "k8s_names.h"
+#include "result.h"
+#include "sealed_entries.h"
+#include "strmap.h"
+
+#define NAME_LIST_MAX ENGINE_ENTRIES_MAX
+
+/* The inputs read once from the object's annotations and the config. */
+typedef struct inputs {
+    const char *runtime_class_override; /* annotation, or NULL */
+    char keep[NAME_LIST_MAX][K8S_DNS_LABEL_MAX + 1];
+    size_t keep_count;
+    sealed_entry sealed[SEALED_ENTRIES_MAX];
+    size_t sealed_count;
+    char targets[NAME_LIST_MAX][K8S_DNS_LABEL_MAX + 1]; /* sealed-secrets-containers */
+    size_t target_count;
+    prior_record *prior; /* the record annotation as found, parsed on first use */
+    initdata_choice initdata;
+} inputs;
+
+/* A container of the PodSpec as the sealed-secret mutation sees it. */
+typedef struct container_slot {
+    const char *field; /* "containers" or "initContainers" */
+    size_t index;      /* position in that list */
+    const char *name;
+    bool has_mounts;     /* volumeMounts is a list (absent or null: false) */
+    bool mounts_created; /* this pass emitted the add of the whole list */
+    size_t entry_mark;   /* 1 + the sealed entry last mounted here (a name listed twice) */
+} container_slot;
+
+/* Key spaces of plan.index. */
+enum {
+    TAG_VOLUME,         /* volume name -> the volume */
+    TAG_SECRET,         /* Secret name -> the first volume carrying the whole Secret */
+    TAG_CONTAINER,      /* container name -> its container_slot */
+    TAG_INIT_CONTAINER, /* init container name -> its container_slot */
+    TAG_KEEP,           /* keep-volumes name -> non-NULL */
+    TAG_MOUNT,          /* TAG_MOUNT + slot number, mount path -> the mount */
+};
+
+enum { BAD_NAME, BAD_MOUNTS, BAD_MOUNT };
+
+/* One planning pass. In building mode (patch != NULL) operations are appended to patch and
+ * warnings and the record are collected; in checking mode only ops is counted. */
+typedef struct plan {
+    const config *cfg;
+    const inputs *in;
+    cJSON *object;
+    cJSON *spec;
+    cJSON *patch;
+    size_t ops;
+    engine_result *res;
+    cJSON *record_volumes; /* owned during building */
+    cJSON *record_secrets; /* owned during building */
+    const char *record_class;
+    bool volumes_exist;        /* spec.volumes exists, or an earlier op created it */
+    size_t added_volume_count; /* of added_volumes */
+    size_t mounts_added;       /* volumeMounts added by this pass */
+    /* A denial is a decision, not an error: plan_deny() records the first one here and every step
+     * stops when it sees it (STEP). */
+    bool denied;
+    int deny_code;
+    const char *deny_reason;
+    cw_error deny;
+    container_slot *slots; /* owned: containers, then initContainers */
+    size_t slot_count, slot_cap;
+    /* The first malformed container the index met (check_containers denies it). */
+    const char *bad_field; /* "containers" or "initContainers", or NULL */
+    size_t bad_index;
+    int bad_what; /* BAD_NAME, BAD_MOUNTS, BAD_MOUNT */
+    /* SPEC §2.5 */
+    cJSON *initdata_target; /* what carries the initdata annotation */
+    bool annotations_added; /* an earlier op created the object's metadata.annotations */
+    const config_initdata_document *initdata_set; /* the document this pass sets, or NULL */
+
+    /* The large buffers come last: plan_init zeroes only the fields above them (zeroing
+     * 12 KB twice per request was a tenth of the engine's cost). */
+    jsonpatch_path spec_path;
+    jsonpatch_path initdata_path; /* where initdata_target is */
+    /* Secret volumes added by this pass (a Secret may be mounted at several paths). */
+    char added_volumes[SEALED_ENTRIES_MAX][K8S_DNS_LABEL_MAX + 1];
+    /* Indexes over the PodSpec, built once per pass (plan_index_build), so that no loop over
+     * entries and containers rescans a list: volume and Secret names, container names, and
+     * the mount paths of each container. */
+    strmap index;
+} plan;
+
+/* ---- shared by every step (engine.c) ----------------------------------------------------- */
+
+/* Denies the object: records why in the plan and returns CW_OK (nothing failed); the caller
+ * returns at once, and the steps around it stop (STEP). The first denial is kept. */
+cw_result plan_deny(plan *p, int code, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Runs one step that may deny: returns from the calling step on an error or a denial. */
+#define STEP(p, expr)                                                                              \
+    do {                                                                                           \
+        cw_result step_rc_ = (expr);                                                               \
+        if (step_rc_ != CW_OK || (p)->denied)                                                      \
+            return step_rc_;                                                                       \
+    } while (0)
+
+/* Denies an object whose mutation needs more than JSONPATCH_OPS_MAX operations. */
+CW_MUST_USE cw_result plan_deny_too_many(plan *p);
+
+/* Appends one operation (building) or counts it (checking). Takes ownership of value (NULL
+ * for "remove"). Denies past JSONPATCH_OPS_MAX operations or a path too long; CW_ENOMEM. */
+CW_MUST_USE cw_result plan_emit(plan *p, const char *op, const jsonpatch_path *path, cJSON *value);
+
+/* Adds a warning to the answer (building mode; at most ENGINE_WARNINGS_MAX, each cut at
+ * ENGINE_WARNING_MAX characters). CW_ENOMEM: a warning the user must see is never dropped. */
+CW_MUST_USE cw_result plan_warn(plan *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Starts path at the PodSpec's path. Copies only the used bytes of the buffer. Inline: once
+ * per operation. */
+static inline void path_at_spec(jsonpatch_path *path, const plan *p)
+{
+    memcpy(path->buf, p->spec_path.buf, p->spec_path.len + 1);
+    path->len = p->spec_path.len;
+    path->overflow = p->spec_path.overflow;
+}
+
+/* The length of a mount path without trailing slashes ("/a/" and "/a" are one path). */
+static inline size_t mount_path_len(const char *path)
+{
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    return len;
+}
+
+/* Whether volume carries the whole Secret secret. */
+static inline bool is_secret_volume_of(const cJSON *volume, const char *secret)
+{
+    const cJSON *s = jsonutil_member(volume, "secret");
+    const char *name = jsonutil_string(s, "secretName");
+    /* A volume projecting only some keys does not carry the whole Secret. */
+    return name && strcmp(name, secret) == 0 && jsonutil_is_absent(jsonutil_member(s, "items"));
+}
+
+/* ---- the per-pass indexes (engine_index.c) ----------------------------------------------- */
+
+/* Builds p->index and p->slots over the PodSpec, once per pass, so that every later lookup is
+ * O(1); notes the first malformed container for the §2.3 step to deny. Denies an object with
+ * more names than a strmap holds. */
+CW_MUST_USE cw_result plan_index_build(plan *p);
+/* Frees what plan_index_build made; the plan can be indexed again. */
+void plan_index_clear(plan *p);
+
+/* ---- the mutations (engine_volumes.c, engine_record.c) ----------------------------------- */
+
+/* SPEC §2.2: replaces the PVC and ephemeral volumes not in keep-volumes by emptyDir ones. */
+CW_MUST_USE cw_result plan_storage(plan *p);
+/* SPEC §2.2: warns about keep-volumes names that name no volume (building mode only). */
+CW_MUST_USE cw_result plan_check_keep_list(plan *p);
+/* SPEC §2.3: checks the containers, then mounts every sealed Secret (adding its volume). */
+CW_MUST_USE cw_result plan_sealed(plan *p);
+/* SPEC §2.5: sets, replaces or keeps the initdata annotation on p->initdata_target. */
+CW_MUST_USE cw_result plan_initdata(plan *p);
+/* SPEC §2.4: builds the record (merged with the prior one) into p->res->record and the
+ * operation that sets it. Building mode only, after every other step. */
+CW_MUST_USE cw_result plan_record(plan *p);
+
+#endif

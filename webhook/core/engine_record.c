@@ -1,0 +1,254 @@
+/* engine_record.c: the annotations the webhook sets: SPEC §2.5 initdata and §2.4 the record of
+ * what was changed (merged with the record of earlier admissions). Steps of one planning pass
+ * (engine_plan.h). */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_plan.h"
+
+/* ---- annotations set by the webhook (2.4 record, 2.5 initdata) ------------------------- */
+
+/* The "add" operation that sets annotation key to value on target (the object, or a pod
+ * template at target_path), creating metadata and annotations where they are missing: a
+ * strict add needs the parent (FACTS.md). An earlier operation of this patch may have created
+ * the object's annotations (p->annotations_added). Writes the operation's path into *path and
+ * returns the owned value, or NULL when out of memory. */
+static cJSON *annotation_add_op(const plan *p, const cJSON *target,
+                                const jsonpatch_path *target_path, const char *key,
+                                const char *value, jsonpatch_path *path)
+{
+    memcpy(path->buf, target_path->buf, target_path->len + 1);
+    path->len = target_path->len;
+    path->overflow = target_path->overflow;
+    jsonpatch_path_key(path, "metadata");
+    const cJSON *meta = jsonutil_member(target, "metadata");
+    cJSON *v = cJSON_CreateString(value);
+    if (!v)
+        return NULL;
+    if (cJSON_IsObject(jsonutil_member(meta, "annotations")) ||
+        (target == p->object && p->annotations_added)) {
+        jsonpatch_path_key(path, "annotations");
+        jsonpatch_path_key(path, key);
+        return v;
+    }
+    cJSON *map = cJSON_CreateObject();
+    if (!map || !cJSON_AddItemToObject(map, key, v)) {
+        cJSON_Delete(map);
+        cJSON_Delete(v);
+        return NULL;
+    }
+    if (cJSON_IsObject(meta)) {
+        jsonpatch_path_key(path, "annotations");
+        return map;
+    }
+    cJSON *md = cJSON_CreateObject();
+    if (!md || !cJSON_AddItemToObject(md, "annotations", map)) {
+        cJSON_Delete(md);
+        cJSON_Delete(map);
+        return NULL;
+    }
+    return md;
+}
+
+/* ---- 2.5 initdata --------------------------------------------------------------------- */
+
+cw_result plan_initdata(plan *p)
+{
+    const config_initdata_document *doc = p->in->initdata.document;
+    initdata_action action;
+    initdata_denial denial;
+    CW_GUARD(initdata_decide(p->cfg, &p->in->initdata,
+                             jsonutil_member(p->initdata_target, "metadata"), p->in->prior, &action,
+                             &denial));
+    if (denial.denied)
+        return plan_deny(p, denial.code, denial.reason, "%s", denial.message);
+    if (p->res && action != INITDATA_NOTHING && action != INITDATA_KEEP_OTHER) {
+        p->res->decision.initdata_document = doc->name;
+        p->res->decision.initdata_digest = doc->doc.digest_text;
+    }
+    if (action == INITDATA_KEEP_OTHER)
+        return plan_warn(p,
+                         "initdata: the object's own annotation differs from document \"%s\"; "
+                         "it is kept",
+                         doc->name);
+    if (action != INITDATA_SET && action != INITDATA_REPLACE)
+        return CW_OK;
+    jsonpatch_path path;
+    cJSON *value = annotation_add_op(p, p->initdata_target, &p->initdata_path,
+                                     p->cfg->initdata_annotation, doc->doc.value, &path);
+    if (!value)
+        return CW_ENOMEM;
+    p->initdata_set = doc;
+    p->annotations_added = p->initdata_target == p->object;
+    if (p->res)
+        p->res->decision.initdata_set = true;
+    return plan_emit(p, "add", &path, value);
+}
+
+/* ---- 2.4 record ----------------------------------------------------------------------- */
+
+/* The entries of one record list, keyed by their compact JSON text. */
+typedef struct entry_set {
+    strmap map;
+    char **texts; /* owned, each freed with cJSON_free */
+    size_t count, cap;
+} entry_set;
+
+static void entry_set_clear(entry_set *set)
+{
+    for (size_t i = 0; i < set->count; i++)
+        cJSON_free(set->texts[i]);
+    free(set->texts);
+    strmap_clear(&set->map);
+}
+
+/* Adds v's text to set. *added is false when an equal entry is there already. */
+CW_MUST_USE static cw_result entry_set_add(entry_set *set, const cJSON *v, bool *added)
+{
+    *added = false;
+    if (set->count == set->cap) {
+        size_t ncap = set->cap ? set->cap * 2 : 16;
+        char **texts = realloc(set->texts, ncap * sizeof *texts);
+        if (!texts)
+            return CW_ENOMEM;
+        set->texts = texts;
+        set->cap = ncap;
+    }
+    char *text = cJSON_PrintUnformatted(v);
+    if (!text)
+        return CW_ENOMEM;
+    size_t len = strlen(text);
+    if (strmap_get(&set->map, 0, text, len)) {
+        cJSON_free(text);
+        return CW_OK;
+    }
+    set->texts[set->count++] = text; /* owned by set from here, even if the put fails */
+    cw_result r = strmap_put(&set->map, 0, text, len, text);
+    if (r)
+        return r == CW_ELIMIT ? CW_ENOMEM : r;
+    *added = true;
+    return CW_OK;
+}
+
+/* Short lists are merged by comparing entries pairwise: cheaper than printing them. */
+#define MERGE_PAIRWISE_MAX 16
+
+static bool array_contains(const cJSON *array, const cJSON *item)
+{
+    for (const cJSON *c = cJSON_IsArray(array) ? array->child : NULL; c; c = c->next)
+        if (jsonpatch_equal(c, item))
+            return true;
+    return false;
+}
+
+static size_t list_length(const cJSON *list, size_t stop)
+{
+    size_t n = 0;
+    for (const cJSON *c = cJSON_IsArray(list) ? list->child : NULL; c && n <= stop; c = c->next)
+        n++;
+    return n;
+}
+
+/* Merges the previous record's list name into fresh (dropping duplicates), keeping the
+ * previous entries first so that the record reads in the order things were done. Long
+ * lists are compared by their compact text (the record is ours: equal entries print
+ * alike), short ones pairwise. */
+CW_MUST_USE static cw_result merge_list(cJSON *record, const cJSON *previous, const char *name,
+                                        cJSON *fresh)
+{
+    entry_set set = {.map = STRMAP_INIT};
+    cJSON *merged = cJSON_CreateArray();
+    cw_result r = CW_ENOMEM;
+    bool added, any = false;
+    if (!merged)
+        goto done;
+    const cJSON *old = jsonutil_member(previous, name);
+    bool pairwise = list_length(old, MERGE_PAIRWISE_MAX) + list_length(fresh, MERGE_PAIRWISE_MAX) <=
+                    MERGE_PAIRWISE_MAX;
+    for (const cJSON *c = cJSON_IsArray(old) ? old->child : NULL; c; c = c->next) {
+        cJSON *dup = cJSON_Duplicate(c, 1);
+        if (!dup || (!pairwise && (r = entry_set_add(&set, c, &added)))) {
+            cJSON_Delete(dup);
+            r = CW_ENOMEM;
+            goto done;
+        }
+        cJSON_AddItemToArray(merged, dup);
+        any = true;
+    }
+    for (const cJSON *c = fresh ? fresh->child : NULL; c; c = c->next) {
+        if (pairwise) {
+            if (array_contains(merged, c))
+                continue;
+        } else {
+            if ((r = entry_set_add(&set, c, &added)))
+                goto done;
+            if (!added)
+                continue;
+        }
+        cJSON *dup = cJSON_Duplicate(c, 1);
+        if (!dup) {
+            r = CW_ENOMEM;
+            goto done;
+        }
+        cJSON_AddItemToArray(merged, dup);
+        any = true;
+    }
+    r = CW_OK;
+    if (!any)
+        goto done;
+    if (!cJSON_AddItemToObject(record, name, merged)) {
+        r = CW_ENOMEM;
+        goto done;
+    }
+    merged = NULL;
+done:
+    cJSON_Delete(merged);
+    entry_set_clear(&set);
+    return r;
+}
+
+/* Builds the record annotation value and the operation that sets it. */
+cw_result plan_record(plan *p)
+{
+    const cJSON *previous = prior_record_tree(p->in->prior);
+    cJSON *record = cJSON_CreateObject();
+    cw_result r = CW_ENOMEM;
+    if (!record)
+        goto done;
+    const char *cls =
+        p->record_class ? p->record_class : jsonutil_string(previous, "runtimeClassName");
+    if (cls && !cJSON_AddStringToObject(record, "runtimeClassName", cls))
+        goto done;
+    if ((r = merge_list(record, previous, "replacedVolumes", p->record_volumes)) ||
+        (r = merge_list(record, previous, "sealedSecrets", p->record_secrets)))
+        goto done;
+    r = CW_ENOMEM;
+    if (p->initdata_set) {
+        cJSON *init = cJSON_AddObjectToObject(record, "initdata");
+        if (!init || !cJSON_AddStringToObject(init, "document", p->initdata_set->name) ||
+            !cJSON_AddStringToObject(init, "digest", p->initdata_set->doc.digest_text))
+            goto done;
+    } else {
+        cJSON *init = jsonutil_member(previous, "initdata");
+        cJSON *dup = cJSON_IsObject(init) ? cJSON_Duplicate(init, 1) : NULL;
+        if (init && cJSON_IsObject(init) &&
+            (!dup || !cJSON_AddItemToObject(record, "initdata", dup))) {
+            cJSON_Delete(dup);
+            goto done;
+        }
+    }
+    char *text = cJSON_PrintUnformatted(record);
+    if (!text)
+        goto done;
+    p->res->record = text;
+
+    jsonpatch_path root, path;
+    jsonpatch_path_init(&root);
+    cJSON *value = annotation_add_op(p, p->object, &root, ENGINE_ANN_RECORD, text, &path);
+    if (value)
+        r = plan_emit(p, "add", &path, value);
+done:
+    cJSON_Delete(record);
+    return r;
+}
