@@ -75,16 +75,10 @@ CW_MUST_USE static cw_result read_document_path(parse_ctx *ctx, const char *path
 
 CW_MUST_USE static cw_result read_initdata_documents(parse_ctx *ctx, const char *path)
 {
-    static const named_map spec = {
-        .not_a_map = "expected a mapping of document names to file paths",
-        .key_what = "a name",
-        .count_what = "documents",
-        .count_at = offsetof(config, initdata_documents_count),
-        .check = check_document_name,
-        .exists = document_exists,
-        .add = add_document,
-        .read = read_document_path,
-    };
+    static const named_map spec =
+        NAMED_MAP("expected a mapping of document names to file paths", "a name", "documents",
+                  initdata_documents_count, check_document_name, document_exists, add_document,
+                  read_document_path);
     return read_named_map(ctx, path, &spec);
 }
 
@@ -92,9 +86,7 @@ CW_MUST_USE static cw_result read_initdata_documents(parse_ctx *ctx, const char 
 CW_MUST_USE static cw_result set_ns_document(parse_ctx *ctx, const char *path)
 {
     const char *name;
-    cw_result r = get_string(ctx, path, false, false, &name);
-    if (r)
-        return r;
+    CW_GUARD(get_string(ctx, path, false, false, &name));
     const char *why = check_document_name(name);
     if (why)
         return fail_at(ctx, event_line(&ctx->ev), path, CW_EINVAL, "%s", why);
@@ -154,25 +146,17 @@ CW_MUST_USE static cw_result read_namespace_entry(parse_ctx *ctx, const char *pa
 
 CW_MUST_USE static cw_result read_initdata_namespaces(parse_ctx *ctx, const char *path)
 {
-    static const named_map spec = {
-        .not_a_map = "expected a mapping of namespace names to document names",
-        .key_what = "a name",
-        .count_what = "namespaces",
-        .count_at = offsetof(config, initdata_namespaces_count),
-        .check = check_namespace,
-        .exists = namespace_exists,
-        .add = add_namespace,
-        .read = read_namespace_entry,
-    };
+    static const named_map spec =
+        NAMED_MAP("expected a mapping of namespace names to document names", "a name", "namespaces",
+                  initdata_namespaces_count, check_namespace, namespace_exists, add_namespace,
+                  read_namespace_entry);
     return read_named_map(ctx, path, &spec);
 }
 
 CW_MUST_USE static cw_result read_initdata_default(parse_ctx *ctx, const char *path)
 {
     const char *name;
-    cw_result r = get_string(ctx, path, true, false, &name);
-    if (r)
-        return r;
+    CW_GUARD(get_string(ctx, path, true, false, &name));
     free(ctx->default_name);
     ctx->default_name = NULL;
     if (!name || !name[0])

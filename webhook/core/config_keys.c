@@ -249,10 +249,8 @@ CW_MUST_USE static cw_result read_runtime_class_allowed(parse_ctx *ctx, const ch
 
 CW_MUST_USE static cw_result read_runtime_class(parse_ctx *ctx, const char *path)
 {
-    static const key_spec keys[] = {
-        {"name", read_runtime_class_name},
-        {"allowed", read_runtime_class_allowed},
-    };
+    static const key_spec keys[] = {{"name", read_runtime_class_name},
+                                    {"allowed", read_runtime_class_allowed}};
     return read_map(ctx, path, keys, KEY_COUNT(keys));
 }
 
@@ -274,19 +272,14 @@ CW_MUST_USE static cw_result read_medium(parse_ctx *ctx, const char *path)
 
 CW_MUST_USE static cw_result read_empty_dir(parse_ctx *ctx, const char *path)
 {
-    static const key_spec keys[] = {
-        {"sizeLimit", read_size_limit},
-        {"medium", read_medium},
-    };
+    static const key_spec keys[] = {{"sizeLimit", read_size_limit}, {"medium", read_medium}};
     return read_map(ctx, path, keys, KEY_COUNT(keys));
 }
 
 CW_MUST_USE static cw_result read_storage(parse_ctx *ctx, const char *path)
 {
-    static const key_spec keys[] = {
-        {"replacePersistentVolumes", read_replace_pvs},
-        {"emptyDir", read_empty_dir},
-    };
+    static const key_spec keys[] = {{"replacePersistentVolumes", read_replace_pvs},
+                                    {"emptyDir", read_empty_dir}};
     return read_map(ctx, path, keys, KEY_COUNT(keys));
 }
 

@@ -67,6 +67,14 @@ typedef struct named_map {
     value_fn read; /* reads the value of the entry just added */
 } named_map;
 
+/* A named_map in one line, its fields in their order; count_field names the config's count. */
+#define NAMED_MAP(not_a_map_, key_what_, count_what_, count_field, check_, exists_, add_, read_)   \
+    {                                                                                              \
+        .not_a_map = (not_a_map_), .key_what = (key_what_), .count_what = (count_what_),           \
+        .count_at = offsetof(config, count_field), .check = (check_), .exists = (exists_),         \
+        .add = (add_), .read = (read_)                                                             \
+    }
+
 /* The number of keys of a key_spec table, checked at compile time against MAP_KEYS_MAX. */
 #define KEY_COUNT(keys)                                                                            \
     (sizeof(keys) / sizeof((keys)[0]) +                                                            \

@@ -60,16 +60,10 @@ CW_MUST_USE static cw_result read_sealed_entries(parse_ctx *ctx, const char *pat
 
 CW_MUST_USE static cw_result read_sealed_namespaces(parse_ctx *ctx, const char *path)
 {
-    static const named_map spec = {
-        .not_a_map = "expected a mapping of namespace names to lists of entries",
-        .key_what = "a namespace name",
-        .count_what = "namespaces",
-        .count_at = offsetof(config, sealed_namespaces_count),
-        .check = check_namespace,
-        .exists = sealed_namespace_exists,
-        .add = sealed_add_namespace,
-        .read = read_sealed_entries,
-    };
+    static const named_map spec =
+        NAMED_MAP("expected a mapping of namespace names to lists of entries", "a namespace name",
+                  "namespaces", sealed_namespaces_count, check_namespace, sealed_namespace_exists,
+                  sealed_add_namespace, read_sealed_entries);
     return read_named_map(ctx, path, &spec);
 }
 
