@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 
 import tomli
 
@@ -21,7 +20,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 
 from serverlib import (BIN, LABEL, K8sVolume, Server, apply_patch, check_response,  # noqa: E402
-                       https_conn, make_cert, metric, post, review, tmpdir)
+                       make_cert, metric, post, review, run_groups,
+                       start_clients, tmpdir)
 
 HYP = "io.katacontainers.config.hypervisor.cc_init_data"
 RT = "io.katacontainers.config.runtime.cc_init_data"
@@ -507,33 +507,13 @@ def test_annotations_past_the_api_server_total_are_denied():
 # ---------------------------------------------------------------- reload
 
 def load(port, n, errors, done, stop):
-    """n clients sending Pods of fraud-detection; each answer's document is recorded."""
-    def worker(k):
-        c = None
-        i = 0
-        while not stop.is_set():
-            i += 1
-            if c is None:
-                c = https_conn(port)
-            obj = pod(name="p%d-%d" % (k, i))
-            rev = review(obj, uid="c%d-%d-%s" % (k, i, uuid.uuid4()))
-            try:
-                r, body = post(c, "/mutate", rev)
-                resp = check_response(rev, r.status, body)
-                assert resp["allowed"], resp
-                got = apply_patch(obj, resp)
-                done.append(decode(got["metadata"]["annotations"][HYP]))
-            except Exception as e:  # recorded, checked by the test
-                errors.append("client %d request %d: %r" % (k, i, e))
-                if c is not None:
-                    c.close()
-                c = None
-        if c is not None:
-            c.close()
-    threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(n)]
-    for t in threads:
-        t.start()
-    return threads
+    """n clients sending Pods of fraud-detection until stop; each answer's document is
+    recorded."""
+    def record(obj, resp):
+        assert resp["allowed"], resp
+        done.append(decode(apply_patch(obj, resp)["metadata"]["annotations"][HYP]))
+    return start_clients(port, n, None, errors, lambda k, i: pod(name="p%d-%d" % (k, i)), record,
+                         stop=stop)
 
 
 def wait_for(pred, what, timeout=15):
@@ -604,21 +584,7 @@ def test_changed_broken_and_missing_documents_under_load():
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in GROUPS:
-        print("usage: test_initdata.py {%s}" % ",".join(GROUPS), file=sys.stderr)
-        return 2
-    failed = 0
-    for fn in GROUPS[sys.argv[1]]:
-        t0 = time.time()
-        try:
-            fn()
-            print("ok   %s (%.1fs)" % (fn.__name__, time.time() - t0), flush=True)
-        except Exception:
-            failed += 1
-            import traceback
-            print("FAIL %s" % fn.__name__, flush=True)
-            traceback.print_exc()
-    return 1 if failed else 0
+    return run_groups("test_initdata.py", GROUPS)
 
 
 if __name__ == "__main__":

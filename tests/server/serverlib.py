@@ -8,6 +8,7 @@ import base64
 import copy
 import hashlib
 import http.client
+import itertools
 import json
 import os
 import re
@@ -17,7 +18,9 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 import uuid
 
 import yaml
@@ -367,3 +370,61 @@ def apply_patch(obj, resp):
         assert p.returncode == 0, p.stderr
         assert json.loads(p.stdout) == result, "oracle and python3-jsonpatch disagree"
     return result
+
+
+def run_groups(script, groups):
+    """The main of a grouped test script: runs the group named by the one argument, each
+    function in turn, and returns the exit status (1 when any failed, 2 on a usage error)."""
+    if len(sys.argv) != 2 or sys.argv[1] not in groups:
+        print("usage: %s {%s}" % (script, ",".join(groups)), file=sys.stderr)
+        return 2
+    if not BIN:
+        print("COCO_BIN is not set", file=sys.stderr)
+        return 2
+    failed = 0
+    for fn in groups[sys.argv[1]]:
+        t0 = time.time()
+        try:
+            fn()
+            print("ok   %s (%.1fs)" % (fn.__name__, time.time() - t0), flush=True)
+        except Exception:
+            failed += 1
+            print("FAIL %s" % fn.__name__, flush=True)
+            traceback.print_exc()
+    return 1 if failed else 0
+
+
+def start_clients(port, n_clients, per_client, errors, make, record, stop=None, new_conn_every=0,
+                  path="/mutate"):
+    """Starts n_clients threads, each posting reviews of make(k, i) on its own keep-alive
+    connection: per_client of them (None: until stop is set), a new connection every
+    new_conn_every requests (0: only after the server closes one). record(obj, resp) is called
+    with each checked answer; what goes wrong is appended to errors. Returns the threads."""
+    def worker(k):
+        c = None
+        for i in itertools.count() if per_client is None else range(per_client):
+            if stop is not None and stop.is_set():
+                break
+            if c is None or (new_conn_every and i % new_conn_every == 0):
+                if c is not None:
+                    c.close()
+                c = https_conn(port)
+            obj = make(k, i)
+            rev = review(obj, uid="c%d-%d-%s" % (k, i, uuid.uuid4()))
+            try:
+                r, body = post(c, path, rev)
+                record(obj, check_response(rev, r.status, body))
+                if r.getheader("Connection", "").lower() == "close":
+                    c.close()
+                    c = None
+            except Exception as e:  # recorded, checked by the test
+                errors.append("client %d request %d: %r" % (k, i, e))
+                if c is not None:
+                    c.close()
+                c = None
+        if c is not None:
+            c.close()
+    threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(n_clients)]
+    for t in threads:
+        t.start()
+    return threads

@@ -15,12 +15,11 @@ import sys
 import threading
 import time
 import warnings
-import uuid
 
 from serverlib import (BIN, LABEL, K8sVolume, Server, apply_patch, check_response,
                        client_context, fingerprint_file, fraud_notebook, fraud_pod,
                        make_cert, make_rsa_cert, metric, peer_fingerprint, post, review,
-                       tmpdir)
+                       run_groups, start_clients, tmpdir)
 
 GROUPS = {}
 
@@ -553,37 +552,14 @@ def test_idle_and_slow_clients_do_not_starve_requests():
 
 def load_clients(port, n_clients, per_client, errors, done, stop=None, new_conn_every=0,
                  path="/mutate", make=None):
-    def worker(k):
-        c = None
-        for i in range(per_client):
-            if stop is not None and stop.is_set():
-                break
-            if c is None or (new_conn_every and i % new_conn_every == 0):
-                if c is not None:
-                    c.close()
-                c = __import__("serverlib").https_conn(port)
-            obj = make() if make else simple_pod({LABEL: "true"})
-            rev = review(obj, uid="c%d-%d-%s" % (k, i, uuid.uuid4()))
-            try:
-                r, body = post(c, path, rev)
-                resp = check_response(rev, r.status, body)
-                if obj["metadata"]["labels"].get(LABEL) == "true":
-                    assert "patch" in resp, resp
-                done.append(resp)
-                if r.getheader("Connection", "").lower() == "close":
-                    c.close()
-                    c = None
-            except Exception as e:  # recorded, checked by the test
-                errors.append("client %d request %d: %r" % (k, i, e))
-                if c is not None:
-                    c.close()
-                c = None
-        if c is not None:
-            c.close()
-    threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(n_clients)]
-    for t in threads:
-        t.start()
-    return threads
+    """Labelled Pods (or make()'s objects); a selected one must get a patch."""
+    def record(obj, resp):
+        if obj["metadata"]["labels"].get(LABEL) == "true":
+            assert "patch" in resp, resp
+        done.append(resp)
+    return start_clients(port, n_clients, per_client, errors,
+                         lambda k, i: make() if make else simple_pod({LABEL: "true"}), record,
+                         stop=stop, new_conn_every=new_conn_every, path=path)
 
 
 @group("parallel")
@@ -1039,24 +1015,7 @@ def test_sigterm_under_load():
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in GROUPS:
-        print("usage: test_server.py {%s}" % ",".join(GROUPS), file=sys.stderr)
-        return 2
-    if not BIN:
-        print("COCO_BIN is not set", file=sys.stderr)
-        return 2
-    failed = 0
-    for fn in GROUPS[sys.argv[1]]:
-        t0 = time.time()
-        try:
-            fn()
-            print("ok   %s (%.1fs)" % (fn.__name__, time.time() - t0), flush=True)
-        except Exception:
-            failed += 1
-            import traceback
-            print("FAIL %s" % fn.__name__, flush=True)
-            traceback.print_exc()
-    return 1 if failed else 0
+    return run_groups("test_server.py", GROUPS)
 
 
 if __name__ == "__main__":
