@@ -17,26 +17,8 @@ for t in wrk nginx valgrind openssl; do
     command -v $t >/dev/null || { echo "needs $t" >&2; exit 2; }
 done
 
-work=$(mktemp -d /tmp/coco-bench.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() { # PORT
-    for _ in $(seq 100); do
-        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "port $1 did not open" >&2
-    return 1
-}
+. bench/lib.sh
+bench_work coco-bench
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -keyout "$work/tls.key" -out "$work/tls.crt" -subj /CN=localhost \
@@ -162,40 +144,10 @@ printf "Pod review %d bytes, response %d bytes\n" "$(stat -c %s "$work/pod-revie
 
 # ---- instructions per request: marginal count over N and M requests on one connection ----
 if [ "${BENCH_CALLGRIND:-1}" != 0 ]; then
-    ir_for() { # REQUESTS
-        local port out
-        port=$(free_port)
-        out=$work/callgrind.$1
-        valgrind --tool=callgrind --callgrind-out-file="$out" --dump-instr=no \
-            "$bin" serve --listen 127.0.0.1:"$port" --tls-cert "$work/tls.crt" \
-            --tls-key "$work/tls.key" 2>/dev/null &
-        local vpid=$!
-        pids+=("$vpid")
-        wait_port "$port"
-        /usr/bin/python3 - "$port" "$1" "$work/pod-review.json" <<'PY'
-import http.client, ssl, sys
-port, n, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-body = open(path, "rb").read()
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=60)
-for _ in range(n):
-    c.request("POST", "/mutate", body=body, headers={"Content-Type": "application/json"})
-    r = c.getresponse()
-    r.read()
-    assert r.status == 200
-c.close()
-PY
-        kill -TERM "$vpid"
-        wait "$vpid" || true
-        # Totals of every thread's part file.
-        cat "$out"* | awk '/^summary:/ {s += $2} END {print s}'
-    }
     n=200
     m=1200
-    irn=$(ir_for $n)
-    irm=$(ir_for $m)
+    irn=$(callgrind_ir $n "$work/pod-review.json" "")
+    irm=$(callgrind_ir $m "$work/pod-review.json" "")
     echo "instructions/request (callgrind, marginal over $n..$m requests on one connection):" \
         "$(( (irm - irn) / (m - n) ))"
 fi
