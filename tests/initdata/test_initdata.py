@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 
 from serverlib import (BIN, LABEL, K8sVolume, Server, apply_patch, check_response,  # noqa: E402
-                       make_cert, metric, post, review, run_groups,
+                       make_cert, metric, post, review, group_registry, run_groups,
                        start_clients, tmpdir)
 
 HYP = "io.katacontainers.config.hypervisor.cc_init_data"
@@ -29,14 +29,7 @@ PICK = "coco.confidentialcontainers.org/initdata"
 RECORD = "coco.confidentialcontainers.org/mutated"
 SHARED = os.environ.get("COCO_SHARED", "")
 
-GROUPS = {}
-
-
-def group(name):
-    def deco(fn):
-        GROUPS.setdefault(name, []).append(fn)
-        return fn
-    return deco
+GROUPS, group = group_registry()
 
 
 def run(*args, stdin=None):

@@ -372,6 +372,18 @@ def apply_patch(obj, resp):
     return result
 
 
+def group_registry():
+    """(groups, group): test functions by group name, and the decorator that files one."""
+    groups = {}
+
+    def group(name):
+        def deco(fn):
+            groups.setdefault(name, []).append(fn)
+            return fn
+        return deco
+    return groups, group
+
+
 def run_groups(script, groups):
     """The main of a grouped test script: runs the group named by the one argument, each
     function in turn, and returns the exit status (1 when any failed, 2 on a usage error)."""

@@ -19,16 +19,9 @@ import warnings
 from serverlib import (BIN, LABEL, K8sVolume, Server, apply_patch, check_response,
                        client_context, fingerprint_file, fraud_notebook, fraud_pod,
                        make_cert, make_rsa_cert, metric, peer_fingerprint, post, review,
-                       run_groups, start_clients, tmpdir)
+                       group_registry, run_groups, start_clients, tmpdir)
 
-GROUPS = {}
-
-
-def group(name):
-    def deco(fn):
-        GROUPS.setdefault(name, []).append(fn)
-        return fn
-    return deco
+GROUPS, group = group_registry()
 
 
 def free_port():
