@@ -20,3 +20,23 @@ set_tests_properties(server_storm PROPERTIES TIMEOUT 900 LABELS server)
 if(COCO_SANITIZE)
   set_property(TEST server_storm APPEND PROPERTY ENVIRONMENT COCO_STORM_BOUND_S=6)
 endif()
+
+# Rolling replacements under load (tests/server/test_rollout.py), driven by a client that
+# calls the webhook as the API server does: Go's net/http (apiclient/main.go, standard
+# library only, built offline).
+find_program(COCO_GO go REQUIRED)
+set(COCO_GOPATH /usr/share/gocode CACHE PATH "GOPATH holding Debian's Go library sources")
+set(COCO_APICLIENT ${CMAKE_BINARY_DIR}/tools/apiclient)
+add_custom_command(
+  OUTPUT ${COCO_APICLIENT}
+  COMMAND ${CMAKE_COMMAND} -E env GO111MODULE=off GOPATH=${COCO_GOPATH}
+          GOCACHE=${CMAKE_BINARY_DIR}/gocache GOFLAGS= GOPROXY=off GOENV=off CGO_ENABLED=0
+          ${COCO_GO} build -trimpath -o ${COCO_APICLIENT}
+          ${CMAKE_CURRENT_SOURCE_DIR}/server/apiclient/main.go
+  DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/server/apiclient/main.go
+  COMMENT "Building the API-server-like test client (Go net/http)"
+  VERBATIM)
+add_custom_target(apiclient ALL DEPENDS ${COCO_APICLIENT})
+coco_script_test(server_rollout /usr/bin/python3
+                 ${CMAKE_SOURCE_DIR}/tests/server/test_rollout.py rollout ${COCO_APICLIENT})
+set_tests_properties(server_rollout PROPERTIES TIMEOUT 300 LABELS server)

@@ -40,13 +40,21 @@
 #define SERVER_DISCARD_MAX                                                                         \
     (4 * SERVER_BODY_MAX) /* chunked bytes read past the cap before                                \
                              the connection is dropped */
-/* Memory: a request holds its body, and working on it takes about 20 times its size (the
- * parsed tree, the patch, the check). So the bodies held at once are capped, and large ones
- * are worked on one at a time; past either, the request is answered 503 at once, and the
- * server's memory stays within its limit (manifests: 256Mi) whatever clients send. */
-#define SERVER_BODY_BYTES_MAX (48 * 1024 * 1024) /* bytes of bodies held at once */
-#define SERVER_LARGE_BODY (256 * 1024)           /* a body above this is large */
-#define SERVER_LARGE_MAX 1                       /* large bodies held at once */
+/* Memory (SPEC §3, budget.h): before its body is read, a request is charged what working on
+ * it takes: SERVER_REQUEST_MEMORY plus SERVER_MEMORY_PER_BODY_BYTE times its body (the body,
+ * the parsed tree, the patch, the check's copy and the answer; measured with
+ * bench/memory-bench.py on the scaled Pods of bench/scale-objects.py, the most nodes per
+ * byte a real object has). The budget is the container's memory limit (cgroup, or config
+ * memoryLimit; SERVER_MEMORY_DEFAULT when neither says) less SERVER_MEMORY_RESERVE for the
+ * rest of the process (threads, TLS sessions, connection pools, config), and never under
+ * SERVER_BUDGET_MIN. A request that does not fit waits; one whose ?timeout= passes first is
+ * answered 503. */
+#define SERVER_MEMORY_PER_BODY_BYTE 20
+#define SERVER_REQUEST_MEMORY (64 * 1024)
+#define SERVER_MEMORY_DEFAULT ((uint64_t)256 * 1024 * 1024)
+#define SERVER_MEMORY_RESERVE ((uint64_t)24 * 1024 * 1024)
+#define SERVER_BUDGET_MIN ((uint64_t)8 * 1024 * 1024)
+#define SERVER_CGROUP_ROOT "/sys/fs/cgroup"
 #define SERVER_CONNECTION_LIMIT 1024
 #define SERVER_PER_IP_LIMIT 256
 /* Inactivity timeout, above the API server's 90 s idle keep-alive so that the server never
@@ -79,16 +87,25 @@ CW_MUST_USE cw_result server_parse_listen(const char *listen, char *host, size_t
                                           uint16_t *port, cw_error *err);
 
 /* Starts the daemon on listen (port 0 picks a free port; *bound_port tells which), accepting
- * TLS from tls_min upwards. The certificate must be loaded in certstore. Returns an owned
+ * TLS from tls_min upwards, with memory_budget bytes for the requests in flight
+ * (server_memory_budget). The certificate must be loaded in certstore. Returns an owned
  * server. */
-CW_MUST_USE cw_result server_start(const char *listen, config_tls_version tls_min, server **out,
-                                   uint16_t *bound_port, cw_error *err);
+CW_MUST_USE cw_result server_start(const char *listen, config_tls_version tls_min,
+                                   size_t memory_budget, server **out, uint16_t *bound_port,
+                                   cw_error *err);
+
+/* The budget for a memory limit of limit bytes (0: SERVER_MEMORY_DEFAULT): the limit less
+ * SERVER_MEMORY_RESERVE, at least SERVER_BUDGET_MIN. */
+size_t server_memory_budget(uint64_t limit);
 
 /* The GnuTLS priority string for tls_min. */
 const char *server_tls_priorities(config_tls_version tls_min);
 
-/* Stops accepting connections; answers on open connections carry "Connection: close" and
- * /readyz fails from now on. */
+/* The first step of a shutdown (SPEC §4): /readyz fails and every answer carries
+ * "Connection: close" from now on, while new connections are still accepted and served. */
+void server_close_connections(server *s);
+
+/* Stops accepting connections (and does what server_close_connections does). */
 void server_quiesce(server *s);
 
 /* Waits until no request is in flight and the open connections are closed or have been
