@@ -5,7 +5,7 @@ coco_unit_test(test_server_units ${CMAKE_SOURCE_DIR}/tests/server/test_units.c)
 coco_unit_test(test_json_nul ${CMAKE_SOURCE_DIR}/tests/unit/test_json_nul.c)
 coco_fuzz_target(fuzz_admission ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_admission.c)
 
-foreach(group cli admission http parallel flood tls testssl reload shutdown)
+foreach(group cli admission http budget parallel flood tls testssl reload shutdown)
   coco_script_test(server_${group} /usr/bin/python3
                    ${CMAKE_SOURCE_DIR}/tests/server/test_server.py ${group})
   set_tests_properties(server_${group} PROPERTIES TIMEOUT 300 LABELS server)

@@ -65,6 +65,8 @@ typedef struct request {
     bool too_large;
     bool expired; /* its deadline passed while it waited for memory: the body is dropped and
                      the answer is 503 */
+    bool parked;  /* suspended in its first callback: libmicrohttpd calls that one again, with
+                     no data, when the connection is resumed */
     budget_ticket ticket; /* its charge against server.budget */
 } request;
 
@@ -294,6 +296,7 @@ static enum MHD_Result begin_request(server *s, struct MHD_Connection *conn, con
     uint64_t deadline = start + (uint64_t)timeout_ms * 1000000u;
     if (!budget_acquire(s->budget, &req->ticket, charge_for(cl ? (size_t)length : SERVER_BODY_MAX),
                         deadline, request_wake, req)) {
+        req->parked = true;
         MHD_suspend_connection(conn);
         if (budget_parked(s->budget, &req->ticket))
             MHD_resume_connection(conn); /* granted or expired while going to sleep */
@@ -467,9 +470,14 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     }
     request *req = *con_cls;
     if (*upload_data_size > 0) {
+        req->parked = false;
         bool ok = body_append(req, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return ok ? MHD_YES : MHD_NO;
+    }
+    if (req->parked) {
+        req->parked = false; /* the first callback again, after the resume */
+        return MHD_YES;
     }
     return finish_review(s, conn, req);
 }
