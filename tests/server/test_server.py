@@ -245,6 +245,8 @@ def malformed_bodies():
         "labels", {"app\u0000x": "y"}))
     cases["uid of invalid UTF-8"] = json.dumps(good).encode().replace(
         good["request"]["uid"].encode(), b"\xff\xfe", 1)
+    for name, raw in STRICT_TEXT_CASES.items():
+        cases[name] = json.dumps(good).encode().replace(b'"image": "', b'"image": "' + raw, 1)
     mod("wrong apiVersion", lambda r: r.__setitem__("apiVersion", "admission.k8s.io/v1beta1"))
     mod("wrong kind", lambda r: r.__setitem__("kind", "AdmissionRequest"))
     mod("no request.kind", lambda r: r["request"].pop("kind"))
@@ -260,6 +262,39 @@ def malformed_bodies():
     cases["duplicate label key"] = text.replace(
         '"%s": "true"' % LABEL, '"%s": "false", "%s": "true"' % (LABEL, LABEL)).encode()
     return cases
+
+
+# Bytes put at the start of the container image: each a 400 naming that field.
+STRICT_TEXT_CASES = {
+    "invalid UTF-8 in an image": b"\xff",
+    "overlong UTF-8 in an image": b"\xc0\xaf",
+    "a UTF-16 surrogate in an image": b"\xed\xa0\x80",
+    "a raw newline in an image": b"\n",
+    "a raw tab in an image": b"\t",
+}
+
+
+@group("admission")
+def test_strict_json_text_names_the_field():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    c = srv.conn()
+    good = review(simple_pod({LABEL: "true"}))
+    for name, raw in STRICT_TEXT_CASES.items():
+        body = json.dumps(good).encode().replace(b'"image": "', b'"image": "' + raw, 1)
+        r, data = post(c, "/mutate", body)
+        err = json.loads(data)["error"]
+        assert r.status == 400 and "request.object.spec.containers[0].image" in err, (name, r.status, err)
+    # Valid UTF-8 beyond ASCII, and escaped controls, are fine.
+    ok = review(simple_pod({LABEL: "true", "team": "x"}))
+    ok["request"]["object"]["metadata"]["annotations"] = {"note": "caf\u00e9 \U0001F600 a\tb"}
+    body = json.dumps(ok, ensure_ascii=False).encode()
+    assert "é".encode() in body
+    r, data = post(c, "/mutate", body)
+    check_response(ok, r.status, data)
+    c.close()
+    assert srv.stop() == 0
 
 
 @group("admission")
