@@ -37,6 +37,7 @@ typedef struct arena {
     bool active; /* from arena_begin to arena_end: allocations come from the arena and frees
                   * of arena memory are no-ops */
     bool failed; /* a hook allocation returned NULL since arena_begin */
+    bool paused; /* arena_pause: allocations come from malloc; frees still tell arena memory */
 } arena;
 
 static _Thread_local arena tls_arena;
@@ -110,7 +111,7 @@ static void *arena_alloc(arena *a, size_t n)
 static void *hook_malloc(size_t n)
 {
     arena *a = &tls_arena;
-    void *p = a->active ? arena_alloc(a, n) : malloc(n);
+    void *p = a->active && !a->paused ? arena_alloc(a, n) : malloc(n);
     /* cJSON reports an allocation failure as a parse error: remember it, so that the
      * request path answers 500, not "malformed JSON" (arena_alloc_failed). */
     if (!p)
@@ -150,6 +151,16 @@ void arena_begin(void)
     tls_arena.failed = false;
 }
 
+void arena_pause(void)
+{
+    tls_arena.paused = true;
+}
+
+void arena_resume(void)
+{
+    tls_arena.paused = false;
+}
+
 void arena_end(void)
 {
     arena *a = &tls_arena;
@@ -168,6 +179,7 @@ void arena_end(void)
     a->head = a->kept;
     a->used = 0;
     a->active = false;
+    a->paused = false;
 }
 
 void arena_thread_release(void)
