@@ -82,8 +82,8 @@ static void test_text(void **state)
     expect_fault("{\"a\":\"\xe0\x80\xaf\"}", JSON_TEXT_UTF8, "a");     /* overlong, 3 bytes */
     expect_fault("{\"a\":\"\xed\xa0\x80\"}", JSON_TEXT_UTF8, "a");     /* a surrogate */
     expect_fault("{\"a\":\"\xf4\x90\x80\x80\"}", JSON_TEXT_UTF8, "a"); /* past U+10FFFF */
-    expect_fault("{\"a\":\"\xe2\x82\"}", JSON_TEXT_UTF8, "a");          /* cut short */
-    expect_fault("{\"a\":\"\x80\"}", JSON_TEXT_UTF8, "a");               /* a lone continuation */
+    expect_fault("{\"a\":\"\xe2\x82\"}", JSON_TEXT_UTF8, "a");         /* cut short */
+    expect_fault("{\"a\":\"\x80\"}", JSON_TEXT_UTF8, "a");             /* a lone continuation */
     expect_fault("{\"a\":[\"ok\",\"x\ny\"]}", JSON_TEXT_CONTROL, "a[1]");
     expect_fault("{\"k\ty\":1}", JSON_TEXT_CONTROL, "a key in the document");
     expect_fault("{\"a\":\"\\n\\t\"}", JSON_TEXT_OK, NULL); /* escaped: fine */

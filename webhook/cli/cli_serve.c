@@ -135,8 +135,8 @@ static bool shutdown_wait(int sfd, int64_t delay_ms)
     for (;;) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        int64_t passed = (int64_t)(now.tv_sec - start.tv_sec) * 1000 +
-                         (now.tv_nsec - start.tv_nsec) / 1000000;
+        int64_t passed =
+            (int64_t)(now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
         if (passed >= delay_ms)
             return false;
         int64_t left = delay_ms - passed;

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-
 /* A charge at most this share of the total may pass the queue when it fits: small reviews
  * are not held behind a large one that waits for room, and cannot starve it for long (each
  * is a small part of what it waits for). */

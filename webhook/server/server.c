@@ -33,7 +33,7 @@
 
 struct server {
     struct MHD_Daemon *daemon;
-    atomic_int in_flight; /* requests seen and not completed */
+    atomic_int in_flight;  /* requests seen and not completed */
     atomic_bool closing;   /* shutting down: /readyz fails, answers close their connection */
     atomic_bool quiescing; /* no longer accepting */
     atomic_uint_fast64_t last_activity_ns; /* last request start or completion */

@@ -16,7 +16,13 @@
  * HTTP edge, decided before any body is read where possible: unknown path 404; wrong method
  * 405 with Allow; POST without Content-Type application/json 415; Content-Length over
  * SERVER_BODY_MAX 413 (chunked bodies are counted); malformed ?timeout= 400; a request whose
- * deadline has passed when its body is complete 503. Error bodies are {"error":"..."}. */
+ * deadline has passed when its body is complete 503. Error bodies are {"error":"..."}.
+ *
+ * Memory (SPEC §3): a POST is charged against the budget (budget.h) in its first callback; one
+ * that must wait is suspended (MHD_suspend_connection, its body left in the socket) and
+ * resumed when its turn comes or its deadline passes (then its body is read and dropped, and
+ * the answer is 503). Shutdown (SPEC §4): server_close_connections, then server_quiesce,
+ * server_drain and server_stop. */
 #ifndef COCO_SERVER_H
 #define COCO_SERVER_H
 
