@@ -145,6 +145,47 @@ def run_rollout(rotate):
         assert srv.stop() == 0
 
 
+@group("rollout")
+def test_a_replica_started_later_gets_its_share():
+    """The client's connections are kept alive: without recycling a replica that starts next
+    to a busy one gets no request until those connections close. The server closes each
+    after SERVER_RECYCLE_ANSWERS answers (Connection: close), and the client re-dials through
+    the endpoints, without a failed request."""
+    ca = CA(tmpdir())
+    cluster = Cluster(ca)
+    first = cluster.start()
+    d = tmpdir()
+    rev_path = os.path.join(d, "review.json")
+    with open(rev_path, "w") as f:
+        json.dump(review(fraud_pod()), f)
+    stop = os.path.join(d, "stop")
+    client = subprocess.Popen(
+        [APICLIENT, "-endpoints", cluster.endpoints, "-ca", ca.crt, "-review", rev_path,
+         "-stop", stop, "-workers", "4", "-pause", "0s"], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    serverlib._procs.append(client)
+    try:
+        time.sleep(0.5)
+        second = cluster.start()
+        time.sleep(4)
+    finally:
+        open(stop, "w").close()
+    out, err = client.communicate(timeout=60)
+    assert client.returncode == 0, err.decode()[-2000:]
+    summary = json.loads(out)
+    per = {}
+    for addr, n in summary["per_target"].items():
+        port = int(addr.rsplit(":", 1)[1])
+        per[port] = per.get(port, 0) + n
+    print("  %s" % json.dumps({"ok": summary["ok"], "failed": summary["failed"],
+                               "dials": summary["dials"], "first": per.get(first.port, 0),
+                               "second": per.get(second.port, 0)}))
+    assert summary["failed"] == 0, summary["errors"]
+    assert per.get(second.port, 0) >= summary["ok"] // 10, per
+    for srv, _ in cluster.live:
+        assert srv.stop() == 0
+
+
 RELOAD_WAIT_S = 2.5  # the server re-reads changed files within about a second
 
 

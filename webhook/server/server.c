@@ -157,6 +157,8 @@ static bool is_json_content_type(const char *ct)
     return *p == '\0';
 }
 
+static bool recycle_due(struct MHD_Connection *conn, uint64_t now);
+
 static enum MHD_Result send_response(server *s, struct MHD_Connection *conn, unsigned int code,
                                      struct MHD_Response *resp, const char *content_type)
 {
@@ -164,7 +166,9 @@ static enum MHD_Result send_response(server *s, struct MHD_Connection *conn, uns
         return MHD_NO; /* out of memory: drop the connection */
     if (content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    if (atomic_load_explicit(&s->closing, memory_order_relaxed))
+    /* Shutting down, or the connection has served its share: the client opens a new one,
+     * which the Service may send to another replica. */
+    if (atomic_load_explicit(&s->closing, memory_order_relaxed) || recycle_due(conn, now_ns()))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result r = MHD_queue_response(conn, code, resp);
     MHD_destroy_response(resp);
@@ -569,7 +573,9 @@ typedef struct tls_guard {
     uint32_t body_left; /* bytes of the current record's body still to come */
     uint8_t header[5];  /* the record header being read */
     uint8_t header_len;
-    uint8_t finished; /* TLS_FINISHED_*: the handshake is complete when both are set */
+    uint8_t finished;  /* TLS_FINISHED_*: the handshake is complete when both are set */
+    uint32_t answers;  /* answers sent on the connection */
+    uint64_t since_ns; /* when its handshake began */
 } tls_guard;
 
 #define TLS_GUARD_FDS_MAX 65536 /* descriptors above are served without the guard */
@@ -643,6 +649,27 @@ static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t size)
     return n;
 }
 
+/* Connection recycling: the answer that makes SERVER_RECYCLE_ANSWERS on its connection, or
+ * the first after SERVER_RECYCLE_AGE_S since the handshake, carries "Connection: close". The
+ * API server keeps its connections alive and sends all admissions to the replicas it
+ * connected to first (a replica that starts later would get none); a closed connection is
+ * opened again through the Service, which spreads them. An HTTP/1.1 client never fails a
+ * request for it (the answer is complete; the client does not reuse the connection). */
+static bool recycle_due(struct MHD_Connection *conn, uint64_t now)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci || ci->connect_fd < 0 || (size_t)ci->connect_fd >= tls_guards_len)
+        return false;
+    tls_guard *g = &tls_guards[ci->connect_fd];
+    const union MHD_ConnectionInfo *ti =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ti || !g->session || (gnutls_session_t)ti->tls_session != g->session)
+        return false;
+    return ++g->answers >= SERVER_RECYCLE_ANSWERS ||
+           now - g->since_ns >= (uint64_t)SERVER_RECYCLE_AGE_S * 1000000000u;
+}
+
 /* MHD_OPTION_HTTPS_CERT_CALLBACK2: certstore's certificate, and the guard on the session. */
 static int tls_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_st *info,
                         gnutls_pcert_st **certs, unsigned int *pcert_length,
@@ -651,7 +678,7 @@ static int tls_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_
 {
     int fd = gnutls_transport_get_int(session);
     if (fd >= 0 && (size_t)fd < tls_guards_len) {
-        tls_guards[fd] = (tls_guard){.session = session};
+        tls_guards[fd] = (tls_guard){.session = session, .since_ns = now_ns()};
         gnutls_transport_set_pull_function(session, tls_pull);
         gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
                                            tls_finished);

@@ -70,6 +70,12 @@
  * every request, so its size is a per-request cost. API server requests have ~1 KB of
  * headers. */
 #define SERVER_CONNECTION_MEMORY (16 * 1024)
+/* A kept-alive connection is told to close (on an answer, "Connection: close") after this
+ * many answers or this age, so that the API server's connections spread over the replicas
+ * (server.c, recycle_due). Measured with the rollout test's client: a replica started next
+ * to a busy one got none of 36,000 requests in 5 s without it, 36% with 1,000, no failure. */
+#define SERVER_RECYCLE_ANSWERS 1000
+#define SERVER_RECYCLE_AGE_S 60
 #define SERVER_TIMEOUT_DEFAULT_MS 10000 /* when the request has no ?timeout= */
 #define SERVER_TIMEOUT_MAX_MS 3600000   /* longest ?timeout= accepted */
 #define SERVER_THREADS_PER_CORE 4
