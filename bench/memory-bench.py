@@ -40,11 +40,10 @@ def padded_review(size):
 
 def start(binary, crt, key):
     serverlib.BIN = binary
-    extra = []
-    if b"--shutdown-delay" in subprocess.run([binary, "serve", "--help"],
-                                             capture_output=True).stdout:
-        extra = ["--shutdown-delay", "0s"]
-    return serverlib.Server(crt, key, extra=extra)
+    known = b"--shutdown-delay" in subprocess.run([binary, "serve", "--help"],
+                                                   capture_output=True).stdout
+    serverlib.SHUTDOWN_DELAY_ARGS = ["--shutdown-delay", "0s"] if known else []
+    return serverlib.Server(crt, key)
 
 
 def post_many(port, bodies, results):

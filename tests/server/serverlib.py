@@ -31,6 +31,8 @@ BUILD = os.environ.get("COCO_BUILD", "")
 LABEL = "coco.confidentialcontainers.org/enabled"
 
 _procs = []
+# What Server adds unless its caller sets a delay (a benchmark of an older binary clears it).
+SHUTDOWN_DELAY_ARGS = ["--shutdown-delay", "0s"]
 
 
 def _cleanup(*_args):
@@ -135,7 +137,7 @@ class Server:
         args = [BIN, "serve", "--listen", "127.0.0.1:0", "--tls-cert", crt, "--tls-key", key]
         args += list(extra)
         if "--shutdown-delay" not in args:
-            args += ["--shutdown-delay", "0s"]
+            args += SHUTDOWN_DELAY_ARGS
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.log,
                                      env=full_env)
         _procs.append(self.proc)

@@ -571,7 +571,8 @@ def test_concurrent_large_reviews_within_a_memory_limit():
     bad = [o[:2] for o in out if o[0] != 200 or o[1] >= 30]
     assert not bad, bad
     print("  peak RSS %.1f MiB (limit %d MiB)" % (peak[0] / 1024, limit_mib))
-    assert peak[0] <= limit_mib * 1024, peak[0]
+    if not os.environ.get("COCO_SANITIZED"):
+        assert peak[0] <= limit_mib * 1024, peak[0]
     assert srv.stop() == 0
 
 
