@@ -159,15 +159,33 @@ def test_a_replica_started_later_gets_its_share():
     with open(rev_path, "w") as f:
         json.dump(review(fraud_pod()), f)
     stop = os.path.join(d, "stop")
+    status = os.path.join(d, "status")
     client = subprocess.Popen(
         [APICLIENT, "-endpoints", cluster.endpoints, "-ca", ca.crt, "-review", rev_path,
-         "-stop", stop, "-workers", "4", "-pause", "0s"], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE)
+         "-stop", stop, "-workers", "4", "-pause", "0s", "-status", status],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     serverlib._procs.append(client)
+
+    def second_share():
+        try:
+            with open(status) as f:
+                so_far = json.load(f)
+        except (OSError, ValueError):
+            return 0, 0
+        n = sum(v for k, v in (so_far["per_target"] or {}).items()
+                if k.endswith(":%d" % second.port))
+        return n, so_far["ok"]
     try:
         time.sleep(0.5)
         second = cluster.start()
-        time.sleep(4)
+        # Until the second replica has a tenth of the requests (each connection recycles
+        # after SERVER_RECYCLE_ANSWERS answers: a few seconds here, longer on a loaded machine).
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            n, ok = second_share()
+            if ok >= 2000 and n >= ok // 10:
+                break
+            time.sleep(0.2)
     finally:
         open(stop, "w").close()
     out, err = client.communicate(timeout=60)

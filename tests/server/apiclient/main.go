@@ -9,6 +9,7 @@
 // CA file, as the caBundle of a webhook configuration is.
 //
 // Usage: apiclient -endpoints FILE -ca FILE -review FILE -stop FILE [-workers N] [-pause D]
+//                  [-status FILE]
 // Runs until the stop file exists, then prints a JSON summary on stdout.
 package main
 
@@ -80,6 +81,7 @@ func main() {
 	workers := flag.Int("workers", 4, "goroutines posting reviews")
 	timeout := flag.Duration("timeout", 10*time.Second, "per-request timeout (timeoutSeconds)")
 	pause := flag.Duration("pause", 2*time.Millisecond, "each goroutine's pause between requests")
+	statusFile := flag.String("status", "", "file rewritten every 200 ms with the summary so far")
 	flag.Parse()
 
 	ca, err := os.ReadFile(*caFile)
@@ -122,6 +124,21 @@ func main() {
 	}
 	client := &http.Client{Transport: transport, Timeout: *timeout}
 	url := fmt.Sprintf("https://webhook.svc:443/mutate?timeout=%ds", int(timeout.Seconds()))
+
+	if *statusFile != "" {
+		go func() {
+			for {
+				time.Sleep(200 * time.Millisecond)
+				mu.Lock()
+				out, _ := json.Marshal(&sum)
+				mu.Unlock()
+				tmp := *statusFile + ".tmp"
+				if os.WriteFile(tmp, out, 0o644) == nil {
+					os.Rename(tmp, *statusFile)
+				}
+			}
+		}()
+	}
 
 	var wg sync.WaitGroup
 	for w := 0; w < *workers; w++ {
@@ -174,7 +191,9 @@ func main() {
 		}()
 	}
 	wg.Wait()
+	mu.Lock()
 	out, _ := json.Marshal(&sum)
+	mu.Unlock()
 	fmt.Println(string(out))
 }
 
