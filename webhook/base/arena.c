@@ -1,6 +1,7 @@
 #include "arena.h"
 
 #include <cjson/cJSON.h>
+#include <assert.h>
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdint.h>
@@ -77,9 +78,15 @@ static bool in_chunk(const chunk *c, const void *p)
     return q >= c->data && q < c->data + c->size;
 }
 
+/* What cJSON's allocations need (nodes hold pointers and a double; strings nothing), not
+ * max_align_t's 16: most of a large review's allocations are short strings, and rounding
+ * them to 16 bytes cost about a tenth of its tree. */
+#define ARENA_ALIGN 8
+static_assert(alignof(cJSON) <= ARENA_ALIGN, "cJSON nodes need more alignment");
+
 static void *arena_alloc(arena *a, size_t n)
 {
-    const size_t align = alignof(max_align_t);
+    const size_t align = ARENA_ALIGN;
     n = n ? (n + align - 1) & ~(align - 1) : align;
     chunk *c = a->head;
     if (!c || c->size - c->used < n) {

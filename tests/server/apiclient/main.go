@@ -9,7 +9,9 @@
 // CA file, as the caBundle of a webhook configuration is.
 //
 // Usage: apiclient -endpoints FILE -ca FILE -review FILE -stop FILE [-workers N] [-pause D]
-//                  [-status FILE]
+//
+//	[-status FILE]
+//
 // Runs until the stop file exists, then prints a JSON summary on stdout.
 package main
 
