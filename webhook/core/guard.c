@@ -11,6 +11,7 @@
 
 #include "celesc.h"
 #include "engine.h"
+#include "initdata_doc.h"
 
 /* cel-go's parser takes at most 100,000 code points per expression (its default, which
  * Kubernetes keeps); bytes are counted here, which is never fewer. */
@@ -257,8 +258,10 @@ static cJSON *new_object(builder *b, const char *kind)
 
 const char *guard_initdata_key(const config *cfg, const char *runtime_class)
 {
-    (void)runtime_class; /* one key for every class: config initdata.annotation */
-    return cfg->initdata_annotation;
+    /* NULL: a runtime that reads no per-pod initdata (kata 3.20), which a config with
+     * documents never names (config_runtime.c); the current key stands in. */
+    const char *key = config_initdata_key(cfg, runtime_class);
+    return key ? key : INITDATA_ANN_HYPERVISOR;
 }
 
 /* SPEC §1: which objects the guard looks at. Expressions of matchConditions see no

@@ -45,8 +45,9 @@ typedef struct guard_options {
     guard_actions actions;
 } guard_options;
 
-/* The initdata annotation key the runtime of runtime_class reads (SPEC §2.5): the one that
- * must carry an enforced document. Borrowed from cfg or static. */
+/* The initdata annotation key the runtime of runtime_class reads (SPEC §2.5, §2.6: the
+ * class's runtimeClass.runtimes profile): the one that must carry an enforced document.
+ * Static. */
 const char *guard_initdata_key(const config *cfg, const char *runtime_class);
 
 /* Builds the guard of cfg: on CW_OK *out is an owned cJSON array of the objects to apply, in
