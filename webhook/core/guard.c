@@ -78,9 +78,9 @@ static char *cel_format(builder *b, const char *fmt, ...)
     char *s = buf_take(&out, NULL);
     if (r == CW_ELIMIT)
         b->failed = cw_fail(b->err, CW_ELIMIT,
-                            "an expression of the guard would be longer than %d bytes, more than "
-                            "the API server's CEL parser accepts: %.60s...",
-                            GUARD_EXPRESSION_MAX, fmt);
+                            "an expression of the guard would be longer than %d bytes, the most "
+                            "the API server's CEL parser accepts",
+                            GUARD_EXPRESSION_MAX);
     else if (r || !s)
         b->failed = CW_FAIL_NOMEM(b->err);
     if (b->failed) {
@@ -434,7 +434,9 @@ static void add_initdata(builder *b, const config *cfg, cJSON *vars, cJSON *vali
         snprintf(name, sizeof name, "initdataDocument%zu", used);
         char *value = cel_format(b, "%q", doc->doc.value);
         if (!value) {
-            cw_error_prefix(b->err, "initdata document \"%s\" (its annotation value, %zu bytes)",
+            cw_error_prefix(b->err,
+                            "initdata document \"%s\", enforced (its annotation value is %zu "
+                            "bytes; the guard cannot hold it)",
                             doc->name, doc->doc.value_len);
             break;
         }
