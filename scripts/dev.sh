@@ -5,7 +5,8 @@
 #   scripts/dev.sh test   install what is missing, build, run every test in a normal build,
 #                         again under AddressSanitizer + UndefinedBehaviorSanitizer, and
 #                         again built by clang with the libFuzzer targets fuzzed briefly
-#   scripts/dev.sh deps   only install the Debian packages
+#   scripts/dev.sh deps   only install the Debian packages (the guard test's npm packages
+#                         are installed into each build tree by its first test run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -29,6 +30,11 @@ deps() {
     done
     # kubectl renders the manifests in the tests; Debian ships it as kubernetes-client.
     command -v kubectl >/dev/null || missing+=(kubernetes-client)
+    # Node.js and npm run the guard's CEL test (tests/guard); its npm packages are installed
+    # into the build tree by the test run itself (tests/guard/npm-install.sh). A Node.js of
+    # another origin that brings its own npm is used as it is.
+    command -v node >/dev/null || missing+=(nodejs)
+    command -v npm >/dev/null || missing+=(npm)
     [ ${#missing[@]} -eq 0 ] && return 0
     echo "installing: ${missing[*]}" >&2
     local sudo=
@@ -74,7 +80,7 @@ test)
         ctest --output-on-failure -j"$(nproc)")
     ;;
 *)
-    sed -n '2,9p' "$0" >&2
+    sed -n '2,10p' "$0" >&2
     exit 2
     ;;
 esac
