@@ -12,7 +12,7 @@
     document too large for the API server's CEL parser (exit 1), the same output every run.
 The CEL expressions themselves are checked by tests/guard/guard_test.mjs.
 
-Environment: COCO_BIN, COCO_SHARED, COCO_SRC (see tests/CMakeLists.txt)."""
+Environment: COCO_BIN, COCO_SHARED, COCO_SRC, COCO_KUBECTL (see tests/CMakeLists.txt)."""
 
 import hashlib
 import json
@@ -224,7 +224,7 @@ def render_with_component(tmp, overlay):
     with open(os.path.join(mine, "kustomization.yaml"), "w") as f:
         f.write("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
                 f"resources:\n  - ../{overlay}\ncomponents:\n  - ../../components/guard\n")
-    r = run(["kubectl", "kustomize", mine])
+    r = run([manifests_test.KUBECTL, "kustomize", mine])
     if not check(r.returncode == 0, f"overlays/{overlay} + guard", r.stderr.strip()[:300]):
         return []
     return docs_of(r.stdout)
