@@ -206,6 +206,37 @@ def check_cli():
         r = run([BIN, "guard", "--config", cfg])
         check(r.returncode == 1 and 'initdata document "big"' in r.stderr and r.stdout == "",
               "guard with a 100 KB document", f"exit {r.returncode}: {r.stderr.strip()[:300]}")
+        # Classes listed twice are written once: a CEL map literal refuses repeated keys.
+        with open(cfg, "w") as f:
+            f.write("runtimeClass:\n  allowed: [kata-qemu-snp, kata-remote, kata-qemu-snp]\n"
+                    "  runtimes: {kata-qemu-snp: {type: bare-metal, kata: '3.19'}}\n"
+                    "initdata:\n  documents: {big: big.toml}\n  namespaces: {ns: big}\n"
+                    "  default: big\n")
+        with open(big, "w") as f:
+            f.write('version = "0.1.0"\nalgorithm = "sha256"\n[data]\n"policy.rego" = "x"\n')
+        r = run([BIN, "guard", "--config", cfg])
+        if check(r.returncode == 0, "guard with classes listed twice", r.stderr.strip()[:300]):
+            variables = {v["name"]: v["expression"]
+                         for v in docs_of(r.stdout)[0]["spec"].get("variables", [])}
+            check("initdataKey" not in variables, "guard with no enforced document",
+                  "no initdata rule where no namespace enforces a document")
+            check(r.stdout.count("'kata-qemu-snp'") == 1, "guard with classes listed twice",
+                  "the allowed list names each class once")
+        with open(cfg, "w") as f:
+            f.write("runtimeClass:\n  allowed: [kata-qemu-snp, kata-remote, kata-qemu-snp]\n"
+                    "  runtimes: {kata-qemu-snp: {type: bare-metal, kata: '3.19'}}\n"
+                    "initdata:\n  documents: {big: big.toml}\n"
+                    "  namespaces: {ns: {document: big, enforce: true}}\n")
+        r = run([BIN, "guard", "--config", cfg])
+        if check(r.returncode == 0, "guard with classes listed twice", r.stderr.strip()[:300]):
+            key = {v["name"]: v["expression"]
+                   for v in docs_of(r.stdout)[0]["spec"]["variables"]}["initdataKey"]
+            check(key.count("'kata-qemu-snp':") == 2 and key.count("'kata-remote':") == 2, "guard "
+                  "with classes listed twice", f"each class once in the key map (twice written): {key}")
+        with open(big, "wb") as f:
+            f.write(b'version = "0.1.0"\nalgorithm = "sha256"\n\n[data]\n"policy.rego" = """\n')
+            f.write("".join(hashlib.sha256(str(i).encode()).hexdigest()
+                            for i in range(2300)).encode() + b'\n"""\n')
         with open(cfg, "w") as f:
             f.write("initdata:\n  documents: {big: big.toml}\n  namespaces: {ns: big}\n")
         r = run([BIN, "guard", "--config", cfg])

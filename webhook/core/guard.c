@@ -48,6 +48,26 @@ typedef struct builder {
     cw_result failed; /* the first failure; later steps do nothing */
 } builder;
 
+/* Hands out's bytes to the caller (owned), or records its failure in b and returns NULL. */
+static char *finish(builder *b, buf *out)
+{
+    cw_result r = buf_status(out);
+    char *s = buf_take(out, NULL);
+    if (!r && s)
+        return s;
+    free(s);
+    if (b->failed) /* the first failure's message stands */
+        return NULL;
+    if (r == CW_ELIMIT)
+        b->failed = cw_fail(b->err, CW_ELIMIT,
+                            "an expression of the guard would be longer than %d bytes, the most "
+                            "the API server's CEL parser accepts",
+                            GUARD_EXPRESSION_MAX);
+    else
+        b->failed = CW_FAIL_NOMEM(b->err);
+    return NULL;
+}
+
 /* Formats an expression: %q takes a const char * written as a CEL string literal, %s a const
  * char * copied as it is, %% a percent sign. Returns an owned string, or NULL (b->failed). */
 static char *cel_format(builder *b, const char *fmt, ...)
@@ -58,46 +78,33 @@ static char *cel_format(builder *b, const char *fmt, ...)
     buf_init(&out, GUARD_EXPRESSION_MAX);
     va_list ap;
     va_start(ap, fmt);
-    for (const char *p = fmt; *p && buf_status(&out) == CW_OK; p++) {
-        if (*p != '%') {
-            put_char(&out, *p);
-            continue;
-        }
-        p++;
-        if (*p == 'q') {
+    for (const char *p = fmt; *p; p++) {
+        if (*p == '%' && p[1] == 'q') {
             const char *s = va_arg(ap, const char *);
             put_literal(&out, s, strlen(s));
-        } else if (*p == 's') {
+            p++;
+        } else if (*p == '%' && p[1] == 's') {
             put(&out, va_arg(ap, const char *));
+            p++;
         } else {
-            put_char(&out, '%');
+            put_char(&out, *p);
+            p += *p == '%' && p[1] == '%';
         }
     }
     va_end(ap);
-    cw_result r = buf_status(&out);
-    char *s = buf_take(&out, NULL);
-    if (r == CW_ELIMIT)
-        b->failed = cw_fail(b->err, CW_ELIMIT,
-                            "an expression of the guard would be longer than %d bytes, the most "
-                            "the API server's CEL parser accepts",
-                            GUARD_EXPRESSION_MAX);
-    else if (r || !s)
-        b->failed = CW_FAIL_NOMEM(b->err);
-    if (b->failed) {
-        free(s);
-        return NULL;
-    }
-    return s;
+    return finish(b, &out);
 }
 
-/* A CEL list literal of strings, ['a', 'b'], with duplicates left out. Owned, or NULL. */
-static char *cel_list(builder *b, const char *const *items, size_t count)
+/* The names, duplicates left out, joined by ", ": as a CEL list literal ['a', 'b'] when
+ * literal, else as plain text for a message (a, b). Owned, or NULL (b->failed). */
+static char *join_names(builder *b, const char *const *items, size_t count, bool literal)
 {
     if (b->failed)
         return NULL;
     buf out;
     buf_init(&out, GUARD_EXPRESSION_MAX);
-    put_char(&out, '[');
+    if (literal)
+        put_char(&out, '[');
     size_t written = 0;
     for (size_t i = 0; i < count; i++) {
         size_t j = 0;
@@ -107,51 +114,14 @@ static char *cel_list(builder *b, const char *const *items, size_t count)
             continue;
         if (written++)
             put(&out, ", ");
-        put_literal(&out, items[i], strlen(items[i]));
+        if (literal)
+            put_literal(&out, items[i], strlen(items[i]));
+        else
+            put(&out, items[i]);
     }
-    put_char(&out, ']');
-    cw_result r = buf_status(&out);
-    char *s = buf_take(&out, NULL);
-    if (r || !s) {
-        free(s);
-        b->failed = r == CW_ELIMIT ? cw_fail(b->err, CW_ELIMIT,
-                                             "a list of the guard would be longer than %d bytes",
-                                             GUARD_EXPRESSION_MAX)
-                                   : CW_FAIL_NOMEM(b->err);
-        return NULL;
-    }
-    return s;
-}
-
-/* "a, b": the names for a message, duplicates left out. Owned, or NULL. */
-static char *plain_list(builder *b, const char *const *items, size_t count)
-{
-    if (b->failed)
-        return NULL;
-    buf out;
-    buf_init(&out, GUARD_EXPRESSION_MAX);
-    size_t written = 0;
-    for (size_t i = 0; i < count; i++) {
-        size_t j = 0;
-        while (j < i && strcmp(items[j], items[i]) != 0)
-            j++;
-        if (j < i)
-            continue;
-        if (written++)
-            put(&out, ", ");
-        put(&out, items[i]);
-    }
-    cw_result r = buf_status(&out);
-    char *s = buf_take(&out, NULL);
-    if (r || !s) {
-        free(s);
-        b->failed = r == CW_ELIMIT ? cw_fail(b->err, CW_ELIMIT,
-                                             "a list of the guard would be longer than %d bytes",
-                                             GUARD_EXPRESSION_MAX)
-                                   : CW_FAIL_NOMEM(b->err);
-        return NULL;
-    }
-    return s;
+    if (literal)
+        put_char(&out, ']');
+    return finish(b, &out);
 }
 
 /* ---- cJSON helpers: each records out of memory in b and returns NULL ---- */
@@ -286,7 +256,7 @@ static void add_match(builder *b, const config *cfg, const guard_options *opts, 
         excluded[i] = cfg->exclude_namespaces.items[i];
     if (excluded && opts->namespace && *opts->namespace)
         excluded[n++] = opts->namespace;
-    char *list = excluded ? cel_list(b, excluded, n) : NULL;
+    char *list = excluded ? join_names(b, excluded, n, true) : NULL;
     free(excluded);
 
     cJSON *conds = add_array(b, spec, "matchConditions");
@@ -343,8 +313,8 @@ static void add_runtime_class(builder *b, const config *cfg, cJSON *validations)
 {
     const config_strings *allowed = &cfg->runtime_class_allowed;
     const char *const *items = (const char *const *)allowed->items;
-    char *list = cel_list(b, items, allowed->count);
-    char *names = plain_list(b, items, allowed->count);
+    char *list = join_names(b, items, allowed->count, true);
+    char *names = join_names(b, items, allowed->count, false);
     char message[CW_ERROR_MAX];
     snprintf(message, sizeof message,
              MSG "the runtime class is not one of the allowed CoCo runtime classes (%.200s)",
@@ -415,12 +385,10 @@ static void add_initdata(builder *b, const config *cfg, cJSON *vars, cJSON *vali
     if (enforced == 0 || b->failed)
         return;
 
-    buf values, docs, ns_map;
+    /* initdataDocumentN per enforced document; initdataValues: name -> its variable. */
+    buf values;
     buf_init(&values, GUARD_EXPRESSION_MAX);
-    buf_init(&docs, GUARD_EXPRESSION_MAX);
-    buf_init(&ns_map, GUARD_EXPRESSION_MAX);
     put_char(&values, '{');
-    put_char(&ns_map, '{');
     size_t used = 0;
     for (size_t d = 0; d < cfg->initdata_documents_count && !b->failed; d++) {
         const config_initdata_document *doc = &cfg->initdata_documents[d];
@@ -433,13 +401,11 @@ static void add_initdata(builder *b, const config *cfg, cJSON *vars, cJSON *vali
         char name[32];
         snprintf(name, sizeof name, "initdataDocument%zu", used);
         char *value = cel_format(b, "%q", doc->doc.value);
-        if (!value) {
+        if (!value && b->failed == CW_ELIMIT)
             cw_error_prefix(b->err,
                             "initdata document \"%s\", enforced (its annotation value is %zu "
                             "bytes; the guard cannot hold it)",
                             doc->name, doc->doc.value_len);
-            break;
-        }
         add_named(b, vars, name, value);
         if (used++)
             put(&values, ", ");
@@ -448,6 +414,11 @@ static void add_initdata(builder *b, const config *cfg, cJSON *vars, cJSON *vali
         put(&values, name);
     }
     put_char(&values, '}');
+
+    /* initdataEnforced: namespace -> document name (the config names each namespace once). */
+    buf ns_map;
+    buf_init(&ns_map, GUARD_EXPRESSION_MAX);
+    put_char(&ns_map, '{');
     for (size_t i = 0, n = 0; i < cfg->initdata_namespaces_count; i++) {
         const config_initdata_namespace *ns = &cfg->initdata_namespaces[i];
         if (!ns->enforce)
@@ -460,52 +431,47 @@ static void add_initdata(builder *b, const config *cfg, cJSON *vars, cJSON *vali
     }
     put_char(&ns_map, '}');
 
-    /* The key per allowed class; one literal when every class reads the same, else a map
-     * indexed by the class (a class not in it: the default class's key). */
+    /* initdataKey: one literal when every allowed class's runtime reads the same key, else a
+     * map class -> key (each class once: CEL refuses repeated keys) indexed by the object's
+     * class, the default class's key for a class not in it (refused by the class rule). */
     const config_strings *allowed = &cfg->runtime_class_allowed;
     const char *first = guard_initdata_key(cfg, cfg->runtime_class);
     bool same = true;
     for (size_t i = 0; i < allowed->count; i++)
         same &= strcmp(guard_initdata_key(cfg, allowed->items[i]), first) == 0;
+    buf keys;
+    buf_init(&keys, GUARD_EXPRESSION_MAX);
     if (same) {
-        put_literal(&docs, first, strlen(first));
+        put_literal(&keys, first, strlen(first));
     } else {
-        put_char(&docs, '{');
-        for (size_t i = 0; i < allowed->count; i++) {
+        put_char(&keys, '{');
+        for (size_t i = 0, n = 0; i < allowed->count; i++) {
+            if (config_strings_contains(&(config_strings){allowed->items, i}, allowed->items[i]))
+                continue;
             const char *key = guard_initdata_key(cfg, allowed->items[i]);
-            if (i)
-                put(&docs, ", ");
-            put_literal(&docs, allowed->items[i], strlen(allowed->items[i]));
-            put(&docs, ": ");
-            put_literal(&docs, key, strlen(key));
+            if (n++)
+                put(&keys, ", ");
+            put_literal(&keys, allowed->items[i], strlen(allowed->items[i]));
+            put(&keys, ": ");
+            put_literal(&keys, key, strlen(key));
         }
-        put_char(&docs, '}');
+        put_char(&keys, '}');
     }
 
-    cw_result r = buf_status(&values);
-    if (!r)
-        r = buf_status(&ns_map);
-    if (!r)
-        r = buf_status(&docs);
-    if (r && !b->failed)
-        b->failed = r == CW_ELIMIT ? cw_fail(b->err, CW_ELIMIT,
-                                             "the guard's initdata expressions would be longer "
-                                             "than %d bytes",
-                                             GUARD_EXPRESSION_MAX)
-                                   : CW_FAIL_NOMEM(b->err);
-    if (!b->failed) {
-        add_named(b, vars, "initdataValues", cel_format(b, "%s", values.data));
-        add_named(b, vars, "initdataEnforced", cel_format(b, "%s", ns_map.data));
-        add_named(b, vars, "initdataKey",
-                  same ? cel_format(b, "%s", docs.data)
-                       : cel_format(b,
-                                    "variables.runtimeClass in %s ?\n"
-                                    "%s[variables.runtimeClass] : %q",
-                                    docs.data, docs.data, first));
-    }
-    buf_free(&values);
-    buf_free(&docs);
-    buf_free(&ns_map);
+    char *values_text = finish(b, &values);
+    char *ns_text = finish(b, &ns_map);
+    char *keys_text = finish(b, &keys);
+    add_named(b, vars, "initdataValues", cel_format(b, "%s", values_text));
+    add_named(b, vars, "initdataEnforced", cel_format(b, "%s", ns_text));
+    add_named(b, vars, "initdataKey",
+              same ? cel_format(b, "%s", keys_text)
+                   : cel_format(b,
+                                "variables.runtimeClass in %s ?\n"
+                                "%s[variables.runtimeClass] : %q",
+                                keys_text, keys_text, first));
+    free(values_text);
+    free(ns_text);
+    free(keys_text);
     add_validation(
         b, validations,
         cel_format(b, "!variables.selected ||\n"
