@@ -37,6 +37,8 @@ const CONFIGS = {
 const STRICTER = {
   "initdata-own-other-key-same": ["initdata", "the document gzipped by another tool, under " +
     "the pre-3.20 key: the guard compares the exact value, under the key the runtime reads"],
+  "notebook-being-deleted": ["runtimeClass", "a CREATE that claims a deletionTimestamp: the " +
+    "engine leaves it alone, the API server clears the field before the guard sees it"],
 };
 const ALLOWED_FUNCTIONS = new Set([
   "_&&_", "_||_", "!_", "_==_", "_!=_", "_?_:_", "_[_]", "@in", "_+_", "size", "has", "dyn",
@@ -120,6 +122,11 @@ function ruleOf(message) {
 // Runs the guard of config on obj; returns {matched, rules: [..], denials, errors, result}.
 function judge(guard, obj, { operation = "CREATE", namespace, optIn = false, oldObject }) {
   const ns = obj.metadata?.namespace || namespace || "default";
+  if (operation === "CREATE" && obj.metadata?.deletionTimestamp) {
+    // The API server clears it on CREATE before validating admission (rest.BeforeCreate).
+    obj = structuredClone(obj);
+    delete obj.metadata.deletionTimestamp;
+  }
   const result = admit(guard.policy, guard.binding, {
     request: requestFor(obj, operation, ns), object: obj,
     oldObject: operation === "UPDATE" ? (oldObject || obj) : null,

@@ -270,8 +270,12 @@ static void add_match(builder *b, const config *cfg, const guard_options *opts, 
                          "!has(object.metadata.annotations) ||\n"
                          "!(%q in object.metadata.annotations)",
                          ENGINE_ANN_MIRROR));
+    /* Only an UPDATE of an object being deleted (its finalizers shed) is left alone: on a
+     * CREATE the API server clears the field before validating admission, whatever the
+     * request said, so the guard never trusts it there. */
     add_named(b, conds, "not-being-deleted",
-              cel_format(b, "!has(object.metadata.deletionTimestamp)"));
+              cel_format(b, "request.operation == 'CREATE' ||\n"
+                            "!has(object.metadata.deletionTimestamp)"));
     /* "false" opts out, any other value than "true" is not selected (SPEC §1). */
     add_named(b, conds, "not-opted-out",
               cel_format(b,

@@ -12,8 +12,9 @@
  *   - in a namespace whose initdata document is enforced, the initdata annotation (the key the
  *     class's runtime reads, guard_initdata_key) is that document's value (SPEC §2.5).
  * Selection is SPEC §1's: the object's label "true", or its namespace's label "true" without
- * the object's label; excluded namespaces (with the webhook's own), mirror pods and objects
- * being deleted are left alone, like the engine leaves them (core/engine.c).
+ * the object's label; excluded namespaces (with the webhook's own), mirror pods and updates
+ * of objects being deleted are left alone, like the engine leaves them (core/engine.c; a
+ * CREATE's deletionTimestamp is not trusted: the API server clears it before the guard).
  *
  * The config's values are written into the CEL expressions (no parameter object to keep in
  * step), each string through celesc (base/celesc.h). Only functions of CEL's standard library
