@@ -37,8 +37,8 @@ const CONFIGS = {
 const STRICTER = {
   "initdata-own-other-key-same": ["initdata", "the document gzipped by another tool, under " +
     "the pre-3.20 key: the guard compares the exact value, under the key the runtime reads"],
-  "notebook-being-deleted": ["runtimeClass", "a CREATE that claims a deletionTimestamp: the " +
-    "engine leaves it alone, the API server clears the field before the guard sees it"],
+  "notebook-being-deleted": ["runtimeClass", "judged as a CREATE that claims a " +
+    "deletionTimestamp: `mutate` leaves it alone; the API server clears the field first"],
 };
 const ALLOWED_FUNCTIONS = new Set([
   "_&&_", "_||_", "!_", "_==_", "_!=_", "_?_:_", "_[_]", "@in", "_+_", "size", "has", "dyn",
