@@ -336,8 +336,12 @@ CW_MUST_USE static cw_result plan_runtime_class(plan *p)
             return plan_deny(p, 400, "annotation",
                              "annotation %s asks for \"%.63s\" but runtimeClassName is \"%.63s\"",
                              ENGINE_ANN_RUNTIME_CLASS, want, name);
+        p->runtime_class = name;
+        p->runtime = config_runtime_of(cfg, name);
         return CW_OK;
     }
+    p->runtime_class = want;
+    p->runtime = config_runtime_of(cfg, want);
     jsonpatch_path path;
     path_at_spec(&path, p);
     jsonpatch_path_key(&path, "runtimeClassName");

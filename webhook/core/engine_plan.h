@@ -23,6 +23,7 @@
 #include "jsonutil.h"
 #include "k8s_names.h"
 #include "result.h"
+#include "runtime_profile.h"
 #include "sealed_entries.h"
 #include "strmap.h"
 
@@ -76,6 +77,10 @@ typedef struct plan {
     cJSON *record_volumes; /* owned during building */
     cJSON *record_secrets; /* owned during building */
     const char *record_class;
+    /* SPEC §2.6: the class the object runs with (set or kept by plan_runtime_class) and the
+     * runtime it stands for */
+    const char *runtime_class;
+    const runtime_profile *runtime;
     bool volumes_exist;        /* spec.volumes exists, or an earlier op created it */
     size_t added_volume_count; /* of added_volumes */
     size_t mounts_added;       /* volumeMounts added by this pass */
