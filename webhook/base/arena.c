@@ -1,7 +1,7 @@
 #include "arena.h"
 
-#include <cjson/cJSON.h>
 #include <assert.h>
+#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdint.h>
