@@ -114,6 +114,8 @@ def test_render_options():
     r = run("initdata", "render", "--trustee-url", "http://10.0.0.5:8080", "--policy", policy,
             "--algorithm", "sha512", "-o", out)
     assert r.returncode == 0 and r.stdout == b"", r.stderr
+    # FACTS.md: vTPM (Azure) peer pods attest through PCR 8, sha256 only: said plainly.
+    assert b'vTPM (Azure) peer pods need algorithm = "sha256"' in r.stderr, r.stderr
     with open(out, "rb") as f:
         doc = tomli.load(f)
     assert doc["algorithm"] == "sha512"
@@ -155,11 +157,17 @@ def test_digest_matches_sha_sums_tee_forms_and_the_pcr8_recipe():
         assert f["snp hostdata (32 bytes)"] == raw[:32].hex()
         assert f["tdx mr_config_id (48 bytes)"] == (raw[:48] + bytes(48 - min(48, len(raw)))).hex()
         assert f["cca (64 bytes)"] == (raw + bytes(64 - len(raw))).hex()
-        assert f["vtpm pcr8"] == pcr8_recipe(path), path
         out = r.stdout.decode()
+        assert "merged text" in out
+        assert 'vTPM (Azure) peer pods need algorithm = "sha256"' in out, out
+        if alg != "sha256":
+            # FACTS.md: PCR 8 is sha256 only; no value that matches nothing is printed.
+            assert f["vtpm pcr8"] == "none", f
+            assert "snp_pcr08" not in out and "cannot attest there" in out, out
+            continue
+        assert f["vtpm pcr8"] == pcr8_recipe(path), path
         assert '{"name": "snp_pcr08", "value": ["%s"]}' % f["vtpm pcr8"] in out
         assert '{"name": "tdx_pcr08", "value": ["%s"]}' % f["vtpm pcr8"] in out
-        assert "merged text" in out
 
 
 @group("cli")
@@ -189,7 +197,9 @@ def test_encode_decodes_with_independent_tools_byte_for_byte():
         assert r.returncode == 0, r.stderr
         assert data.decode() in r.stdout.decode().replace("\r\n", "\n") or \
             data in r.stdout, path
-        assert digest_fields(r.stdout.decode())["vtpm pcr8"] == pcr8_recipe(path)
+        sha256 = tomli.loads(data.decode())["algorithm"] == "sha256"
+        assert digest_fields(r.stdout.decode())["vtpm pcr8"] == \
+            (pcr8_recipe(path) if sha256 else "none"), path
     # Another tool's gzip of the same document: inspect says so; stdin works.
     other = base64.b64encode(gzip.compress(doc_text(), compresslevel=1)).decode()
     r = run("initdata", "inspect", "-", stdin=(other + "\n").encode())
@@ -478,6 +488,12 @@ def test_server_rules_record_log_and_metrics():
     assert metric(m, "coco_webhook_initdata_injections_total", document="base") == 2, m
     assert metric(m, "coco_webhook_denials_total", reason="initdata_unknown") == 1, m
     assert metric(m, "coco_webhook_denials_total", reason="initdata_enforced") == 2, m
+    # The sha384 document cannot attest on vTPM peer pods (the default class): logged and
+    # counted when the config is loaded (SPEC §2.5).
+    assert metric(m, "coco_webhook_config_warnings_total") == 1, m
+    line = srv.wait_log(lambda x: x.get("msg") == "config warning")
+    assert 'algorithm "sha384" cannot attest on vTPM (Azure) peer pods of class kata-remote' in \
+        line["warning"], line
     assert srv.stop() == 0
 
 
