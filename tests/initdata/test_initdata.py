@@ -369,6 +369,51 @@ def test_config_errors_name_file_line_and_key():
     assert rc == 0, err
 
 
+@group("server")
+def test_server_preflight_is_idempotent_on_reinvocation_and_notebook_update():
+    """SPEC §2.6 with §2.4: the preflight warnings come with every answer, never with a patch
+    of their own: a reinvocation and a Notebook UPDATE get an empty patch, no second
+    annotation, and the same warnings (no loop of changes)."""
+    d = tmpdir()
+    crt, key = make_cert(d)
+    write(os.path.join(d, "fraud.toml"), doc_text("https://fraud.example"))
+    cfg = write(os.path.join(d, "config.yaml"), (
+        "initdata:\n  documents: {fraud: fraud.toml}\n"
+        "  namespaces: {fraud-detection: fraud}\n").encode())
+    srv = Server(crt, key, ["--config", cfg])
+    ignored = encode(os.path.join(d, "fraud.toml"))
+    nb = notebook({RT: ignored})
+    nb["spec"]["template"]["spec"]["hostIPC"] = True
+    resp = ask(srv, review(nb))
+    assert resp["allowed"] and len(resp["warnings"]) == 2, resp
+    assert any("hostIPC: ignored" in w for w in resp["warnings"]), resp
+    assert any("ignored by kata 3.21" in w for w in resp["warnings"]), resp
+    got = apply_patch(nb, resp)
+    ann = got["metadata"]["annotations"]
+    assert ann[RT] == ignored and decode(ann[HYP]) == open(os.path.join(d, "fraud.toml"), "rb").read()
+    record = json.loads(ann[RECORD])
+    assert record["preflight"] == ["initdata-key-ignored", "host-ipc"], record
+    assert record["initdata"]["key"] == HYP, record
+    for _ in range(2):
+        again = ask(srv, review(got, operation="UPDATE", old=got))
+        assert again["allowed"] and "patch" not in again, again
+        assert sorted(again["warnings"]) == sorted(resp["warnings"]), again
+    # Another webhook adds a container (reinvocation): still nothing to change.
+    got["spec"]["template"]["spec"]["containers"].append({"name": "proxy", "image": "p"})
+    again = ask(srv, review(got, operation="UPDATE", old=got))
+    assert again["allowed"] and "patch" not in again, again
+    # A Pod denied in deny mode (the default) is counted under its rule.
+    p = pod(annotations={"io.katacontainers.config.hypervisor.virtio_fs_extra_args": "x"})
+    denied = ask(srv, review(p))
+    assert not denied["allowed"] and denied["status"]["code"] == 403, denied
+    assert denied["status"]["message"].startswith(
+        "the kata-remote runtime (kata 3.21, peer pods) would refuse this pod: annotation "
+        "io.katacontainers.config.hypervisor.virtio_fs_extra_args"), denied
+    m = srv.metrics()
+    assert metric(m, "coco_webhook_denials_total", reason="preflight_annotation") == 1, m
+    assert srv.stop() == 0
+
+
 @group("config")
 def test_serve_refuses_a_missing_document_at_start():
     d = tmpdir()
