@@ -123,6 +123,10 @@ typedef struct plan {
     unsigned preflight_warned; /* bit (1 << preflight_rule) of each rule that warned */
     size_t devices;            /* volumeDevices entries (indexed under TAG_DEVICE) */
     const char *device_container, *device_volume; /* the first one */
+    size_t subpath_mounts; /* volumeMounts with a subPath or subPathExpr (engine_index.c) */
+    /* the annotations of initdata_target (what the pod carries), found once per pass by
+     * plan_preflight; NULL when absent or not an object */
+    const cJSON *carrier_annotations;
 
     /* The large buffers come last: plan_init zeroes only the fields above them (zeroing
      * 12 KB twice per request was a tenth of the engine's cost). */

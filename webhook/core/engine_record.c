@@ -61,16 +61,11 @@ CW_MUST_USE static cw_result check_initdata_keys(plan *p, const char *key,
                                                  const config_initdata_document *doc)
 {
     static const char *const keys[] = {INITDATA_ANN_HYPERVISOR, INITDATA_ANN_RUNTIME};
-    const cJSON *map =
-        jsonutil_member(jsonutil_member(p->initdata_target, "metadata"), "annotations");
-    if (!cJSON_IsObject(map))
+    const cJSON *map = p->carrier_annotations; /* found by plan_preflight in this pass */
+    if (!map)
         return CW_OK;
-    char desc[RUNTIME_DESCRIBE_MAX];
-    runtime_describe(p->runtime, desc, sizeof desc);
-    /* "kata 3.21", and the key it reads without its common prefix: the warning fits 120 */
-    const char *version = desc;
-    const char *comma = strchr(desc, ',');
-    int version_len = comma ? (int)(comma - desc) : (int)strlen(desc);
+    /* "kata 3.21", and the key it reads without its common prefix: the warnings fit 120 */
+    unsigned major = p->runtime->kata_major, minor = p->runtime->kata_minor;
     const char *short_key = key ? strrchr(key, '.') : NULL;
     while (short_key && short_key > key && short_key[-1] != '.')
         short_key--;
@@ -81,13 +76,13 @@ CW_MUST_USE static cw_result check_initdata_keys(plan *p, const char *key,
             continue;
         if (doc && key)
             STEP(p, plan_preflight_warn(p, PF_INITDATA_KEY_IGNORED,
-                                        "annotation %s: ignored by %.*s (it reads %s)", keys[i],
-                                        version_len, version, short_key ? short_key : key));
+                                        "annotation %s: ignored by kata %u.%u (it reads %s)",
+                                        keys[i], major, minor, short_key ? short_key : key));
         else
             STEP(p, plan_preflight_warn(p, PF_INITDATA_KEY_IGNORED,
-                                        "annotation %s: ignored by %.*s, the VM gets the "
+                                        "annotation %s: ignored by kata %u.%u, the VM gets the "
                                         "cluster's INITDATA",
-                                        keys[i], version_len, version));
+                                        keys[i], major, minor));
     }
     const cJSON *own = key ? jsonutil_member(map, key) : NULL;
     if (!cJSON_IsString(own) || (doc && strcmp(own->valuestring, doc->doc.value) == 0))
@@ -100,7 +95,7 @@ CW_MUST_USE static cw_result check_initdata_keys(plan *p, const char *key,
     if (r == CW_OK)
         return CW_OK;
     char who[CW_ERROR_MAX / 2], warn[ENGINE_WARNING_MAX + 1];
-    plan_text(warn, sizeof warn, "%.*s cannot read annotation %s: %s", version_len, version,
+    plan_text(warn, sizeof warn, "kata %u.%u cannot read annotation %s: %s", major, minor,
               short_key ? short_key : key, why.msg);
     return plan_refuse(p, PF_INITDATA_VALUE, 400, "initdata_value", warn,
                        "annotation %s: %s cannot read this initdata: %s (kata's shim fails on "
