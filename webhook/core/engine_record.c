@@ -54,22 +54,25 @@ static cJSON *annotation_add_op(const plan *p, const cJSON *target,
 
 /* ---- 2.5 initdata --------------------------------------------------------------------- */
 
+/* The key a runtime reads without its common prefix ("hypervisor.cc_init_data"): the
+ * warnings fit 120 characters. */
+static const char *short_key_of(const char *key)
+{
+    const char *k = strrchr(key, '.');
+    while (k && k > key && k[-1] != '.')
+        k--;
+    return k ? k : key;
+}
+
 /* SPEC §2.5, §2.6: the initdata key the runtime ignores (the one it refuses is an annotation
- * outside its allow-list: plan_preflight), and the object's own value under the key it reads,
- * which must be one kata can read. */
-CW_MUST_USE static cw_result check_initdata_keys(plan *p, const char *key,
-                                                 const config_initdata_document *doc)
+ * outside its allow-list: plan_preflight). */
+CW_MUST_USE static cw_result warn_ignored_keys(plan *p, const char *key,
+                                               const config_initdata_document *doc)
 {
     static const char *const keys[] = {INITDATA_ANN_HYPERVISOR, INITDATA_ANN_RUNTIME};
     const cJSON *map = p->carrier_annotations; /* found by plan_preflight in this pass */
-    if (!map)
-        return CW_OK;
-    /* "kata 3.21", and the key it reads without its common prefix: the warnings fit 120 */
     unsigned major = p->runtime->kata_major, minor = p->runtime->kata_minor;
-    const char *short_key = key ? strrchr(key, '.') : NULL;
-    while (short_key && short_key > key && short_key[-1] != '.')
-        short_key--;
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    for (size_t i = 0; map && i < sizeof keys / sizeof keys[0]; i++) {
         if ((key && strcmp(keys[i], key) == 0) ||
             jsonutil_is_absent(jsonutil_member(map, keys[i])) ||
             runtime_initdata_key_use(p->runtime, keys[i]) != RUNTIME_KEY_IGNORED)
@@ -77,15 +80,23 @@ CW_MUST_USE static cw_result check_initdata_keys(plan *p, const char *key,
         if (doc && key)
             STEP(p, plan_preflight_warn(p, PF_INITDATA_KEY_IGNORED,
                                         "annotation %s: ignored by kata %u.%u (it reads %s)",
-                                        keys[i], major, minor, short_key ? short_key : key));
+                                        keys[i], major, minor, short_key_of(key)));
         else
             STEP(p, plan_preflight_warn(p, PF_INITDATA_KEY_IGNORED,
                                         "annotation %s: ignored by kata %u.%u, the VM gets the "
                                         "cluster's INITDATA",
                                         keys[i], major, minor));
     }
-    const cJSON *own = key ? jsonutil_member(map, key) : NULL;
-    if (!cJSON_IsString(own) || (doc && strcmp(own->valuestring, doc->doc.value) == 0))
+    return CW_OK;
+}
+
+/* SPEC §2.6: the object's own value under the key the runtime reads must be one kata can
+ * read. Called only for a value that is not the document's (that one was checked at load). */
+CW_MUST_USE static cw_result check_own_value(plan *p, const char *key)
+{
+    const cJSON *own =
+        key && p->carrier_annotations ? jsonutil_member(p->carrier_annotations, key) : NULL;
+    if (!cJSON_IsString(own))
         return CW_OK;
     initdata_alg alg;
     cw_error why = {{0}};
@@ -95,8 +106,8 @@ CW_MUST_USE static cw_result check_initdata_keys(plan *p, const char *key,
     if (r == CW_OK)
         return CW_OK;
     char who[CW_ERROR_MAX / 2], warn[ENGINE_WARNING_MAX + 1];
-    plan_text(warn, sizeof warn, "kata %u.%u cannot read annotation %s: %s", major, minor,
-              short_key ? short_key : key, why.msg);
+    plan_text(warn, sizeof warn, "kata %u.%u cannot read annotation %s: %s", p->runtime->kata_major,
+              p->runtime->kata_minor, short_key_of(key), why.msg);
     return plan_refuse(p, PF_INITDATA_VALUE, 400, "initdata_value", warn,
                        "annotation %s: %s cannot read this initdata: %s (kata's shim fails on "
                        "it and the pod never starts); set the standard base64 of the gzip of a "
@@ -111,11 +122,14 @@ cw_result plan_initdata(plan *p)
     initdata_action action;
     initdata_denial denial;
     const char *key = runtime_initdata_key(p->runtime);
-    STEP(p, check_initdata_keys(p, key, doc));
+    STEP(p, warn_ignored_keys(p, key, doc));
     CW_GUARD(initdata_decide(key, &p->in->initdata, jsonutil_member(p->initdata_target, "metadata"),
                              p->in->prior, &action, &denial));
     if (denial.denied)
         return plan_deny(p, denial.code, denial.reason, "%s", denial.message);
+    /* An own value other than the document: the decision compared them already. */
+    if (!doc || action == INITDATA_KEEP_OTHER)
+        STEP(p, check_own_value(p, key));
     if (p->res && action != INITDATA_NOTHING && action != INITDATA_KEEP_OTHER) {
         p->res->decision.initdata_document = doc->name;
         p->res->decision.initdata_digest = doc->doc.digest_text;
