@@ -212,7 +212,8 @@ CW_MUST_USE cw_result plan_check_keep_list(plan *p);
 /* SPEC §2.3: checks the containers, then mounts every sealed Secret (adding its volume). */
 CW_MUST_USE cw_result plan_sealed(plan *p);
 /* SPEC §2.6: the runtime's refusals and silent ignores (annotations, host namespaces, block
- * devices, hostPath and Memory volumes, sealed subPath mounts), after plan_runtime_class. */
+ * devices, hostPath and Memory volumes, sealed subPath mounts), after plan_runtime_class; in
+ * the building pass only (it emits no operation). Sets p->carrier_annotations. */
 CW_MUST_USE cw_result plan_preflight(plan *p);
 /* SPEC §2.6: a rule that would make the runtime refuse or silently weaken the pod: denied
  * (code, reason, then the message of fmt), or under `preflight: warn` the warning text

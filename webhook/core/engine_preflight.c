@@ -288,7 +288,7 @@ cw_result plan_preflight(plan *p)
             volumes = m;
             continue;
         }
-        if (strncmp(m->string, "host", 4) != 0 || !cJSON_IsTrue(m))
+        if (m->string[0] != 'h' || !cJSON_IsTrue(m) || strncmp(m->string, "host", 4) != 0)
             continue;
         network |= strcmp(m->string, "hostNetwork") == 0;
         pid |= strcmp(m->string, "hostPID") == 0;
