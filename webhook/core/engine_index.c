@@ -36,7 +36,7 @@ CW_MUST_USE static cw_result index_containers(plan *p, const char *field, uint32
     size_t i = 0;
     for (cJSON *c = cJSON_IsArray(list) ? list->child : NULL; c; c = c->next, i++) {
         const char *name = NULL;
-        cJSON *mounts = NULL;
+        cJSON *mounts = NULL, *devices = NULL;
         for (cJSON *m = cJSON_IsObject(c) ? c->child : NULL; m; m = m->next) {
             if (!m->string)
                 continue;
@@ -44,6 +44,19 @@ CW_MUST_USE static cw_result index_containers(plan *p, const char *field, uint32
                 name = cJSON_IsString(m) ? m->valuestring : NULL;
             else if (!mounts && strcmp(m->string, "volumeMounts") == 0)
                 mounts = m;
+            else if (!devices && strcmp(m->string, "volumeDevices") == 0)
+                devices = m;
+        }
+        /* SPEC §2.2, §2.6: the volumes of block devices (never replaced; refused on peer pods) */
+        for (cJSON *d = cJSON_IsArray(devices) ? devices->child : NULL; d; d = d->next) {
+            const char *volume = jsonutil_string(d, "name");
+            if (!volume)
+                continue;
+            if (p->devices++ == 0) {
+                p->device_container = name ? name : "";
+                p->device_volume = volume;
+            }
+            STEP(p, index_put(p, TAG_DEVICE, volume, strlen(volume), d));
         }
         if (!name) {
             note_bad(p, field, i, BAD_NAME);
@@ -65,8 +78,19 @@ CW_MUST_USE static cw_result index_containers(plan *p, const char *field, uint32
         STEP(p, index_put(p, tag, name, strlen(name), (void *)(uintptr_t)p->slot_count));
         slot->has_mounts = cJSON_IsArray(mounts);
         for (cJSON *m = slot->has_mounts ? mounts->child : NULL; m; m = m->next) {
-            const char *path = jsonutil_string(m, "mountPath");
-            if (!path || !jsonutil_string(m, "name")) {
+            /* One walk of the mount's members: its path, its volume, and whether it mounts a
+             * subPath (SPEC §2.6 looks at those only when there is one). */
+            const char *path = NULL, *volume = NULL;
+            for (const cJSON *f = cJSON_IsObject(m) ? m->child : NULL; f; f = f->next) {
+                if (!path && strcmp(f->string, "mountPath") == 0)
+                    path = cJSON_IsString(f) ? f->valuestring : NULL;
+                else if (!volume && strcmp(f->string, "name") == 0)
+                    volume = cJSON_IsString(f) ? f->valuestring : NULL;
+                else if (strncmp(f->string, "subPath", 7) == 0 && cJSON_IsString(f) &&
+                         f->valuestring[0])
+                    p->subpath_mounts++;
+            }
+            if (!path || !volume) {
                 note_bad(p, field, i, BAD_MOUNT);
                 continue;
             }

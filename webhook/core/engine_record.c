@@ -2,6 +2,7 @@
  * what was changed (merged with the record of earlier admissions). Steps of one planning pass
  * (engine_plan.h). */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,16 +54,83 @@ static cJSON *annotation_add_op(const plan *p, const cJSON *target,
 
 /* ---- 2.5 initdata --------------------------------------------------------------------- */
 
+/* The key a runtime reads without its common prefix ("hypervisor.cc_init_data"): the
+ * warnings fit 120 characters. */
+static const char *short_key_of(const char *key)
+{
+    const char *k = strrchr(key, '.');
+    while (k && k > key && k[-1] != '.')
+        k--;
+    return k ? k : key;
+}
+
+/* SPEC §2.5, §2.6: the initdata key the runtime ignores (the one it refuses is an annotation
+ * outside its allow-list: plan_preflight). */
+CW_MUST_USE static cw_result warn_ignored_keys(plan *p, const char *key,
+                                               const config_initdata_document *doc)
+{
+    static const char *const keys[] = {INITDATA_ANN_HYPERVISOR, INITDATA_ANN_RUNTIME};
+    const cJSON *map = p->carrier_annotations; /* found by plan_preflight in this pass */
+    unsigned major = p->runtime->kata_major, minor = p->runtime->kata_minor;
+    for (size_t i = 0; map && i < sizeof keys / sizeof keys[0]; i++) {
+        if ((key && strcmp(keys[i], key) == 0) ||
+            jsonutil_is_absent(jsonutil_member(map, keys[i])) ||
+            runtime_initdata_key_use(p->runtime, keys[i]) != RUNTIME_KEY_IGNORED)
+            continue;
+        if (doc && key)
+            STEP(p, plan_preflight_warn(p, PF_INITDATA_KEY_IGNORED,
+                                        "annotation %s: ignored by kata %u.%u (it reads %s)",
+                                        keys[i], major, minor, short_key_of(key)));
+        else
+            STEP(p, plan_preflight_warn(p, PF_INITDATA_KEY_IGNORED,
+                                        "annotation %s: ignored by kata %u.%u, the VM gets the "
+                                        "cluster's INITDATA",
+                                        keys[i], major, minor));
+    }
+    return CW_OK;
+}
+
+/* SPEC §2.6: the object's own value under the key the runtime reads must be one kata can
+ * read. Called only for a value that is not the document's (that one was checked at load). */
+CW_MUST_USE static cw_result check_own_value(plan *p, const char *key)
+{
+    const cJSON *own =
+        key && p->carrier_annotations ? jsonutil_member(p->carrier_annotations, key) : NULL;
+    if (!cJSON_IsString(own))
+        return CW_OK;
+    initdata_alg alg;
+    cw_error why = {{0}};
+    cw_result r = initdata_check_value(own->valuestring, strlen(own->valuestring), &alg, &why);
+    if (r == CW_ENOMEM)
+        return r;
+    if (r == CW_OK)
+        return CW_OK;
+    char who[CW_ERROR_MAX / 2], warn[ENGINE_WARNING_MAX + 1];
+    plan_text(warn, sizeof warn, "kata %u.%u cannot read annotation %s: %s", p->runtime->kata_major,
+              p->runtime->kata_minor, short_key_of(key), why.msg);
+    return plan_refuse(p, PF_INITDATA_VALUE, 400, "initdata_value", warn,
+                       "annotation %s: %s cannot read this initdata: %s (kata's shim fails on "
+                       "it and the pod never starts); set the standard base64 of the gzip of a "
+                       "TOML document with algorithm = \"sha256\", \"sha384\" or \"sha512\" "
+                       "(coco-webhook initdata encode)",
+                       key, plan_runtime_words(p, who, sizeof who), why.msg);
+}
+
 cw_result plan_initdata(plan *p)
 {
     const config_initdata_document *doc = p->in->initdata.document;
     initdata_action action;
     initdata_denial denial;
     const char *key = runtime_initdata_key(p->runtime);
+    if (p->patch) /* the building pass: preflight ran (run_plan) */
+        STEP(p, warn_ignored_keys(p, key, doc));
     CW_GUARD(initdata_decide(key, &p->in->initdata, jsonutil_member(p->initdata_target, "metadata"),
                              p->in->prior, &action, &denial));
     if (denial.denied)
         return plan_deny(p, denial.code, denial.reason, "%s", denial.message);
+    /* An own value other than the document: the decision compared them already. */
+    if (p->patch && (!doc || action == INITDATA_KEEP_OTHER))
+        STEP(p, check_own_value(p, key));
     if (p->res && action != INITDATA_NOTHING && action != INITDATA_KEEP_OTHER) {
         p->res->decision.initdata_document = doc->name;
         p->res->decision.initdata_digest = doc->doc.digest_text;
@@ -80,6 +148,7 @@ cw_result plan_initdata(plan *p)
     if (!value)
         return CW_ENOMEM;
     p->initdata_set = doc;
+    p->initdata_key = key;
     p->annotations_added = p->initdata_target == p->object;
     if (p->res)
         p->res->decision.initdata_set = true;
@@ -208,6 +277,30 @@ done:
     return r;
 }
 
+/* SPEC §2.6: the names of the rules that warned, merged with the earlier ones. */
+CW_MUST_USE static cw_result record_preflight(plan *p, cJSON *record, const cJSON *previous)
+{
+    if (!p->preflight_warned && !jsonutil_member(previous, "preflight"))
+        return CW_OK;
+    cJSON *fresh = cJSON_CreateArray();
+    if (!fresh)
+        return CW_ENOMEM;
+    for (unsigned rule = 0; rule < PF_RULE_COUNT; rule++) {
+        cJSON *name;
+        if (!(p->preflight_warned & (1u << rule)))
+            continue;
+        if (!(name = cJSON_CreateString(preflight_rule_name((preflight_rule)rule))) ||
+            !cJSON_AddItemToArray(fresh, name)) {
+            cJSON_Delete(name);
+            cJSON_Delete(fresh);
+            return CW_ENOMEM;
+        }
+    }
+    cw_result r = merge_list(record, previous, "preflight", fresh);
+    cJSON_Delete(fresh);
+    return r;
+}
+
 /* Builds the record annotation value and the operation that sets it. */
 cw_result plan_record(plan *p)
 {
@@ -221,13 +314,15 @@ cw_result plan_record(plan *p)
     if (cls && !cJSON_AddStringToObject(record, "runtimeClassName", cls))
         goto done;
     if ((r = merge_list(record, previous, "replacedVolumes", p->record_volumes)) ||
-        (r = merge_list(record, previous, "sealedSecrets", p->record_secrets)))
+        (r = merge_list(record, previous, "sealedSecrets", p->record_secrets)) ||
+        (r = record_preflight(p, record, previous)))
         goto done;
     r = CW_ENOMEM;
     if (p->initdata_set) {
         cJSON *init = cJSON_AddObjectToObject(record, "initdata");
         if (!init || !cJSON_AddStringToObject(init, "document", p->initdata_set->name) ||
-            !cJSON_AddStringToObject(init, "digest", p->initdata_set->doc.digest_text))
+            !cJSON_AddStringToObject(init, "digest", p->initdata_set->doc.digest_text) ||
+            !cJSON_AddStringToObject(init, "key", p->initdata_key))
             goto done;
     } else {
         cJSON *init = jsonutil_member(previous, "initdata");
