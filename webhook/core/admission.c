@@ -176,13 +176,91 @@ static void fill_identity(admission_decision *d, const review *r)
 
 /* ---- the answer ---- */
 
-/* The answer of a review the engine decided: it reads the decision and the engine's output. */
+/* What the answer needs of the engine's work, none of it in the request's arena: the arena
+ * (the parsed review, the patch as a tree, the values the check applied) is released before
+ * the answer is written, so that the answer and its base64 never live beside them. */
+typedef struct answer_parts {
+    engine_result res; /* warnings owned; its patch and record are released (NULL) */
+    char *patch;       /* owned (malloc): the patch as compact JSON, MUTATED only */
+    size_t patch_len;
+    char *record; /* owned (malloc): the record, MUTATED only */
+} answer_parts;
+
+static void parts_clear(answer_parts *p)
+{
+    engine_result_clear(&p->res);
+    free(p->patch);
+    free(p->record);
+    p->patch = p->record = NULL;
+    p->patch_len = 0;
+}
+
+/* Bytes first reserved for one printed operation; doubled while it does not fit. */
+#define PATCH_OP_ROOM 4096
+
+/* Prints patch (an array of operations) into *out (malloc'd, owned by the caller), byte for
+ * byte as cJSON_PrintUnformatted would, one operation at a time straight into a buffer grown
+ * by realloc: cJSON's own print grows its buffer by copying (no realloc behind the arena's
+ * hooks) and copies it once more at the end, about 3 times the patch at its peak. */
+CW_MUST_USE static cw_result print_patch(const cJSON *patch, char **out, size_t *len)
+{
+    buf t;
+    buf_init(&t, ADMISSION_ANSWER_MAX);
+    cw_result rc = buf_addc(&t, '[');
+    for (const cJSON *op = patch->child; op && rc == CW_OK; op = op->next) {
+        if (op != patch->child)
+            rc = buf_addc(&t, ',');
+        for (size_t room = PATCH_OP_ROOM; rc == CW_OK; room *= 2) {
+            size_t left = t.max - t.len;
+            bool last = room >= left;
+            char *w = buf_reserve(&t, last ? left : room);
+            if (!w) {
+                rc = buf_status(&t);
+                break;
+            }
+            /* cJSON writes no more than the room it is given and needs some slack (its
+             * documentation: 5 bytes): false means the room was short. */
+            if (cJSON_PrintPreallocated((cJSON *)op, w, (int)(last ? left : room), false)) {
+                buf_commit(&t, strlen(w));
+                break;
+            }
+            if (last)
+                rc = CW_ELIMIT;
+        }
+    }
+    if (rc == CW_OK)
+        rc = buf_addc(&t, ']');
+    if (rc != CW_OK) {
+        buf_free(&t);
+        return rc;
+    }
+    *out = buf_take(&t, len);
+    return *out ? CW_OK : CW_ENOMEM;
+}
+
+/* Takes what the answer needs out of the engine's result into *parts, outside the arena. */
+CW_MUST_USE static cw_result take_parts(answer_parts *parts)
+{
+    engine_result *res = &parts->res;
+    cw_result rc = CW_OK;
+    if (res->decision.outcome == ENGINE_MUTATED) {
+        rc = print_patch(res->patch, &parts->patch, &parts->patch_len);
+        if (rc == CW_OK && res->record && !(parts->record = strdup(res->record)))
+            rc = CW_ENOMEM;
+    }
+    /* Released here in every case: arena memory must not reach a free after arena_end. */
+    cJSON_Delete(res->patch);
+    cJSON_free(res->record);
+    res->patch = NULL;
+    res->record = NULL;
+    return rc;
+}
+
 /* Bytes of the answer's fixed text: its keys, punctuation and the status code. */
 #define ANSWER_FIXED_MAX 256
 
 CW_MUST_USE static cw_result write_answer(buf *o, const admission_decision *d,
-                                          const engine_result *res, const char *patch,
-                                          size_t patch_len)
+                                          const answer_parts *parts)
 {
     const engine_decision *e = &d->engine;
     CW_GUARD(buf_adds(o, "{\"apiVersion\":\"" ADMISSION_API_VERSION "\",\"kind\":\"" ADMISSION_KIND
@@ -196,9 +274,9 @@ CW_MUST_USE static cw_result write_answer(buf *o, const admission_decision *d,
     } else {
         CW_GUARD(buf_adds(o, ",\"allowed\":true"));
     }
-    if (patch) {
+    if (parts->patch) {
         CW_GUARD(buf_adds(o, ",\"patchType\":\"JSONPatch\",\"patch\":\""));
-        CW_GUARD(b64_encode(o, patch, patch_len, B64_STD));
+        CW_GUARD(b64_encode(o, parts->patch, parts->patch_len, B64_STD));
         CW_GUARD(buf_addc(o, '"'));
     }
     if (e->warning_count > 0) {
@@ -206,57 +284,43 @@ CW_MUST_USE static cw_result write_answer(buf *o, const admission_decision *d,
         for (size_t i = 0; i < e->warning_count; i++) {
             if (i)
                 CW_GUARD(buf_addc(o, ','));
-            CW_GUARD(add_string(o, res->warnings[i]));
+            CW_GUARD(add_string(o, parts->res.warnings[i]));
         }
         CW_GUARD(buf_addc(o, ']'));
     }
-    if (res->record && e->outcome == ENGINE_MUTATED) {
+    if (parts->record && e->outcome == ENGINE_MUTATED) {
         CW_GUARD(buf_adds(o, ",\"auditAnnotations\":{\"" ADMISSION_AUDIT_KEY "\":"));
-        CW_GUARD(add_string(o, res->record));
+        CW_GUARD(add_string(o, parts->record));
         CW_GUARD(buf_addc(o, '}'));
     }
     return buf_adds(o, "}}");
 }
 
-/* The answer of a review the engine decided: it reads the decision and the engine's output.
- * The buffer is sized once, with room for the longest escapes, so that writing it never
- * reallocates; near the cap that room is not asked for, and the writes say whether the answer
- * fits. */
-CW_MUST_USE static cw_result encode(buf *o, const admission_decision *d, const engine_result *res)
+/* The answer of a review the engine decided: it reads the decision and what was taken of the
+ * engine's output. The buffer is sized once, with room for the longest escapes, so that
+ * writing it never reallocates; near the cap that room is not asked for, and the writes say
+ * whether the answer fits. */
+CW_MUST_USE static cw_result encode(buf *o, const admission_decision *d, const answer_parts *parts)
 {
     const engine_decision *e = &d->engine;
-    char *patch = NULL;
-    size_t patch_len = 0;
-    if (e->outcome == ENGINE_MUTATED) {
-        /* Printed outside the arena: cJSON grows its print buffer by copying, and in the
-         * arena every old copy would stay until the request ends (about 3 times the patch;
-         * bench/memory-bench.py). */
-        arena_pause();
-        patch = cJSON_PrintUnformatted(res->patch);
-        arena_resume();
-        if (!patch)
-            return CW_ENOMEM;
-        patch_len = strlen(patch);
-    }
     size_t escaped = strlen(d->uid) + (e->outcome == ENGINE_DENIED ? strlen(e->message) : 0);
     for (size_t i = 0; i < e->warning_count; i++)
-        escaped += strlen(res->warnings[i]) + 3; /* quotes and comma */
-    if (res->record && e->outcome == ENGINE_MUTATED)
-        escaped += strlen(res->record) + 2;
-    size_t room = ANSWER_FIXED_MAX + b64_encoded_len(patch_len, B64_STD) + 1;
+        escaped += strlen(parts->res.warnings[i]) + 3; /* quotes and comma */
+    if (parts->record && e->outcome == ENGINE_MUTATED)
+        escaped += strlen(parts->record) + 2;
+    size_t room = ANSWER_FIXED_MAX + b64_encoded_len(parts->patch_len, B64_STD) + 1;
     size_t left = o->max - o->len;
-    cw_result rc = CW_OK;
     if (room <= left && escaped <= (left - room) / JSONESC_BYTE_MAX &&
         !buf_reserve(o, room + escaped * JSONESC_BYTE_MAX))
-        rc = buf_status(o);
-    if (rc == CW_OK)
-        rc = write_answer(o, d, res, patch, patch_len);
-    cJSON_free(patch);
-    return rc;
+        return buf_status(o);
+    return write_answer(o, d, parts);
 }
 
+/* Decides the review: a 400 or 503 in out, or the engine's decision in out and what the
+ * answer needs of its work in *parts (*decided). */
 CW_MUST_USE static cw_result answer(const config *cfg, engine_scope scope, uint64_t deadline_ns,
-                                    cJSON *root, admission_response *out, buf *o)
+                                    cJSON *root, admission_response *out, answer_parts *parts,
+                                    bool *decided)
 {
     admission_decision *d = &out->decision;
     cw_error err = {{0}};
@@ -289,8 +353,7 @@ CW_MUST_USE static cw_result answer(const config *cfg, engine_scope scope, uint6
         .scope = scope,
         .deadline_ns = deadline_ns,
     };
-    engine_result res;
-    cw_result rc = engine_mutate(cfg, &ereq, &res);
+    cw_result rc = engine_mutate(cfg, &ereq, &parts->res);
     if (rc == CW_ETIMEOUT) {
         snprintf(d->error, sizeof d->error,
                  "the request's timeout passed while the webhook worked on it");
@@ -298,10 +361,9 @@ CW_MUST_USE static cw_result answer(const config *cfg, engine_scope scope, uint6
         return CW_OK;
     }
     CW_GUARD(rc);
-    d->engine = res.decision;
-    rc = encode(o, d, &res);
-    engine_result_clear(&res);
-    return rc;
+    *decided = true;
+    d->engine = parts->res.decision;
+    return take_parts(parts);
 }
 
 /* True when every byte of s[0..n) is JSON whitespace (RFC 8259 §2). */
@@ -326,6 +388,8 @@ cw_result admission_review_until(const config *cfg, engine_scope scope, const ch
     buf o;
     buf_init(&o, ADMISSION_ANSWER_MAX);
     cw_result rc = CW_OK;
+    answer_parts parts = {0};
+    bool decided = false;
     bool arena = arena_hooks_installed();
     if (arena)
         arena_begin();
@@ -354,14 +418,18 @@ cw_result admission_review_until(const config *cfg, engine_scope scope, const ch
                  "%s holds %s, which the webhook refuses", nul_path, json_text_fault_text(fault));
         out->http_status = 400;
     } else {
-        rc = answer(cfg, scope, deadline_ns, root, out, &o);
+        rc = answer(cfg, scope, deadline_ns, root, out, &parts, &decided);
     }
     /* With the arena every node of the request is released at once by arena_end: walking the
-     * tree to free it node by node would only cost time. */
+     * tree to free it node by node would only cost time. Released before the answer is
+     * written: nothing of it is read there. */
     if (arena)
         arena_end();
     else
         cJSON_Delete(root);
+    if (rc == CW_OK && decided)
+        rc = encode(&o, &out->decision, &parts);
+    parts_clear(&parts);
     if (rc != CW_OK)
         goto fail;
 
