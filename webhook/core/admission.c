@@ -381,8 +381,11 @@ cw_result admission_review(const config *cfg, engine_scope scope, const char *bo
     return admission_review_until(cfg, scope, body, len, 0, out);
 }
 
-cw_result admission_review_until(const config *cfg, engine_scope scope, const char *body,
-                                 size_t len, uint64_t deadline_ns, admission_response *out)
+/* The review of body[0..len); release, when not NULL, is the buffer holding those bytes,
+ * freed once nothing reads them. */
+CW_MUST_USE static cw_result review_text(const config *cfg, engine_scope scope, const char *body,
+                                         size_t len, buf *release, uint64_t deadline_ns,
+                                         admission_response *out)
 {
     memset(out, 0, sizeof *out);
     buf o;
@@ -418,6 +421,9 @@ cw_result admission_review_until(const config *cfg, engine_scope scope, const ch
                  "%s holds %s, which the webhook refuses", nul_path, json_text_fault_text(fault));
         out->http_status = 400;
     } else {
+        /* cJSON copied every string it kept: the body is read no more. */
+        if (release)
+            buf_free(release);
         rc = answer(cfg, scope, deadline_ns, root, out, &parts, &decided);
     }
     /* With the arena every node of the request is released at once by arena_end: walking the
@@ -448,6 +454,18 @@ fail:
     out->body = NULL;
     out->len = 0;
     return rc;
+}
+
+cw_result admission_review_until(const config *cfg, engine_scope scope, const char *body,
+                                 size_t len, uint64_t deadline_ns, admission_response *out)
+{
+    return review_text(cfg, scope, body, len, NULL, deadline_ns, out);
+}
+
+cw_result admission_review_body(const config *cfg, engine_scope scope, buf *body,
+                                uint64_t deadline_ns, admission_response *out)
+{
+    return review_text(cfg, scope, body->data ? body->data : "", body->len, body, deadline_ns, out);
 }
 
 void admission_response_clear(admission_response *out)
