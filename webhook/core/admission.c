@@ -180,62 +180,15 @@ static void fill_identity(admission_decision *d, const review *r)
  * (the parsed review, the patch as a tree, the values the check applied) is released before
  * the answer is written, so that the answer and its base64 never live beside them. */
 typedef struct answer_parts {
-    engine_result res; /* warnings owned; its patch and record are released (NULL) */
-    char *patch;       /* owned (malloc): the patch as compact JSON, MUTATED only */
-    size_t patch_len;
-    char *record; /* owned (malloc): the record, MUTATED only */
+    engine_result res; /* warnings and the patch's text owned; its tree and record released */
+    char *record;      /* owned (malloc): the record, MUTATED only */
 } answer_parts;
 
 static void parts_clear(answer_parts *p)
 {
     engine_result_clear(&p->res);
-    free(p->patch);
     free(p->record);
-    p->patch = p->record = NULL;
-    p->patch_len = 0;
-}
-
-/* Bytes first reserved for one printed operation; doubled while it does not fit. */
-#define PATCH_OP_ROOM 4096
-
-/* Prints patch (an array of operations) into *out (malloc'd, owned by the caller), byte for
- * byte as cJSON_PrintUnformatted would, one operation at a time straight into a buffer grown
- * by realloc: cJSON's own print grows its buffer by copying (no realloc behind the arena's
- * hooks) and copies it once more at the end, about 3 times the patch at its peak. */
-CW_MUST_USE static cw_result print_patch(const cJSON *patch, char **out, size_t *len)
-{
-    buf t;
-    buf_init(&t, ADMISSION_ANSWER_MAX);
-    cw_result rc = buf_addc(&t, '[');
-    for (const cJSON *op = patch->child; op && rc == CW_OK; op = op->next) {
-        if (op != patch->child)
-            rc = buf_addc(&t, ',');
-        for (size_t room = PATCH_OP_ROOM; rc == CW_OK; room *= 2) {
-            size_t left = t.max - t.len;
-            bool last = room >= left;
-            char *w = buf_reserve(&t, last ? left : room);
-            if (!w) {
-                rc = buf_status(&t);
-                break;
-            }
-            /* cJSON writes no more than the room it is given and needs some slack (its
-             * documentation: 5 bytes): false means the room was short. */
-            if (cJSON_PrintPreallocated((cJSON *)op, w, (int)(last ? left : room), false)) {
-                buf_commit(&t, strlen(w));
-                break;
-            }
-            if (last)
-                rc = CW_ELIMIT;
-        }
-    }
-    if (rc == CW_OK)
-        rc = buf_addc(&t, ']');
-    if (rc != CW_OK) {
-        buf_free(&t);
-        return rc;
-    }
-    *out = buf_take(&t, len);
-    return *out ? CW_OK : CW_ENOMEM;
+    p->record = NULL;
 }
 
 /* Takes what the answer needs out of the engine's result into *parts, outside the arena. */
@@ -243,11 +196,9 @@ CW_MUST_USE static cw_result take_parts(answer_parts *parts)
 {
     engine_result *res = &parts->res;
     cw_result rc = CW_OK;
-    if (res->decision.outcome == ENGINE_MUTATED) {
-        rc = print_patch(res->patch, &parts->patch, &parts->patch_len);
-        if (rc == CW_OK && res->record && !(parts->record = strdup(res->record)))
-            rc = CW_ENOMEM;
-    }
+    if (res->decision.outcome == ENGINE_MUTATED && res->record &&
+        !(parts->record = strdup(res->record)))
+        rc = CW_ENOMEM;
     /* Released here in every case: arena memory must not reach a free after arena_end. */
     cJSON_Delete(res->patch);
     cJSON_free(res->record);
@@ -274,9 +225,9 @@ CW_MUST_USE static cw_result write_answer(buf *o, const admission_decision *d,
     } else {
         CW_GUARD(buf_adds(o, ",\"allowed\":true"));
     }
-    if (parts->patch) {
+    if (e->outcome == ENGINE_MUTATED && parts->res.patch_text) {
         CW_GUARD(buf_adds(o, ",\"patchType\":\"JSONPatch\",\"patch\":\""));
-        CW_GUARD(b64_encode(o, parts->patch, parts->patch_len, B64_STD));
+        CW_GUARD(b64_encode(o, parts->res.patch_text, parts->res.patch_len, B64_STD));
         CW_GUARD(buf_addc(o, '"'));
     }
     if (e->warning_count > 0) {
@@ -308,7 +259,7 @@ CW_MUST_USE static cw_result encode(buf *o, const admission_decision *d, const a
         escaped += strlen(parts->res.warnings[i]) + 3; /* quotes and comma */
     if (parts->record && e->outcome == ENGINE_MUTATED)
         escaped += strlen(parts->record) + 2;
-    size_t room = ANSWER_FIXED_MAX + b64_encoded_len(parts->patch_len, B64_STD) + 1;
+    size_t room = ANSWER_FIXED_MAX + b64_encoded_len(parts->res.patch_len, B64_STD) + 1;
     size_t left = o->max - o->len;
     if (room <= left && escaped <= (left - room) / JSONESC_BYTE_MAX &&
         !buf_reserve(o, room + escaped * JSONESC_BYTE_MAX))
@@ -352,6 +303,7 @@ CW_MUST_USE static cw_result answer(const config *cfg, engine_scope scope, uint6
         .operation = r.op,
         .scope = scope,
         .deadline_ns = deadline_ns,
+        .patch_text_max = ADMISSION_ANSWER_MAX,
     };
     cw_result rc = engine_mutate(cfg, &ereq, &parts->res);
     if (rc == CW_ETIMEOUT) {

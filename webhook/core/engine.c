@@ -461,6 +461,9 @@ static void skip(engine_result *res, const char *reason)
 static void finish_denied(engine_result *res, const plan *p)
 {
     cJSON_Delete(res->patch);
+    free(res->patch_text);
+    res->patch_text = NULL;
+    res->patch_len = 0;
     for (size_t i = 0; i < res->decision.warning_count; i++)
         free(res->warnings[i]);
     cJSON_free(res->record);
@@ -615,7 +618,17 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     /* Check: apply the patch to the object and plan again; nothing may be left to do. */
     cJSON *applied = object;
     cw_error err;
-    r = jsonpatch_apply(&applied, res->patch, &err);
+    if (req->patch_text_max) {
+        /* Printed first: the apply then moves the values out of the tree. */
+        r = jsonpatch_print(res->patch, req->patch_text_max, &res->patch_text, &res->patch_len);
+        if (r != CW_OK)
+            goto fail;
+        r = jsonpatch_apply_taking(&applied, res->patch, &err);
+        cJSON_Delete(res->patch);
+        res->patch = NULL;
+    } else {
+        r = jsonpatch_apply(&applied, res->patch, &err);
+    }
     if (r == CW_ENOMEM)
         goto fail;
     if (r || applied != object) {
@@ -667,6 +680,7 @@ done:
 void engine_result_clear(engine_result *res)
 {
     cJSON_Delete(res->patch);
+    free(res->patch_text);
     for (size_t i = 0; i < res->decision.warning_count; i++)
         free(res->warnings[i]);
     cJSON_free(res->record);

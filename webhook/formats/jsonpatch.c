@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "jsonnum.h"
 
 /* ------------------------------------------------------------------------------------------
@@ -312,6 +313,7 @@ typedef struct apply_ctx {
     cw_error *err;
     array_cursor *cursors; /* owned; open addressing by address */
     bool oom;              /* an allocation failed: the apply fails with CW_ENOMEM */
+    bool take;             /* jsonpatch_apply_taking: values are moved out of the patch */
     size_t cursor_cap, cursor_count;
 } apply_ctx;
 
@@ -748,12 +750,25 @@ static cJSON *node_detach(apply_ctx *c, const target *t, cJSON *old)
     return cJSON_DetachItemViaPointer(t->parent, old);
 }
 
-CW_MUST_USE static cw_result op_add(apply_ctx *c, const char *path, const cJSON *value)
+/* The value of operation o to place at t: a copy (checked by check_place), or with
+ * c->take the value itself, checked the same way and unlinked from o. Returns owned. */
+CW_MUST_USE static cw_result value_for(apply_ctx *c, const target *t, cJSON *o, cJSON *value,
+                                       cJSON **out)
+{
+    if (!c->take)
+        return copy_for(c, t, value, out);
+    CW_GUARD(check_place(c, t, value));
+    *out = cJSON_DetachItemViaPointer(o, value);
+    node_drop_name(*out);
+    return CW_OK;
+}
+
+CW_MUST_USE static cw_result op_add(apply_ctx *c, const char *path, cJSON *o, cJSON *value)
 {
     target t;
     cJSON *v = NULL;
     CW_GUARD(resolve(c, path, "path", &t));
-    CW_GUARD(copy_for(c, &t, value, &v));
+    CW_GUARD(value_for(c, &t, o, value, &v));
     return place_add(c, &t, v);
 }
 
@@ -770,7 +785,7 @@ CW_MUST_USE static cw_result op_remove(apply_ctx *c, const char *path)
     return CW_OK;
 }
 
-CW_MUST_USE static cw_result op_replace(apply_ctx *c, const char *path, const cJSON *value)
+CW_MUST_USE static cw_result op_replace(apply_ctx *c, const char *path, cJSON *o, cJSON *value)
 {
     target t;
     cJSON *v = NULL;
@@ -778,7 +793,7 @@ CW_MUST_USE static cw_result op_replace(apply_ctx *c, const char *path, const cJ
     cJSON *old = target_get(c, &t, "path");
     if (!old)
         return CW_EINVAL;
-    CW_GUARD(copy_for(c, &t, value, &v));
+    CW_GUARD(value_for(c, &t, o, value, &v));
     if (!t.parent) {
         node_free(c, *c->doc);
         *c->doc = v;
@@ -848,7 +863,7 @@ CW_MUST_USE static cw_result op_move(apply_ctx *c, const char *from, const char 
 
 /* The members of one operation object. */
 typedef struct op_members {
-    const cJSON *op, *path, *from, *value;
+    cJSON *op, *path, *from, *value;
 } op_members;
 
 /* Collects the members RFC 6902 defines; others are ignored (RFC 6902 §4, conformance case
@@ -858,8 +873,8 @@ CW_MUST_USE static cw_result op_members_read(apply_ctx *c, const cJSON *o, op_me
 {
     static const char *const names[] = {"op", "path", "from", "value"};
     memset(m, 0, sizeof *m);
-    const cJSON **slots[] = {&m->op, &m->path, &m->from, &m->value};
-    for (const cJSON *x = o->child; x; x = x->next) {
+    cJSON **slots[] = {&m->op, &m->path, &m->from, &m->value};
+    for (cJSON *x = o->child; x; x = x->next) {
         if (!x->string)
             continue;
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -879,7 +894,7 @@ static bool is_string(const cJSON *v)
 }
 
 /* Validates one operation's members and applies it. */
-CW_MUST_USE static cw_result apply_one(apply_ctx *c, const cJSON *o)
+CW_MUST_USE static cw_result apply_one(apply_ctx *c, cJSON *o)
 {
     op_members m;
     if (!node_is(o, cJSON_Object))
@@ -916,18 +931,19 @@ CW_MUST_USE static cw_result apply_one(apply_ctx *c, const cJSON *o)
         return op_fail(c, CW_EINVAL, "member \"from\" is not a string");
 
     switch (op[0]) {
-    case 'a': return op_add(c, c->path, m.value);
+    case 'a': return op_add(c, c->path, o, m.value);
     case 'r':
         if (op[2] == 'm')
             return op_remove(c, c->path);
-        return op_replace(c, c->path, m.value);
+        return op_replace(c, c->path, o, m.value);
     case 't': return op_test(c, c->path, m.value);
     case 'c': return op_copy(c, m.from->valuestring, c->path);
     default: return op_move(c, m.from->valuestring, c->path);
     }
 }
 
-cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err)
+/* jsonpatch_apply; take: jsonpatch_apply_taking (the patch is only read unless take). */
+CW_MUST_USE static cw_result apply_patch(cJSON **doc, cJSON *patch, bool take, cw_error *err)
 {
     if (!doc || !*doc)
         return cw_fail(err, CW_EINVAL, "JSON patch: no document");
@@ -939,13 +955,77 @@ cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err)
             return cw_fail(err, CW_ELIMIT, "JSON patch: more than %d operations",
                            JSONPATCH_OPS_MAX);
 
-    apply_ctx c = {.doc = doc, .budget = JSONPATCH_NODES_MAX, .err = err};
+    apply_ctx c = {.doc = doc, .budget = JSONPATCH_NODES_MAX, .err = err, .take = take};
     cw_result r = CW_OK;
-    for (const cJSON *o = patch->child; o && !r; o = o->next, c.index++) {
+    for (cJSON *o = patch->child; o && !r; o = o->next, c.index++) {
         c.op = NULL;
         c.path = NULL;
         r = apply_one(&c, o);
     }
     free(c.cursors);
     return r && c.oom ? CW_ENOMEM : r;
+}
+
+cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err)
+{
+    /* Not written through: without take every operation is only read. */
+    return apply_patch(doc, (cJSON *)patch, false, err);
+}
+
+cw_result jsonpatch_apply_taking(cJSON **doc, cJSON *patch, cw_error *err)
+{
+    return apply_patch(doc, patch, true, err);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Printing */
+
+/* Bytes first offered to cJSON for one operation; doubled while it does not fit. */
+#define PRINT_OP_ROOM 4096
+/* Bytes cJSON_PrintPreallocated may want beyond what it writes (its documentation: 5). */
+#define PRINT_SLACK 64
+
+cw_result jsonpatch_print(const cJSON *patch, size_t max, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    if (!node_is(patch, cJSON_Array))
+        return CW_EINVAL;
+    if (max > INT_MAX - PRINT_SLACK)
+        max = INT_MAX - PRINT_SLACK; /* what cJSON_PrintPreallocated can be given at once */
+    /* Room past max for cJSON's slack, so that a text of exactly max bytes prints. */
+    buf t;
+    buf_init(&t, max + PRINT_SLACK);
+    cw_result rc = buf_addc(&t, '[');
+    for (const cJSON *op = patch->child; op && rc == CW_OK; op = op->next) {
+        if (op != patch->child)
+            rc = buf_addc(&t, ',');
+        for (size_t room = PRINT_OP_ROOM; rc == CW_OK; room *= 2) {
+            size_t left = t.max - t.len;
+            bool last = room >= left;
+            char *w = buf_reserve(&t, last ? left : room);
+            if (!w) {
+                rc = buf_status(&t);
+                break;
+            }
+            /* cJSON writes within the room it is given and needs some slack (its
+             * documentation: 5 bytes): false means the room was short. */
+            if (cJSON_PrintPreallocated((cJSON *)op, w, (int)(last ? left : room), false)) {
+                buf_commit(&t, strlen(w));
+                break;
+            }
+            if (last)
+                rc = CW_ELIMIT;
+        }
+    }
+    if (rc == CW_OK)
+        rc = buf_addc(&t, ']');
+    if (rc == CW_OK && t.len > max)
+        rc = CW_ELIMIT;
+    if (rc != CW_OK) {
+        buf_free(&t);
+        return rc;
+    }
+    *text = buf_take(&t, len);
+    return *text ? CW_OK : CW_ENOMEM;
 }

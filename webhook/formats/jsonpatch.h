@@ -60,6 +60,20 @@ CW_MUST_USE cw_result jsonpatch_append(cJSON *patch, const char *op, const jsonp
  * copy. The error names the operation index and path. */
 CW_MUST_USE cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err);
 
+/* jsonpatch_apply, except that the value of each "add" and "replace" is moved out of patch
+ * into *doc instead of being copied: the same checks, the same errors, the same result, but
+ * no second copy of the values. patch is consumed either way: afterwards it is only fit for
+ * cJSON_Delete (print it first when its text is wanted). */
+CW_MUST_USE cw_result jsonpatch_apply_taking(cJSON **doc, cJSON *patch, cw_error *err);
+
+/* Prints patch (an array) into *text (owned, free(); NUL-terminated, *len bytes), byte for
+ * byte what cJSON_PrintUnformatted writes, but one operation at a time straight into a
+ * buffer grown by realloc: cJSON's own print grows its buffer by copying behind custom
+ * hooks and copies it once more at the end (about 3 times the text at its peak). Returns
+ * CW_ELIMIT when the text would pass max bytes (or a member cannot be printed), CW_ENOMEM,
+ * CW_EINVAL when patch is not an array. */
+CW_MUST_USE cw_result jsonpatch_print(const cJSON *patch, size_t max, char **text, size_t *len);
+
 /* RFC 6902 §4.6 equality of two JSON values (objects: same members regardless of order;
  * numbers by value, Raw number text included). */
 bool jsonpatch_equal(const cJSON *a, const cJSON *b);
