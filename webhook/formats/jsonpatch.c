@@ -127,12 +127,25 @@ cw_result jsonpatch_append(cJSON *patch, const char *op, const jsonpatch_path *p
         goto fail;
     }
 
+    /* The member names and the op are static text: referenced, not copied (cJSON frees and
+     * duplicates such nodes correctly), which saves four allocations of every operation. */
+    static const char *const ops[] = {"add", "remove", "replace"};
+    const char *op_text = is_remove ? ops[1] : op[0] == 'a' ? ops[0] : ops[2];
     item = cJSON_CreateObject();
-    if (!item || !cJSON_AddStringToObject(item, "op", op) ||
-        !cJSON_AddStringToObject(item, "path", path->buf))
+    if (!item)
         goto nomem;
+    cJSON *op_node = cJSON_CreateStringReference(op_text);
+    if (!op_node || !cJSON_AddItemToObjectCS(item, "op", op_node)) {
+        cJSON_Delete(op_node);
+        goto nomem;
+    }
+    cJSON *path_node = cJSON_CreateString(path->buf);
+    if (!path_node || !cJSON_AddItemToObjectCS(item, "path", path_node)) {
+        cJSON_Delete(path_node);
+        goto nomem;
+    }
     if (value) {
-        if (!cJSON_AddItemToObject(item, "value", value))
+        if (!cJSON_AddItemToObjectCS(item, "value", value))
             goto nomem;
         value = NULL; /* owned by item now */
     }
