@@ -51,11 +51,11 @@
  * peak, during the check: the parsed tree, the patch as a tree and as text, the check's
  * index; the body is freed once parsed, the answer written once the tree is released;
  * measured with bench/memory-bench.py on the scaled Pods of bench/scale-objects.py, the most
- * nodes per byte a real object has: 12.8 times, charged with a quarter more). The budget is the container's memory limit (cgroup, or config
- * memoryLimit; SERVER_MEMORY_DEFAULT when neither says) less SERVER_MEMORY_RESERVE for the
- * rest of the process (threads, TLS sessions, connection pools, config), and never under
- * SERVER_BUDGET_MIN. A request that does not fit waits; one whose ?timeout= passes first is
- * answered 503. */
+ * nodes per byte a real object has: 12.8 times, charged with a quarter more). The budget is the
+ * container's memory limit (cgroup, or config memoryLimit; SERVER_MEMORY_DEFAULT when neither says)
+ * less SERVER_MEMORY_RESERVE for the rest of the process (threads, TLS sessions, connection pools,
+ * config), and never under SERVER_BUDGET_MIN. A request that does not fit waits; one whose
+ * ?timeout= passes first is answered 503. */
 #define SERVER_MEMORY_PER_BODY_BYTE 16
 #define SERVER_REQUEST_MEMORY (64 * 1024)
 #define SERVER_MEMORY_DEFAULT ((uint64_t)256 * 1024 * 1024)
