@@ -887,6 +887,102 @@ static void test_print(void **state)
     cJSON_Delete(patch);
 }
 
+/* One operation for both builders: path text (unescaped key by key), op, value text. */
+typedef struct text_case_op {
+    const char *keys[3];
+    const char *op;
+    const char *value;
+} text_case_op;
+
+/* Builds ops as a tree and as text: the text is what the tree prints as, and applying either
+ * gives the same result, or the same error. */
+static void expect_text_same(const char *doc_text, const text_case_op *ops, size_t n)
+{
+    cJSON *patch = cJSON_CreateArray();
+    jsonpatch_text *t = jsonpatch_text_new(1 << 20);
+    assert_non_null(t);
+    cw_error err;
+    for (size_t i = 0; i < n; i++) {
+        jsonpatch_path path;
+        jsonpatch_path_init(&path);
+        for (size_t k = 0; k < 3 && ops[i].keys[k]; k++)
+            jsonpatch_path_key(&path, ops[i].keys[k]);
+        cJSON *v = ops[i].value ? parse(ops[i].value) : NULL;
+        cJSON *v2 = ops[i].value ? parse(ops[i].value) : NULL;
+        assert_int_equal(jsonpatch_append(patch, ops[i].op, &path, v, &err), CW_OK);
+        assert_int_equal(jsonpatch_text_append(t, ops[i].op, &path, v2, &err), CW_OK);
+    }
+    assert_int_equal(jsonpatch_text_count(t), n);
+    char *want = cJSON_PrintUnformatted(patch), *got = NULL;
+    size_t len = 0;
+    assert_int_equal(jsonpatch_text_take(t, &got, &len), CW_OK);
+    assert_string_equal(got, want);
+    assert_int_equal(len, strlen(want));
+    free(got);
+    cJSON_free(want);
+
+    cJSON *doc = parse(doc_text), *tdoc = parse(doc_text);
+    cw_error terr = {{0}};
+    err = (cw_error){{0}};
+    cw_result r = jsonpatch_apply(&doc, patch, &err);
+    cw_result tr = jsonpatch_text_apply(&tdoc, t, &terr);
+    assert_int_equal(tr, r);
+    assert_string_equal(terr.msg, err.msg);
+    if (r == CW_OK) {
+        check_links(tdoc);
+        assert_true(jsonpatch_equal(tdoc, doc));
+    }
+    cJSON_Delete(doc);
+    cJSON_Delete(tdoc);
+    cJSON_Delete(patch);
+    jsonpatch_text_free(t);
+}
+
+static void test_text(void **state)
+{
+    (void)state;
+    const char *doc = "{\"a\":{\"b\":[1,2]},\"c\":\"x\"}";
+    const text_case_op ok[] = {
+        {{"a", "b", "-"}, "add", "{\"k\":\"v~/\\\"\\n\\u0001\"}"},
+        {{"c"}, "replace", "\"y\""},
+        {{"a", "b", "0"}, "remove", NULL},
+        {{"d/e~"}, "add", "[true,null,1.5,-0,1e300,{}]"},
+        {{"a", "b", "1"}, "replace", "{\"x\":{\"y\":[]}}"},
+    };
+    expect_text_same(doc, ok, sizeof ok / sizeof ok[0]);
+    const text_case_op bad[] = {
+        {{"c"}, "replace", "1"},
+        {{"missing", "x"}, "add", "1"},
+    };
+    expect_text_same(doc, bad, sizeof bad / sizeof bad[0]);
+    const text_case_op bad_index[] = {{{"a", "b", "7"}, "remove", NULL}};
+    expect_text_same(doc, bad_index, 1);
+    expect_text_same(doc, NULL, 0);
+
+    /* The text's limit, and values freed when never applied. */
+    jsonpatch_text *t = jsonpatch_text_new(42); /* [{"op":"add","path":"/k","value":"short"}] */
+    assert_non_null(t);
+    jsonpatch_path path;
+    jsonpatch_path_init(&path);
+    jsonpatch_path_key(&path, "k");
+    cw_error err;
+    assert_int_equal(jsonpatch_text_append(t, "add", &path, parse("\"short\""), &err), CW_OK);
+    assert_int_equal(
+        jsonpatch_text_append(t, "add", &path, parse("\"longer than the limit\""), &err),
+        CW_ELIMIT);
+    assert_int_equal(jsonpatch_text_append(t, "move", &path, parse("1"), &err), CW_EINVAL);
+    assert_int_equal(jsonpatch_text_append(t, "remove", &path, parse("1"), &err), CW_EINVAL);
+    assert_int_equal(jsonpatch_text_count(t), 1);
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(jsonpatch_text_take(t, &text, &len), CW_OK);
+    assert_string_equal(text, "[{\"op\":\"add\",\"path\":\"/k\",\"value\":\"short\"}]");
+    assert_int_equal(len, 42);
+    free(text);
+    jsonpatch_text_free(t);
+    jsonpatch_text_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -904,6 +1000,7 @@ int main(void)
         cmocka_unit_test(test_limit_depth),
         cmocka_unit_test(test_limit_nodes),
         cmocka_unit_test(test_print),
+        cmocka_unit_test(test_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,6 +74,30 @@ CW_MUST_USE cw_result jsonpatch_apply_taking(cJSON **doc, cJSON *patch, cw_error
  * CW_EINVAL when patch is not an array. */
 CW_MUST_USE cw_result jsonpatch_print(const cJSON *patch, size_t max, char **text, size_t *len);
 
+/* A patch built as text: each operation is printed as it is appended (together, byte for
+ * byte what cJSON_PrintUnformatted prints of the same operations as an array), and only what
+ * applying it takes is kept, its op, path and value, with no cJSON object per operation. For
+ * the request path, where the patch is answered as text and applied once, by the check. */
+typedef struct jsonpatch_text jsonpatch_text;
+
+/* An empty patch whose text may have at most max bytes (owned; jsonpatch_text_free), or NULL
+ * when out of memory. */
+jsonpatch_text *jsonpatch_text_new(size_t max);
+/* Frees t and everything it holds, the values not applied included. NULL is a no-op. */
+void jsonpatch_text_free(jsonpatch_text *t);
+size_t jsonpatch_text_count(const jsonpatch_text *t);
+/* jsonpatch_append for a text patch: takes ownership of value (NULL for "remove") even on
+ * failure, keeps it until jsonpatch_text_apply or jsonpatch_text_free. CW_ELIMIT also when
+ * the text would pass its max. */
+CW_MUST_USE cw_result jsonpatch_text_append(jsonpatch_text *t, const char *op,
+                                            const jsonpatch_path *path, cJSON *value,
+                                            cw_error *err);
+/* jsonpatch_apply_taking of the patch's operations: the same checks, errors and result. The
+ * values go to *doc; apply once. */
+CW_MUST_USE cw_result jsonpatch_text_apply(cJSON **doc, jsonpatch_text *t, cw_error *err);
+/* The text, "[...]" (owned by the caller, free(); *len bytes): CW_ELIMIT past max. Once. */
+CW_MUST_USE cw_result jsonpatch_text_take(jsonpatch_text *t, char **text, size_t *len);
+
 /* RFC 6902 §4.6 equality of two JSON values (objects: same members regardless of order;
  * numbers by value, Raw number text included). */
 bool jsonpatch_equal(const cJSON *a, const cJSON *b);
