@@ -60,8 +60,8 @@ typedef struct engine_request {
     uint64_t deadline_ns;
     /* 0: a patch is returned as a tree (engine_result.patch). Otherwise it is returned as
      * text of at most this many bytes (engine_result.patch_text; CW_ELIMIT when longer),
-     * printed before the check, whose apply then moves the values of the operations into
-     * the object instead of copying them. */
+     * printed as it is planned with no tree of its operations (jsonpatch_text), and the
+     * check's apply moves its values into the object instead of copying them. */
     size_t patch_text_max;
 } engine_request;
 
@@ -118,8 +118,8 @@ typedef struct engine_result {
 /* Decides and mutates. Fills *res (initialised by the engine; release with
  * engine_result_clear). Returns CW_OK for every decision, a denial included (a denial is an
  * outcome, not an error); CW_ENOMEM when out of memory, CW_ELIMIT when the patch's text would
- * pass req->patch_text_max, CW_ETIMEOUT when req->deadline_ns
- * passed before the work was done (then *res is cleared). */
+ * pass req->patch_text_max, CW_ETIMEOUT when req->deadline_ns passed before the work was done
+ * (then *res is cleared). */
 CW_MUST_USE cw_result engine_mutate(const config *cfg, const engine_request *req,
                                     engine_result *res);
 

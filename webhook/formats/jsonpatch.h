@@ -4,8 +4,9 @@
  * Ours rather than cJSON_Utils: Debian ships no cJSON_Utils, and its upstream applier decodes
  * "~1" wrongly (cJSON #820), which breaks every label or annotation key containing "/".
  *
- * Building: a patch is a cJSON array owned by the caller (cJSON_CreateArray). Paths are
- * written with jsonpatch_path_*; keys are escaped "~" -> "~0", "/" -> "~1" (RFC 6901 §3).
+ * Building: a patch is a cJSON array owned by the caller (cJSON_CreateArray), or, where it is
+ * only printed and applied once, a jsonpatch_text. Paths are written with jsonpatch_path_*;
+ * keys are escaped "~" -> "~0", "/" -> "~1" (RFC 6901 §3).
  *
  * Numbers: a cJSON_Raw node holding JSON number text (how the manifest reader keeps numbers
  * exact) is treated as a number by the applier's "test" comparison. */
