@@ -69,6 +69,23 @@ typedef struct config_initdata_namespace {
     bool enforce;
 } config_initdata_namespace;
 
+/* podVM.namespaces.<ns> and podVM.default (SPEC §2.7): the pod VM an object of a namespace
+ * gets on peer pods. Each value is NULL when the profile leaves it to the cluster (the
+ * peer-pods ConfigMap and webhook). A namespace's profile replaces the default whole: an empty
+ * one ({}) gives its namespace no profile. */
+typedef struct config_podvm_profile {
+    char *name;                           /* owned: the namespace, or "default" */
+    char *machine_type;                   /* owned, or NULL */
+    char *image;                          /* owned, or NULL */
+    char *gpus;                           /* owned decimal text ("1"), or NULL */
+    char *gpu_model;                      /* owned, or NULL */
+    config_strings allowed_machine_types; /* empty: any machine type; else holds machine_type */
+    bool enforce;                         /* the object's own values must equal the set ones */
+} config_podvm_profile;
+
+#define CONFIG_PODVM_VALUE_MAX 1024 /* bytes of a profile value (an image ID is the longest) */
+#define CONFIG_PODVM_GPUS_MAX 1024  /* gpus: 0 to this */
+
 typedef struct config {
     char *listen;   /* CONFIG_LISTEN_DEFAULT */
     char *tls_cert; /* CONFIG_TLS_CERT_DEFAULT */
@@ -91,6 +108,12 @@ typedef struct config {
     config_initdata_namespace *initdata_namespaces; /* owned array */
     size_t initdata_namespaces_count;
     const config_initdata_document *initdata_default; /* borrowed; NULL: none */
+    config_podvm_profile *podvm_namespaces;           /* owned array */
+    size_t podvm_namespaces_count;
+    config_podvm_profile podvm_default; /* name "default"; every value NULL: none */
+    /* Every machine type the podVM profiles name (machineType, allowedMachineTypes), once
+     * each, in the order of the file: the bounded label set of the per-machine-type metric. */
+    config_strings podvm_machine_types;
 } config;
 
 /* Returns an owned config with every default, or NULL when out of memory (an allocation, as
@@ -136,6 +159,13 @@ const config_initdata_namespace *config_initdata_namespace_of(const config *cfg,
 /* "a, b, c": the names of the initdata documents for a message, "none" when there are none,
  * cut with ", ..." to fit cap. Returns buf. */
 const char *config_initdata_document_list(const config *cfg, char *buf, size_t cap);
+
+/* The pod-VM profile of an object in namespace ns (may be NULL): its namespace's, else the
+ * default, or NULL when the one that applies sets nothing. Borrowed from cfg. */
+const config_podvm_profile *config_podvm_profile_of(const config *cfg, const char *ns);
+
+/* The entry of cfg->podvm_machine_types equal to s, or NULL. Borrowed from cfg. */
+const char *config_podvm_machine_type_named(const config *cfg, const char *s);
 
 void config_strings_clear(config_strings *list);
 

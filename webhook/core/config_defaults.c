@@ -63,11 +63,12 @@ config *config_new_default(void)
                               &cfg->selector_label,
                               &cfg->runtime_class,
                               &cfg->sealed_mount_root,
-                              &cfg->initdata_annotation};
+                              &cfg->initdata_annotation,
+                              &cfg->podvm_default.name};
     const char *const values[] = {CONFIG_LISTEN_DEFAULT,        CONFIG_TLS_CERT_DEFAULT,
                                   CONFIG_TLS_KEY_DEFAULT,       CONFIG_LABEL_DEFAULT,
                                   CONFIG_RUNTIME_CLASS_DEFAULT, CONFIG_SEALED_MOUNT_ROOT_DEFAULT,
-                                  INITDATA_ANN_HYPERVISOR};
+                                  INITDATA_ANN_HYPERVISOR,      "default"};
     _Static_assert(sizeof strings / sizeof strings[0] == sizeof values / sizeof values[0],
                    "a default for every string");
     bool ok = true;
@@ -129,5 +130,6 @@ void config_free(config *cfg)
     strings_free(&cfg->runtime_class_allowed);
     sealed_namespaces_free(cfg);
     initdata_parts_free(cfg);
+    podvm_parts_free(cfg);
     free(cfg);
 }

@@ -1,5 +1,5 @@
 /* config_keys: the keys of SPEC §5 and the rules of their values, except the sealedSecrets
- * (config_sealed.c) and initdata (config_initdata.c) groups. */
+ * (config_sealed.c), initdata (config_initdata.c) and podVM (config_podvm.c) groups. */
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
@@ -295,6 +295,7 @@ static const key_spec root_keys[] = {
     {"storage", read_storage},
     {"sealedSecrets", read_sealed_secrets},
     {"initdata", read_initdata},
+    {"podVM", read_podvm},
 };
 
 cw_result read_root(parse_ctx *ctx)

@@ -1,7 +1,7 @@
 /* engine_plan.h: the engine's private planning state and the steps its files share. Included
  * only by webhook/core/engine*.c: engine.c (the driver, the inputs, SPEC §1 and §2.1, the check
  * pass), engine_index.c (the per-pass name indexes), engine_volumes.c (§2.2 storage, §2.3
- * sealed secrets) and engine_record.c (§2.4 record, §2.5 initdata).
+ * sealed secrets) and engine_record.c (§2.4 record, §2.5 initdata, §2.7 pod-VM profile).
  *
  * A plan is one planning pass over a PodSpec: building (p->patch and p->res set) or checking
  * (both NULL: operations are only counted). Every step returns CW_OK when it did its work or
@@ -22,6 +22,7 @@
 #include "jsonpatch.h"
 #include "jsonutil.h"
 #include "k8s_names.h"
+#include "podvm.h"
 #include "result.h"
 #include "sealed_entries.h"
 #include "strmap.h"
@@ -39,6 +40,7 @@ typedef struct inputs {
     size_t target_count;
     prior_record *prior; /* the record annotation as found, parsed on first use */
     initdata_choice initdata;
+    const config_podvm_profile *podvm; /* SPEC §2.7: borrowed from the config, or NULL */
 } inputs;
 
 /* A container of the PodSpec as the sealed-secret mutation sees it. */
@@ -95,6 +97,11 @@ typedef struct plan {
     cJSON *initdata_target; /* what carries the initdata annotation */
     bool annotations_added; /* an earlier op created the object's metadata.annotations */
     const config_initdata_document *initdata_set; /* the document this pass sets, or NULL */
+    bool target_annotations_added; /* an earlier op created initdata_target's annotations */
+    /* SPEC §2.6, §2.7: the RuntimeClass the object ends with (borrowed), and the pod-VM keys
+     * this pass sets (bit 1 << podvm_key) */
+    const char *runtime_class;
+    unsigned podvm_set;
 
     /* The large buffers come last: plan_init zeroes only the fields above them (zeroing
      * 12 KB twice per request was a tenth of the engine's cost). */
@@ -181,6 +188,9 @@ CW_MUST_USE cw_result plan_check_keep_list(plan *p);
 CW_MUST_USE cw_result plan_sealed(plan *p);
 /* SPEC §2.5: sets, replaces or keeps the initdata annotation on p->initdata_target. */
 CW_MUST_USE cw_result plan_initdata(plan *p);
+/* SPEC §2.7: sets the pod-VM profile's annotations on p->initdata_target where it has none,
+ * or denies its own values. */
+CW_MUST_USE cw_result plan_podvm(plan *p);
 /* SPEC §2.4: builds the record (merged with the prior one) into p->res->record and the
  * operation that sets it. Building mode only, after every other step. */
 CW_MUST_USE cw_result plan_record(plan *p);
