@@ -42,6 +42,21 @@ static struct {
     uint64_t other;
 } initdata_counts = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* Machine types likewise come from the config: slots claimed under a lock, never released.
+ * Index 0 of each count is "mutated", 1 "unchanged". */
+typedef struct machine_slot {
+    char name[METRICS_MACHINE_TYPE_NAME_MAX + 1];
+    uint64_t count[2];
+} machine_slot;
+
+static struct {
+    pthread_mutex_t lock;
+    machine_slot slots[METRICS_MACHINE_TYPES_MAX];
+    size_t used;
+    uint64_t other[2];
+    uint64_t none[2];
+} machine_counts = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
 static struct {
     atomic_uint_fast64_t requests[METRICS_KIND_COUNT][METRICS_OP_COUNT][ENGINE_OUTCOME_COUNT];
     atomic_uint_fast64_t mutations[METRICS_MUT_COUNT];
@@ -151,6 +166,37 @@ void metrics_count_initdata(const char *document)
     pthread_mutex_unlock(&initdata_counts.lock);
 }
 
+void metrics_count_pod_machine_type(const char *machine_type, bool other, engine_outcome outcome)
+{
+    if (outcome != ENGINE_MUTATED && outcome != ENGINE_UNCHANGED)
+        return;
+    int r = outcome == ENGINE_MUTATED ? 0 : 1;
+    pthread_mutex_lock(&machine_counts.lock);
+    if (!machine_type) {
+        if (other)
+            machine_counts.other[r]++;
+        else
+            machine_counts.none[r]++;
+        pthread_mutex_unlock(&machine_counts.lock);
+        return;
+    }
+    size_t i = 0;
+    while (i < machine_counts.used && strncmp(machine_counts.slots[i].name, machine_type,
+                                              METRICS_MACHINE_TYPE_NAME_MAX + 1) != 0)
+        i++;
+    if (i == machine_counts.used && i < METRICS_MACHINE_TYPES_MAX &&
+        strlen(machine_type) <= METRICS_MACHINE_TYPE_NAME_MAX) {
+        snprintf(machine_counts.slots[i].name, sizeof machine_counts.slots[i].name, "%s",
+                 machine_type);
+        machine_counts.used++;
+    }
+    if (i < machine_counts.used)
+        machine_counts.slots[i].count[r]++;
+    else
+        machine_counts.other[r]++;
+    pthread_mutex_unlock(&machine_counts.lock);
+}
+
 void metrics_count_http(unsigned int code)
 {
     for (size_t i = 0; i < HTTP_CODES; i++) {
@@ -176,6 +222,12 @@ void metrics_reset(void)
     initdata_counts.used = 0;
     initdata_counts.other = 0;
     pthread_mutex_unlock(&initdata_counts.lock);
+    pthread_mutex_lock(&machine_counts.lock);
+    memset(machine_counts.slots, 0, sizeof machine_counts.slots);
+    machine_counts.used = 0;
+    memset(machine_counts.other, 0, sizeof machine_counts.other);
+    memset(machine_counts.none, 0, sizeof machine_counts.none);
+    pthread_mutex_unlock(&machine_counts.lock);
 }
 
 /* Label values we print are fixed names or static reasons; escape anyway (text format 0.0.4). */
@@ -208,6 +260,36 @@ CW_MUST_USE static cw_result render_initdata(buf *t)
         CW_GUARD(buf_addf(t, "coco_webhook_initdata_injections_total{document=\"_other\"} %llu\n",
                           (unsigned long long)initdata_counts.other));
     return CW_OK;
+}
+
+CW_MUST_USE static cw_result render_machine_line(buf *t, const char *name, const uint64_t count[2])
+{
+    static const char *const results[] = {"mutated", "unchanged"};
+    for (int r = 0; r < 2; r++) {
+        if (!count[r])
+            continue;
+        CW_GUARD(buf_adds(t, "coco_webhook_pod_vm_pods_total{machine_type="));
+        CW_GUARD(add_label_value(t, name));
+        CW_GUARD(buf_addf(t, ",result=\"%s\"} %llu\n", results[r], (unsigned long long)count[r]));
+    }
+    return CW_OK;
+}
+
+/* Pods by the machine type their pod VM gets (SPEC §2.7): the config's names, "_other" and
+ * "_none" (not machine type names: a name starts with a letter or digit). */
+CW_MUST_USE static cw_result render_machine_types(buf *t)
+{
+    CW_GUARD(buf_adds(t, "# HELP coco_webhook_pod_vm_pods_total Pods admitted, by the machine "
+                         "type of their pod VM (annotation "
+                         "io.katacontainers.config.hypervisor.machine_type: a configured one, "
+                         "_other or _none) and result (a reinvoked pod counts again as "
+                         "unchanged).\n"
+                         "# TYPE coco_webhook_pod_vm_pods_total counter\n"));
+    for (size_t i = 0; i < machine_counts.used; i++)
+        CW_GUARD(
+            render_machine_line(t, machine_counts.slots[i].name, machine_counts.slots[i].count));
+    CW_GUARD(render_machine_line(t, "_other", machine_counts.other));
+    return render_machine_line(t, "_none", machine_counts.none);
 }
 
 CW_MUST_USE static cw_result render(buf *t)
@@ -243,6 +325,11 @@ CW_MUST_USE static cw_result render(buf *t)
     pthread_mutex_lock(&initdata_counts.lock);
     cw_result rc = render_initdata(t);
     pthread_mutex_unlock(&initdata_counts.lock);
+    CW_GUARD(rc);
+
+    pthread_mutex_lock(&machine_counts.lock);
+    rc = render_machine_types(t);
+    pthread_mutex_unlock(&machine_counts.lock);
     CW_GUARD(rc);
 
     CW_GUARD(buf_addf(t, "# HELP coco_webhook_denials_total Objects denied, by reason.\n"
