@@ -1,4 +1,4 @@
-# Initdata (webhook/formats/initdata_doc.c, core/initdata.c, cli/cli_initdata.c, SPEC §2.5 and §6): the CLI
+# Initdata (webhook/trust/initdata_doc.c, core/initdata.c, cli/cli_initdata.c, SPEC §2.5 and §6): the CLI
 # checked with independent tools (tomli, sha*sum, base64 | gunzip, the workshop's PCR 8
 # recipe), documents refused naming the file, the real server's rules and reloads under load,
 # and the document reader's fuzz target (corpus replayed).

@@ -340,12 +340,18 @@ def test_config_errors_name_file_line_and_key():
         ("initdata:\n  documents: {fraud: missing.toml}\n",
          ':2: key "initdata.documents.fraud": %s: cannot open' % os.path.join(d, "missing.toml")),
         ("initdata:\n  documents: {fraud: .}\n", 'not a regular file'),
+        # SPEC §2.5: kata 3.20 reads no per-pod initdata: documents are a config error
+        ("runtimeClass: {runtimes: {kata-remote: {kata: \"3.20\"}}}\n"
+         "initdata:\n  documents: {fraud: fraud.toml}\n",
+         ':3: key "initdata.documents": the kata-remote runtime (kata 3.20, peer pods) reads no '
+         'per-pod initdata'),
     ]
     for text, want in cases:
         rc, err, cfg = mutate_config_error(d, text)
         assert rc != 0 and (cfg + want if want.startswith(":") else want) in err, (text, err)
     # A good one: every form at once.
     rc, err, _ = mutate_config_error(d, (
+        "runtimeClass: {runtimes: {kata-remote: {type: peer-pods, kata: \"3.17\"}}}\n"
         "initdata:\n  annotation: io.katacontainers.config.runtime.cc_init_data\n"
         "  documents: {fraud: fraud.toml, abs: %s}\n  namespaces:\n    a: fraud\n"
         "    b: {document: abs, enforce: true}\n    c: {document: abs, enforce: false}\n"

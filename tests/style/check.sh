@@ -37,13 +37,15 @@ fi
 
 # Includes point downward: a file of webhook/LAYER/ includes only headers of its own layer or
 # of a lower one (webhook/README.md). A quoted include that names no header of webhook/ fails
-# too: every project header lives in a layer.
-layers=(base formats core server cli)
+# too: every project header lives in a layer. formats/ and trust/ are two folders of one layer.
+layers=(base formats+trust core server cli)
 declare -A rank=() layer_of=()
 for i in "${!layers[@]}"; do
-    rank[${layers[$i]}]=$i
-    for h in webhook/"${layers[$i]}"/*.h; do
-        [ -e "$h" ] && layer_of[$(basename "$h")]=${layers[$i]}
+    for folder in ${layers[$i]//+/ }; do
+        rank[$folder]=$i
+        for h in webhook/"$folder"/*.h; do
+            [ -e "$h" ] && layer_of[$(basename "$h")]=$folder
+        done
     done
 done
 upward=()

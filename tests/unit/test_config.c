@@ -775,12 +775,25 @@ static void value_of(const config *cfg, const char *key, char *out, size_t cap)
         text = cfg->empty_dir_medium;
     else if (strcmp(key, "sealedSecrets.mountRoot") == 0)
         text = cfg->sealed_mount_root;
+    else if (strcmp(key, "preflight") == 0)
+        text = config_preflight_name(cfg->preflight);
+    else if (strcmp(key, "initdata.annotation") == 0)
+        text = cfg->initdata_annotation;
     if (text) {
         snprintf(out, cap, "%s", text);
         return;
     }
     snprintf(out, cap, "~");
-    if (strcmp(key, "excludeNamespaces") == 0) {
+    const char *runtimes = "runtimeClass.runtimes.";
+    if (strncmp(key, runtimes, strlen(runtimes)) == 0) {
+        /* "TYPE MAJOR.MINOR" of the class's runtime, the default for a class not listed */
+        const runtime_profile *p = config_runtime_of(cfg, key + strlen(runtimes));
+        snprintf(out, cap, "%s %u.%u", runtime_type_name(p->type), p->kata_major, p->kata_minor);
+        return;
+    }
+    if (strcmp(key, "initdata.annotation") == 0) {
+        return;
+    } else if (strcmp(key, "excludeNamespaces") == 0) {
         join_strings(out, cap, &cfg->exclude_namespaces);
     } else if (strcmp(key, "runtimeClass.allowed") == 0) {
         join_strings(out, cap, &cfg->runtime_class_allowed);

@@ -607,7 +607,8 @@ CW_MUST_USE static cw_result read_config(parse_ctx *ctx)
     if (!config_strings_contains(&ctx->cfg->runtime_class_allowed, ctx->cfg->runtime_class))
         CW_GUARD(
             strings_append(&ctx->cfg->runtime_class_allowed, ctx->cfg->runtime_class, ctx->err));
-    return resolve_initdata(ctx);
+    CW_GUARD(resolve_initdata(ctx));
+    return resolve_runtimes(ctx);
 }
 
 CW_MUST_USE static cw_result parse_config(const char *name, const char *text, size_t len,
@@ -643,6 +644,7 @@ CW_MUST_USE static cw_result parse_config(const char *name, const char *text, si
     free(ctx.ns_doc_names);
     free(ctx.ns_lines);
     free(ctx.doc_lines);
+    free(ctx.runtime_lines);
     free(ctx.default_name);
     if (r) {
         config_free(ctx.cfg);

@@ -13,6 +13,7 @@
 #include "initdata_doc.h"
 #include "log.h"
 #include "result.h"
+#include "runtime_profile.h"
 #include "sealed_entries.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024) /* bytes of a config file */
@@ -40,6 +41,18 @@ typedef enum config_tls_version {
     CONFIG_TLS_1_2, /* "1.2": TLS 1.2 (ECDHE, AEAD suites) and TLS 1.3 */
     CONFIG_TLS_1_3, /* "1.3": TLS 1.3 only */
 } config_tls_version;
+
+/* What the webhook does where the runtime would refuse a pod or ignore part of it (SPEC §2.6). */
+typedef enum config_preflight {
+    CONFIG_PREFLIGHT_DENY, /* "deny": the object is denied (403) */
+    CONFIG_PREFLIGHT_WARN, /* "warn": every §2.6 denial becomes a warning (a first rollout) */
+} config_preflight;
+
+/* runtimeClass.runtimes.<class>: the runtime a class stands for. */
+typedef struct config_runtime {
+    char *runtime_class; /* owned; one of runtime_class_allowed */
+    runtime_profile profile;
+} config_runtime;
 
 typedef struct config_strings {
     char **items; /* owned */
@@ -91,10 +104,13 @@ typedef struct config {
     char *tls_cert; /* CONFIG_TLS_CERT_DEFAULT */
     char *tls_key;  /* CONFIG_TLS_KEY_DEFAULT */
     log_level log_level;
-    char *selector_label;                        /* CONFIG_LABEL_DEFAULT */
-    config_strings exclude_namespaces;           /* CONFIG_EXCLUDED_DEFAULT */
-    char *runtime_class;                         /* CONFIG_RUNTIME_CLASS_DEFAULT */
-    config_strings runtime_class_allowed;        /* always contains runtime_class */
+    char *selector_label;                 /* CONFIG_LABEL_DEFAULT */
+    config_strings exclude_namespaces;    /* CONFIG_EXCLUDED_DEFAULT */
+    char *runtime_class;                  /* CONFIG_RUNTIME_CLASS_DEFAULT */
+    config_strings runtime_class_allowed; /* always contains runtime_class */
+    config_runtime *runtimes;             /* owned array; classes not in it: default */
+    size_t runtimes_count;
+    config_preflight preflight;                  /* CONFIG_PREFLIGHT_DENY */
     config_tls_version tls_min_version;          /* CONFIG_TLS_1_2 */
     bool replace_persistent_volumes;             /* true */
     char *empty_dir_size_limit;                  /* NULL, or a quantity such as "20Gi" */
@@ -102,7 +118,9 @@ typedef struct config {
     char *sealed_mount_root;                     /* CONFIG_SEALED_MOUNT_ROOT_DEFAULT */
     config_namespace_secrets *sealed_namespaces; /* owned array */
     size_t sealed_namespaces_count;
-    char *initdata_annotation; /* "io.katacontainers.config.hypervisor.cc_init_data" */
+    /* initdata.annotation as written, or NULL: each class's runtime names its key
+     * (config_initdata_key), and a written key agrees with every one of them */
+    char *initdata_annotation;
     config_initdata_document *initdata_documents; /* owned array */
     size_t initdata_documents_count;
     config_initdata_namespace *initdata_namespaces; /* owned array */
@@ -114,6 +132,10 @@ typedef struct config {
     /* Every machine type the podVM profiles name (machineType, allowedMachineTypes), once
      * each, in the order of the file: the bounded label set of the per-machine-type metric. */
     config_strings podvm_machine_types;
+    /* what loading found worth an admin's attention but not wrong (a peer-pods class given a
+     * document that cannot attest on vTPM): the server logs and counts each, mutate prints
+     * them */
+    config_strings load_warnings;
 } config;
 
 /* Returns an owned config with every default, or NULL when out of memory (an allocation, as
@@ -155,6 +177,17 @@ const config_initdata_document *config_initdata_document_named(const config *cfg
 
 /* The initdata.namespaces entry of ns, or NULL. Borrowed from cfg. */
 const config_initdata_namespace *config_initdata_namespace_of(const config *cfg, const char *ns);
+
+/* The runtime of runtime_class: its runtimeClass.runtimes entry, else the default (peer
+ * pods, kata 3.21). Borrowed from cfg or static; never NULL. */
+const runtime_profile *config_runtime_of(const config *cfg, const char *runtime_class);
+
+/* The initdata annotation key the runtime of runtime_class reads, or NULL when it reads none
+ * (kata 3.20; the config refuses documents then). Static. */
+const char *config_initdata_key(const config *cfg, const char *runtime_class);
+
+/* "deny" or "warn". */
+const char *config_preflight_name(config_preflight p);
 
 /* "a, b, c": the names of the initdata documents for a message, "none" when there are none,
  * cut with ", ..." to fit cap. Returns buf. */

@@ -57,18 +57,16 @@ config *config_new_default(void)
     *cfg = (config){.log_level = LOG_LEVEL_INFO,
                     .tls_min_version = CONFIG_TLS_1_2,
                     .replace_persistent_volumes = true};
-    char **const strings[] = {&cfg->listen,
-                              &cfg->tls_cert,
-                              &cfg->tls_key,
-                              &cfg->selector_label,
-                              &cfg->runtime_class,
-                              &cfg->sealed_mount_root,
-                              &cfg->initdata_annotation,
-                              &cfg->podvm_default.name};
-    const char *const values[] = {CONFIG_LISTEN_DEFAULT,        CONFIG_TLS_CERT_DEFAULT,
-                                  CONFIG_TLS_KEY_DEFAULT,       CONFIG_LABEL_DEFAULT,
-                                  CONFIG_RUNTIME_CLASS_DEFAULT, CONFIG_SEALED_MOUNT_ROOT_DEFAULT,
-                                  INITDATA_ANN_HYPERVISOR,      "default"};
+    char **const strings[] = {
+        &cfg->listen,        &cfg->tls_cert,          &cfg->tls_key,           &cfg->selector_label,
+        &cfg->runtime_class, &cfg->sealed_mount_root, &cfg->podvm_default.name};
+    const char *const values[] = {CONFIG_LISTEN_DEFAULT,
+                                  CONFIG_TLS_CERT_DEFAULT,
+                                  CONFIG_TLS_KEY_DEFAULT,
+                                  CONFIG_LABEL_DEFAULT,
+                                  CONFIG_RUNTIME_CLASS_DEFAULT,
+                                  CONFIG_SEALED_MOUNT_ROOT_DEFAULT,
+                                  "default"};
     _Static_assert(sizeof strings / sizeof strings[0] == sizeof values / sizeof values[0],
                    "a default for every string");
     bool ok = true;
@@ -131,5 +129,6 @@ void config_free(config *cfg)
     sealed_namespaces_free(cfg);
     initdata_parts_free(cfg);
     podvm_parts_free(cfg);
+    runtimes_free(cfg);
     free(cfg);
 }

@@ -17,8 +17,11 @@ static const char *check_initdata_annotation(const char *s)
            " or, before kata 3.20, " INITDATA_ANN_RUNTIME ")";
 }
 
+/* Optional: left out, each class's runtime names the key (config_initdata_key); written, it
+ * must agree with every one of them (resolve_runtimes). */
 CW_MUST_USE static cw_result read_initdata_annotation(parse_ctx *ctx, const char *path)
 {
+    ctx->annotation_line = event_line(&ctx->ev);
     return set_string(ctx, path, &ctx->cfg->initdata_annotation, check_initdata_annotation, false);
 }
 

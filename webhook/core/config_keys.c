@@ -1,5 +1,6 @@
 /* config_keys: the keys of SPEC §5 and the rules of their values, except the sealedSecrets
- * (config_sealed.c), initdata (config_initdata.c) and podVM (config_podvm.c) groups. */
+ * (config_sealed.c), initdata (config_initdata.c) and podVM (config_podvm.c) groups and the
+ * runtimes and preflight (config_runtime.c). */
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
@@ -250,7 +251,8 @@ CW_MUST_USE static cw_result read_runtime_class_allowed(parse_ctx *ctx, const ch
 CW_MUST_USE static cw_result read_runtime_class(parse_ctx *ctx, const char *path)
 {
     static const key_spec keys[] = {{"name", read_runtime_class_name},
-                                    {"allowed", read_runtime_class_allowed}};
+                                    {"allowed", read_runtime_class_allowed},
+                                    {"runtimes", read_runtimes}};
     return read_map(ctx, path, keys, KEY_COUNT(keys));
 }
 
@@ -295,6 +297,7 @@ static const key_spec root_keys[] = {
     {"storage", read_storage},
     {"sealedSecrets", read_sealed_secrets},
     {"initdata", read_initdata},
+    {"preflight", read_preflight},
     {"podVM", read_podvm},
 };
 

@@ -39,8 +39,10 @@ typedef struct parse_ctx {
     size_t ns_current;   /* the namespace entry being read */
     char *default_name;  /* initdata.default as written, or NULL */
     size_t default_line;
-    const char *base_dir;  /* relative document paths are taken from here; NULL: cwd */
-    config_strings *watch; /* receives the document paths; may be NULL */
+    size_t annotation_line; /* line of initdata.annotation, when written */
+    size_t *runtime_lines;  /* line of each runtimeClass.runtimes entry */
+    const char *base_dir;   /* relative document paths are taken from here; NULL: cwd */
+    config_strings *watch;  /* receives the document paths; may be NULL */
     /* podVM: the profile being read, and the line of its machineType (checked against its
      * allowedMachineTypes once the profile is read) */
     config_podvm_profile *podvm_current;
@@ -171,6 +173,14 @@ const char *check_namespace(const char *s);
  * against the final mount root into the config. */
 CW_MUST_USE cw_result read_sealed_secrets(parse_ctx *ctx, const char *path);
 void sealed_namespaces_free(config *cfg);
+
+/* runtimeClass.runtimes and preflight (config_runtime.c); resolve_runtimes checks, once the
+ * whole file is read, that each entry names an allowed class and that initdata agrees with
+ * every class's runtime, and notes the load warnings. */
+CW_MUST_USE cw_result read_runtimes(parse_ctx *ctx, const char *path);
+CW_MUST_USE cw_result read_preflight(parse_ctx *ctx, const char *path);
+CW_MUST_USE cw_result resolve_runtimes(parse_ctx *ctx);
+void runtimes_free(config *cfg);
 
 /* initdata (config_initdata.c): reads the group; resolve_initdata then loads the documents
  * and links the namespaces and the default to them once the whole file is read. */

@@ -339,8 +339,11 @@ CW_MUST_USE static cw_result plan_runtime_class(plan *p)
                              "annotation %s asks for \"%.63s\" but runtimeClassName is \"%.63s\"",
                              ENGINE_ANN_RUNTIME_CLASS, want, name);
         p->runtime_class = name;
+        p->runtime = config_runtime_of(cfg, name);
         return CW_OK;
     }
+    p->runtime_class = want;
+    p->runtime = config_runtime_of(cfg, want);
     jsonpatch_path path;
     path_at_spec(&path, p);
     jsonpatch_path_key(&path, "runtimeClassName");
@@ -348,7 +351,6 @@ CW_MUST_USE static cw_result plan_runtime_class(plan *p)
     if (!value)
         return CW_ENOMEM;
     p->record_class = want;
-    p->runtime_class = want;
     if (p->res)
         p->res->decision.runtime_class_set = true;
     return plan_emit(p, "add", &path, value);

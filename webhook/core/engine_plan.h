@@ -24,6 +24,7 @@
 #include "k8s_names.h"
 #include "podvm.h"
 #include "result.h"
+#include "runtime_profile.h"
 #include "sealed_entries.h"
 #include "strmap.h"
 
@@ -78,6 +79,10 @@ typedef struct plan {
     cJSON *record_volumes; /* owned during building */
     cJSON *record_secrets; /* owned during building */
     const char *record_class;
+    /* SPEC §2.6: the class the object runs with (set or kept by plan_runtime_class) and the
+     * runtime it stands for */
+    const char *runtime_class;
+    const runtime_profile *runtime;
     bool volumes_exist;        /* spec.volumes exists, or an earlier op created it */
     size_t added_volume_count; /* of added_volumes */
     size_t mounts_added;       /* volumeMounts added by this pass */
@@ -98,10 +103,7 @@ typedef struct plan {
     bool annotations_added; /* an earlier op created the object's metadata.annotations */
     const config_initdata_document *initdata_set; /* the document this pass sets, or NULL */
     bool target_annotations_added; /* an earlier op created initdata_target's annotations */
-    /* SPEC §2.6, §2.7: the RuntimeClass the object ends with (borrowed), and the pod-VM keys
-     * this pass sets (bit 1 << podvm_key) */
-    const char *runtime_class;
-    unsigned podvm_set;
+    unsigned podvm_set; /* SPEC §2.7: the pod-VM keys this pass sets (bit 1 << podvm_key) */
 
     /* The large buffers come last: plan_init zeroes only the fields above them (zeroing
      * 12 KB twice per request was a tenth of the engine's cost). */

@@ -60,9 +60,9 @@ cw_result plan_initdata(plan *p)
     const config_initdata_document *doc = p->in->initdata.document;
     initdata_action action;
     initdata_denial denial;
-    CW_GUARD(initdata_decide(p->cfg, &p->in->initdata,
-                             jsonutil_member(p->initdata_target, "metadata"), p->in->prior, &action,
-                             &denial));
+    const char *key = runtime_initdata_key(p->runtime);
+    CW_GUARD(initdata_decide(key, &p->in->initdata, jsonutil_member(p->initdata_target, "metadata"),
+                             p->in->prior, &action, &denial));
     if (denial.denied)
         return plan_deny(p, denial.code, denial.reason, "%s", denial.message);
     if (p->res && action != INITDATA_NOTHING && action != INITDATA_KEEP_OTHER) {
@@ -77,8 +77,8 @@ cw_result plan_initdata(plan *p)
     if (action != INITDATA_SET && action != INITDATA_REPLACE)
         return CW_OK;
     jsonpatch_path path;
-    cJSON *value = annotation_add_op(p, p->initdata_target, &p->initdata_path,
-                                     p->cfg->initdata_annotation, doc->doc.value, &path);
+    cJSON *value =
+        annotation_add_op(p, p->initdata_target, &p->initdata_path, key, doc->doc.value, &path);
     if (!value)
         return CW_ENOMEM;
     p->initdata_set = doc;
@@ -119,7 +119,7 @@ cw_result plan_podvm(plan *p)
     if (p->res)
         p->res->decision.podvm_profile = prof;
     for (podvm_key k = 0; k < PODVM_KEY_COUNT; k++) {
-        if (!podvm_class_allows(p->cfg, p->runtime_class, k))
+        if (!podvm_runtime_allows(p->runtime, k))
             continue;
         podvm_action action;
         podvm_denial denial;

@@ -131,12 +131,12 @@ done:
     return rc;
 }
 
-cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJSON *meta,
+cw_result initdata_decide(const char *key, const initdata_choice *c, const cJSON *meta,
                           prior_record *prior, initdata_action *action, initdata_denial *d)
 {
     *action = INITDATA_NOTHING;
     d->denied = false;
-    if (!c->document)
+    if (!c->document || !key)
         return CW_OK;
     if (!jsonutil_is_absent(meta) && !cJSON_IsObject(meta))
         return deny(d, 400, "invalid_object", "metadata must be an object");
@@ -172,7 +172,7 @@ cw_result initdata_decide(const config *cfg, const initdata_choice *c, const cJS
         *action = INITDATA_KEEP_SAME;
         return CW_OK;
     }
-    if (present == 1 && strcmp(differing, cfg->initdata_annotation) == 0) {
+    if (present == 1 && strcmp(differing, key) == 0) {
         bool ours;
         CW_GUARD(set_by_webhook(differing_value->valuestring, prior, &ours));
         if (ours) {

@@ -59,7 +59,8 @@ void prior_record_free(prior_record *r);
 void initdata_choose(const config *cfg, const char *ns, const char *picked, initdata_choice *c,
                      initdata_denial *d);
 
-/* Decides for the object whose metadata is meta (borrowed; may be NULL). Either initdata
+/* Decides for the object whose metadata is meta (borrowed; may be NULL), for a runtime that
+ * reads the annotation key (static; NULL: it reads none, and nothing is done). Either initdata
  * annotation already present is the object's own: KEEP_SAME when it holds the chosen document
  * (compared as decoded bytes, so another gzip of the same file counts as the same), else
  * KEEP_OTHER, or a 403 under enforcement. Except when the value is the one the webhook set
@@ -68,8 +69,8 @@ void initdata_choose(const config *cfg, const char *ns, const char *picked, init
  * change gets the new document at its next UPDATE instead of being denied under enforcement).
  * A value that is not a string, or metadata or annotations that are not objects, are a 400
  * (d->denied). Returns CW_ENOMEM when out of memory, else CW_OK. */
-CW_MUST_USE cw_result initdata_decide(const config *cfg, const initdata_choice *c,
-                                      const cJSON *meta, prior_record *prior,
-                                      initdata_action *action, initdata_denial *d);
+CW_MUST_USE cw_result initdata_decide(const char *key, const initdata_choice *c, const cJSON *meta,
+                                      prior_record *prior, initdata_action *action,
+                                      initdata_denial *d);
 
 #endif

@@ -42,16 +42,12 @@ const char *podvm_value(const config_podvm_profile *p, podvm_key k)
     return NULL;
 }
 
-/* The annotations kata's remote hypervisor (peer pods) enables since 3.11: machine_type,
- * default_memory, default_vcpus (3.7), image (3.9), default_gpus, gpu_model (3.11), plus
- * cc_init_data from 3.21 (FACTS.md, "What the CoCo runtime refuses or silently ignores";
- * kata-containers src/runtime/Makefile DEFENABLEANNOTATIONS_COCO). Until the runtime of each
- * class is configured (SPEC §2.6 runtimeClass.runtimes), every allowed class is the default
- * runtime: peer pods, kata 3.21, which allows all four pod-VM keys. */
-bool podvm_class_allows(const config *cfg, const char *runtime_class, podvm_key k)
+bool podvm_runtime_allows(const runtime_profile *runtime, podvm_key k)
 {
-    return runtime_class && (unsigned)k < PODVM_KEY_COUNT &&
-           config_strings_contains(&cfg->runtime_class_allowed, runtime_class);
+    if (!runtime || (unsigned)k >= PODVM_KEY_COUNT || !runtime_is_peer_pods(runtime))
+        return false;
+    const char *key = keys[k].annotation;
+    return runtime_annotation_allowed(runtime, key, strlen(key));
 }
 
 static void deny(podvm_denial *d, int code, const char *reason, const char *fmt, ...)

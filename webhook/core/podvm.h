@@ -14,8 +14,9 @@
 
 #include "config.h"
 #include "result.h"
+#include "runtime_profile.h"
 
-#define PODVM_ANN_PREFIX "io.katacontainers.config.hypervisor."
+#define PODVM_ANN_PREFIX RUNTIME_HYPERVISOR_PREFIX
 #define PODVM_ANN_MACHINE_TYPE PODVM_ANN_PREFIX "machine_type"
 #define PODVM_VALUE_SHOWN 80 /* bytes of an object's value quoted in a message */
 
@@ -35,9 +36,10 @@ const char *podvm_config_name(podvm_key k);
 /* The profile's value for k, or NULL when the profile leaves it to the cluster. Borrowed. */
 const char *podvm_value(const config_podvm_profile *p, podvm_key k);
 
-/* Whether an object of RuntimeClass runtime_class (borrowed; may be NULL: none) may get the
- * annotation of k: its runtime is peer pods and allows the key (SPEC §2.6). */
-bool podvm_class_allows(const config *cfg, const char *runtime_class, podvm_key k);
+/* Whether an object whose class stands for runtime (borrowed; NULL: none) may get the
+ * annotation of k: the runtime is peer pods and its allow-list has the key (SPEC §2.6, the
+ * tables of runtime_profile.c). A bare-metal runtime gets none: it has no instance types. */
+bool podvm_runtime_allows(const runtime_profile *runtime, podvm_key k);
 
 typedef enum podvm_action {
     PODVM_NOTHING, /* the profile does not set k, and the object's own value (if any) is fine */

@@ -66,6 +66,7 @@ static struct {
     atomic_uint_fast64_t duration_count;
     atomic_uint_fast64_t duration_sum_ns;
     atomic_uint_fast64_t reloads[METRICS_FILE_COUNT][2];
+    atomic_uint_fast64_t config_warnings;
     atomic_uint_fast64_t http[HTTP_CODES];
     atomic_uint_fast64_t http_class[6];
     atomic_int_fast64_t cert_expiry;
@@ -143,6 +144,11 @@ void metrics_count_reload(metrics_file file, bool ok)
 {
     if (file < METRICS_FILE_COUNT)
         INC(m.reloads[file][ok ? 0 : 1], 1);
+}
+
+void metrics_count_config_warnings(uint64_t n)
+{
+    INC(m.config_warnings, n);
 }
 
 void metrics_count_initdata(const char *document)
@@ -275,7 +281,7 @@ CW_MUST_USE static cw_result render_machine_line(buf *t, const char *name, const
     return CW_OK;
 }
 
-/* Pods by the machine type their pod VM gets (SPEC §2.7): the config's names, "_other" and
+/* Pods by the machine type of their pod VM (SPEC §2.7): the config's names, "_other" and
  * "_none" (not machine type names: a name starts with a letter or digit). */
 CW_MUST_USE static cw_result render_machine_types(buf *t)
 {
@@ -374,6 +380,12 @@ CW_MUST_USE static cw_result render(buf *t)
             CW_GUARD(buf_addf(t, "coco_webhook_reloads_total{file=\"%s\",result=\"%s\"} %llu\n",
                               file_names[f], r == 0 ? "success" : "failure",
                               (unsigned long long)GET(m.reloads[f][r])));
+    CW_GUARD(buf_addf(t,
+                      "# HELP coco_webhook_config_warnings_total Warnings of the configs loaded "
+                      "(e.g. an initdata algorithm that cannot attest on a class's runtime).\n"
+                      "# TYPE coco_webhook_config_warnings_total counter\n"
+                      "coco_webhook_config_warnings_total %llu\n",
+                      (unsigned long long)GET(m.config_warnings)));
 
     CW_GUARD(buf_addf(t,
                       "# HELP coco_webhook_certificate_expiry_timestamp_seconds notAfter of the "

@@ -59,6 +59,9 @@ void metrics_count_mutation(metrics_mutation type, uint64_t n);
 void metrics_count_denial(const char *reason);
 void metrics_observe_duration(double seconds);
 void metrics_count_reload(metrics_file file, bool ok);
+/* n warnings of a config just loaded (config.load_warnings: e.g. a peer-pods class given a
+ * document that cannot attest on vTPM). */
+void metrics_count_config_warnings(uint64_t n);
 /* One initdata annotation set with document (copied; a config's document name). At most
  * METRICS_INITDATA_DOCUMENTS_MAX names are kept, more are counted under "_other" (not a valid
  * name). */

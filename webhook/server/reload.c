@@ -99,6 +99,15 @@ CW_MUST_USE static cw_result install_config(config *cfg, cw_error *err)
     ref_release(old);
     if (!st.log_level_fixed)
         log_set_level(cfg->log_level);
+    /* After the level: a warning of the new config is logged at the level it sets. */
+    for (size_t i = 0; i < cfg->load_warnings.count; i++) {
+        log_line l;
+        log_begin(&l, LOG_LEVEL_WARN, "config warning");
+        log_str(&l, "file", st.config ? st.config : "(defaults)");
+        log_str(&l, "warning", cfg->load_warnings.items[i]);
+        log_end(&l);
+    }
+    metrics_count_config_warnings(cfg->load_warnings.count);
     return CW_OK;
 fail:
     config_free(cfg);
