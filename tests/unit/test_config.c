@@ -118,6 +118,8 @@ static void test_empty_inputs_are_defaults(void **state)
         "---\n...\n",
         ("listen:\nlogLevel: ~\nselector:\nexcludeNamespaces:\nruntimeClass: {}\n"
          "storage:\n  emptyDir:\n  replacePersistentVolumes:\nsealedSecrets: {namespaces: ~}\n"),
+        "podVM: {namespaces: {}, default: {}}\n",
+        "podVM:\n  namespaces:\n  default:\n",
     };
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
         config *cfg = parse_ok(inputs[i]);
