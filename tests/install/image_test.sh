@@ -46,61 +46,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# podman's configuration for this sandbox-friendly setup: runc with cgroupfs (no systemd, and
-# crun refuses hybrid cgroups), limits that need no CAP_SYS_RESOURCE, events in a file.
-cat >"$work/containers.conf" <<'EOF'
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-EOF
-export CONTAINERS_CONF=$work/containers.conf
-export TMPDIR=$work/tmp
-# overlay where the kernel allows it (fast), vfs otherwise.
-driver=overlay
-P=(podman --root "$work/storage-$driver" --runroot "$work/runroot-$driver" --storage-driver "$driver")
-if ! "${P[@]}" images >"$run_dir/podman.err" 2>&1; then
-    echo "note: podman's overlay storage does not work here ($(tail -1 "$run_dir/podman.err")); using vfs"
-    driver=vfs
-    P=(podman --root "$work/storage-$driver" --runroot "$work/runroot-$driver" --storage-driver "$driver")
-    "${P[@]}" images >"$run_dir/podman.err" 2>&1 || die "podman does not work here: $(cat "$run_dir/podman.err")"
-fi
-
-# The Debian mirror this machine's apt uses (deb822 .sources or one-line .list entries).
-mirror=$(python3 - <<'EOF'
-import glob, re
-uris = []
-for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
-    for stanza in re.split(r"\n\s*\n", open(path).read()):
-        fields = dict(re.findall(r"^(\w[\w-]*):\s*(.*)$", stanza, re.M))
-        if "deb" in fields.get("Types", "").split() and "bookworm" in fields.get("Suites", "").split():
-            uris += fields.get("URIs", "").split()
-for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
-    try:
-        lines = open(path).read().splitlines()
-    except OSError:
-        continue
-    for line in lines:
-        m = re.match(r"\s*deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s", line + " ")
-        if m:
-            uris.append(m.group(1))
-print(uris[0] if uris else "")
-EOF
-)
-[ -n "$mirror" ] || die "no Debian bookworm mirror in /etc/apt/sources.list{,.d}"
-
-if [ ! -s "$base_tar" ]; then
-    echo "debootstrap --variant=minbase bookworm from $mirror"
-    rm -rf "$work/rootfs"
-    debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$run_dir/debootstrap.log" 2>&1 ||
-        die "debootstrap failed: $(tail -5 "$run_dir/debootstrap.log")"
-    tar -C "$work/rootfs" --numeric-owner -cf "$base_tar.part" . || die "tar of the base failed"
-    mv "$base_tar.part" "$base_tar"
-    rm -rf "$work/rootfs"
-fi
+# podman with its storage, run state and containers.conf under $work; the base from debootstrap.
+# shellcheck source=scripts/podman-lib.sh
+. "$COCO_SRC/scripts/podman-lib.sh"
+podman_setup "$work" 2>"$run_dir/podman.err" || die "$(cat "$run_dir/podman.err")"
+cat "$run_dir/podman.err"
+driver=$PODMAN_DRIVER
+debian_base "$work" "$base_tar" 2>"$run_dir/base.err" || die "$(cat "$run_dir/base.err")"
 if ! "${P[@]}" image exists "$base_image"; then
     "${P[@]}" import "$base_tar" "$base_image" >"$run_dir/import.log" 2>&1 ||
         die "podman import failed: $(cat "$run_dir/import.log")"

@@ -7,7 +7,7 @@ checks that the manifests agree with the server (routes, port, config) and with 
 schema and the Deployment, the Prometheus Operator objects (no schema here) by structure,
 with every metric an alert names exported by webhook/server/metrics.c.
 
-Environment: COCO_BIN, COCO_SHARED, COCO_SRC (see tests/CMakeLists.txt)."""
+Environment: COCO_BIN, COCO_SHARED, COCO_SRC, COCO_KUBECTL (see tests/CMakeLists.txt)."""
 
 import base64
 import json
@@ -24,6 +24,9 @@ import yaml
 BIN = os.environ["COCO_BIN"]
 SHARED = os.environ["COCO_SHARED"]
 SRC = os.environ["COCO_SRC"]
+KUBECTL = os.environ.get("COCO_KUBECTL") or "kubectl"
+# The manifests use kustomize 5 (components, labels, options): kubectl 1.27 or later.
+KUSTOMIZE_MIN = (5, 0)
 
 NAMESPACE = "coco-webhook"
 LABEL = "coco.confidentialcontainers.org/enabled"
@@ -79,7 +82,7 @@ def run(args, **kw):
 # ---- rendering ----
 
 def render(path):
-    r = run(["kubectl", "kustomize", path])
+    r = run([KUBECTL, "kustomize", path])
     if r.returncode != 0:
         fail(path, f"kubectl kustomize failed: {r.stderr.strip()}")
         return []
@@ -667,7 +670,29 @@ def verify_chain(ca_pem, crt_pem, where):
         check(r.returncode == 0, where, f"caBundle does not verify the Secret: {r.stdout}{r.stderr}")
 
 
+def kubectl_problem():
+    """Why KUBECTL cannot render the manifests, in one line, or None."""
+    try:
+        r = run([KUBECTL, "version", "--client"])
+    except OSError as e:
+        return f"{KUBECTL} cannot run ({e.strerror}): run scripts/dev.sh deps"
+    m = re.search(r"^Kustomize Version: v?(\d+)\.(\d+)", r.stdout, re.M)
+    client = re.search(r"^Client Version: (\S+)", r.stdout, re.M)
+    found = f"{KUBECTL} {client.group(1) if client else '(version unknown)'}"
+    if not m:
+        return f"{found} carries no kustomize; the manifests need kustomize >= 5.0 " \
+               "(kubectl >= 1.27): run scripts/dev.sh deps"
+    if (int(m.group(1)), int(m.group(2))) < KUSTOMIZE_MIN:
+        return f"{found} carries kustomize v{m.group(1)}.{m.group(2)}; the manifests need " \
+               "kustomize >= 5.0 (kubectl >= 1.27): run scripts/dev.sh deps"
+    return None
+
+
 def main():
+    problem = kubectl_problem()
+    if problem:
+        print(f"FAIL {problem}")
+        return 1
     routes, port = server_facts()
     results = {}
     for name in ("base", "overlays/openshift", "overlays/cert-manager"):
