@@ -1033,7 +1033,7 @@ static void test_podvm_limits(void **state)
     assert_null(config_podvm_machine_type_named(cfg, "type-64"));
     assert_null(config_podvm_machine_type_named(cfg, NULL));
     assert_string_equal(config_podvm_profile_of(cfg, "ns-69")->machine_type, "type-69");
-    assert_string_equal(config_podvm_profile_of(cfg, "other")->name, "default");
+    assert_string_equal(config_podvm_profile_of(cfg, "other")->name, "podVM.default");
     config_free(cfg);
     free(text);
 }

@@ -144,7 +144,7 @@ static void test_podvm(void **state)
             "");
     r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, "other");
     assert_int_equal(r.decision.outcome, ENGINE_MUTATED);
-    assert_string_equal(r.decision.podvm_profile->name, "default");
+    assert_string_equal(r.decision.podvm_profile->name, "podVM.default");
     assert_string_equal(r.decision.podvm_machine_type, "Standard_DC2as_v5");
     engine_result_clear(&r);
     cJSON_Delete(o);

@@ -87,7 +87,7 @@ typedef struct config_initdata_namespace {
  * peer-pods ConfigMap and webhook). A namespace's profile replaces the default whole: an empty
  * one ({}) gives its namespace no profile. */
 typedef struct config_podvm_profile {
-    char *name;                           /* owned: the namespace, or "default" */
+    char *name; /* owned: the namespace, or CONFIG_PODVM_DEFAULT_NAME */
     char *machine_type;                   /* owned, or NULL */
     char *image;                          /* owned, or NULL */
     char *gpus;                           /* owned decimal text ("1"), or NULL */
@@ -96,6 +96,9 @@ typedef struct config_podvm_profile {
     bool enforce;                         /* the object's own values must equal the set ones */
 } config_podvm_profile;
 
+/* The name of podVM.default in records, logs and messages: no namespace name has a '.', so
+ * a profile of the namespace "default" is never mistaken for it. */
+#define CONFIG_PODVM_DEFAULT_NAME "podVM.default"
 #define CONFIG_PODVM_VALUE_MAX 1024 /* bytes of a profile value (an image ID is the longest) */
 #define CONFIG_PODVM_GPUS_MAX 1024  /* gpus: 0 to this */
 
@@ -128,7 +131,7 @@ typedef struct config {
     const config_initdata_document *initdata_default; /* borrowed; NULL: none */
     config_podvm_profile *podvm_namespaces;           /* owned array */
     size_t podvm_namespaces_count;
-    config_podvm_profile podvm_default; /* name "default"; every value NULL: none */
+    config_podvm_profile podvm_default; /* CONFIG_PODVM_DEFAULT_NAME; every value NULL: none */
     /* Every machine type the podVM profiles name (machineType, allowedMachineTypes), once
      * each, in the order of the file: the bounded label set of the per-machine-type metric. */
     config_strings podvm_machine_types;

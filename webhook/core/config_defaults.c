@@ -66,7 +66,7 @@ config *config_new_default(void)
                                   CONFIG_LABEL_DEFAULT,
                                   CONFIG_RUNTIME_CLASS_DEFAULT,
                                   CONFIG_SEALED_MOUNT_ROOT_DEFAULT,
-                                  "default"};
+                                  CONFIG_PODVM_DEFAULT_NAME};
     _Static_assert(sizeof strings / sizeof strings[0] == sizeof values / sizeof values[0],
                    "a default for every string");
     bool ok = true;

@@ -83,7 +83,7 @@ static void value_shown(char *out, size_t size, const char *s)
 /* "the pod-VM profile of namespace NS" or "the default pod-VM profile". */
 static void profile_named(char *out, size_t size, const config_podvm_profile *p)
 {
-    if (strcmp(p->name, "default") == 0)
+    if (strcmp(p->name, CONFIG_PODVM_DEFAULT_NAME) == 0)
         snprintf(out, size, "the default pod-VM profile");
     else
         snprintf(out, size, "the pod-VM profile of namespace %s", p->name);
