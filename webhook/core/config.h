@@ -87,7 +87,7 @@ typedef struct config_initdata_namespace {
  * peer-pods ConfigMap and webhook). A namespace's profile replaces the default whole: an empty
  * one ({}) gives its namespace no profile. */
 typedef struct config_podvm_profile {
-    char *name; /* owned: the namespace, or CONFIG_PODVM_DEFAULT_NAME */
+    char *name;                           /* owned: the namespace, or CONFIG_PODVM_DEFAULT_NAME */
     char *machine_type;                   /* owned, or NULL */
     char *image;                          /* owned, or NULL */
     char *gpus;                           /* owned decimal text ("1"), or NULL */

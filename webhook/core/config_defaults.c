@@ -60,12 +60,9 @@ config *config_new_default(void)
     char **const strings[] = {
         &cfg->listen,        &cfg->tls_cert,          &cfg->tls_key,           &cfg->selector_label,
         &cfg->runtime_class, &cfg->sealed_mount_root, &cfg->podvm_default.name};
-    const char *const values[] = {CONFIG_LISTEN_DEFAULT,
-                                  CONFIG_TLS_CERT_DEFAULT,
-                                  CONFIG_TLS_KEY_DEFAULT,
-                                  CONFIG_LABEL_DEFAULT,
-                                  CONFIG_RUNTIME_CLASS_DEFAULT,
-                                  CONFIG_SEALED_MOUNT_ROOT_DEFAULT,
+    const char *const values[] = {CONFIG_LISTEN_DEFAULT,        CONFIG_TLS_CERT_DEFAULT,
+                                  CONFIG_TLS_KEY_DEFAULT,       CONFIG_LABEL_DEFAULT,
+                                  CONFIG_RUNTIME_CLASS_DEFAULT, CONFIG_SEALED_MOUNT_ROOT_DEFAULT,
                                   CONFIG_PODVM_DEFAULT_NAME};
     _Static_assert(sizeof strings / sizeof strings[0] == sizeof values / sizeof values[0],
                    "a default for every string");

@@ -53,8 +53,8 @@ static struct {
     pthread_mutex_t lock;
     machine_slot slots[METRICS_MACHINE_TYPES_MAX];
     size_t used;
-    uint64_t other[2];
-    uint64_t none[2];
+    atomic_uint_fast64_t other[2]; /* no lock: the common case of a cluster without profiles */
+    atomic_uint_fast64_t none[2];
 } machine_counts = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static struct {
@@ -177,15 +177,14 @@ void metrics_count_pod_machine_type(const char *machine_type, bool other, engine
     if (outcome != ENGINE_MUTATED && outcome != ENGINE_UNCHANGED)
         return;
     int r = outcome == ENGINE_MUTATED ? 0 : 1;
-    pthread_mutex_lock(&machine_counts.lock);
     if (!machine_type) {
         if (other)
-            machine_counts.other[r]++;
+            INC(machine_counts.other[r], 1);
         else
-            machine_counts.none[r]++;
-        pthread_mutex_unlock(&machine_counts.lock);
+            INC(machine_counts.none[r], 1);
         return;
     }
+    pthread_mutex_lock(&machine_counts.lock);
     size_t i = 0;
     while (i < machine_counts.used && strncmp(machine_counts.slots[i].name, machine_type,
                                               METRICS_MACHINE_TYPE_NAME_MAX + 1) != 0)
@@ -199,7 +198,7 @@ void metrics_count_pod_machine_type(const char *machine_type, bool other, engine
     if (i < machine_counts.used)
         machine_counts.slots[i].count[r]++;
     else
-        machine_counts.other[r]++;
+        INC(machine_counts.other[r], 1);
     pthread_mutex_unlock(&machine_counts.lock);
 }
 
@@ -231,8 +230,10 @@ void metrics_reset(void)
     pthread_mutex_lock(&machine_counts.lock);
     memset(machine_counts.slots, 0, sizeof machine_counts.slots);
     machine_counts.used = 0;
-    memset(machine_counts.other, 0, sizeof machine_counts.other);
-    memset(machine_counts.none, 0, sizeof machine_counts.none);
+    for (int r = 0; r < 2; r++) {
+        atomic_store(&machine_counts.other[r], 0);
+        atomic_store(&machine_counts.none[r], 0);
+    }
     pthread_mutex_unlock(&machine_counts.lock);
 }
 
@@ -268,8 +269,10 @@ CW_MUST_USE static cw_result render_initdata(buf *t)
     return CW_OK;
 }
 
-CW_MUST_USE static cw_result render_machine_line(buf *t, const char *name, const uint64_t count[2])
+CW_MUST_USE static cw_result render_machine_line(buf *t, const char *name, uint64_t mutated,
+                                                 uint64_t unchanged)
 {
+    const uint64_t count[2] = {mutated, unchanged};
     static const char *const results[] = {"mutated", "unchanged"};
     for (int r = 0; r < 2; r++) {
         if (!count[r])
@@ -292,10 +295,13 @@ CW_MUST_USE static cw_result render_machine_types(buf *t)
                          "unchanged).\n"
                          "# TYPE coco_webhook_pod_vm_pods_total counter\n"));
     for (size_t i = 0; i < machine_counts.used; i++)
-        CW_GUARD(
-            render_machine_line(t, machine_counts.slots[i].name, machine_counts.slots[i].count));
-    CW_GUARD(render_machine_line(t, "_other", machine_counts.other));
-    return render_machine_line(t, "_none", machine_counts.none);
+        CW_GUARD(render_machine_line(t, machine_counts.slots[i].name,
+                                     machine_counts.slots[i].count[0],
+                                     machine_counts.slots[i].count[1]));
+    CW_GUARD(render_machine_line(t, "_other", GET(machine_counts.other[0]),
+                                 GET(machine_counts.other[1])));
+    return render_machine_line(t, "_none", GET(machine_counts.none[0]),
+                               GET(machine_counts.none[1]));
 }
 
 CW_MUST_USE static cw_result render(buf *t)
