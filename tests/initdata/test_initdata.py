@@ -114,6 +114,8 @@ def test_render_options():
     r = run("initdata", "render", "--trustee-url", "http://10.0.0.5:8080", "--policy", policy,
             "--algorithm", "sha512", "-o", out)
     assert r.returncode == 0 and r.stdout == b"", r.stderr
+    # FACTS.md: vTPM (Azure) peer pods attest through PCR 8, sha256 only: said plainly.
+    assert b'vTPM (Azure) peer pods need algorithm = "sha256"' in r.stderr, r.stderr
     with open(out, "rb") as f:
         doc = tomli.load(f)
     assert doc["algorithm"] == "sha512"
@@ -155,11 +157,17 @@ def test_digest_matches_sha_sums_tee_forms_and_the_pcr8_recipe():
         assert f["snp hostdata (32 bytes)"] == raw[:32].hex()
         assert f["tdx mr_config_id (48 bytes)"] == (raw[:48] + bytes(48 - min(48, len(raw)))).hex()
         assert f["cca (64 bytes)"] == (raw + bytes(64 - len(raw))).hex()
-        assert f["vtpm pcr8"] == pcr8_recipe(path), path
         out = r.stdout.decode()
+        assert "merged text" in out
+        assert 'vTPM (Azure) peer pods need algorithm = "sha256"' in out, out
+        if alg != "sha256":
+            # FACTS.md: PCR 8 is sha256 only; no value that matches nothing is printed.
+            assert f["vtpm pcr8"] == "none", f
+            assert "snp_pcr08" not in out and "cannot attest there" in out, out
+            continue
+        assert f["vtpm pcr8"] == pcr8_recipe(path), path
         assert '{"name": "snp_pcr08", "value": ["%s"]}' % f["vtpm pcr8"] in out
         assert '{"name": "tdx_pcr08", "value": ["%s"]}' % f["vtpm pcr8"] in out
-        assert "merged text" in out
 
 
 @group("cli")
@@ -189,7 +197,9 @@ def test_encode_decodes_with_independent_tools_byte_for_byte():
         assert r.returncode == 0, r.stderr
         assert data.decode() in r.stdout.decode().replace("\r\n", "\n") or \
             data in r.stdout, path
-        assert digest_fields(r.stdout.decode())["vtpm pcr8"] == pcr8_recipe(path)
+        sha256 = tomli.loads(data.decode())["algorithm"] == "sha256"
+        assert digest_fields(r.stdout.decode())["vtpm pcr8"] == \
+            (pcr8_recipe(path) if sha256 else "none"), path
     # Another tool's gzip of the same document: inspect says so; stdin works.
     other = base64.b64encode(gzip.compress(doc_text(), compresslevel=1)).decode()
     r = run("initdata", "inspect", "-", stdin=(other + "\n").encode())
@@ -359,6 +369,51 @@ def test_config_errors_name_file_line_and_key():
     assert rc == 0, err
 
 
+@group("server")
+def test_server_preflight_is_idempotent_on_reinvocation_and_notebook_update():
+    """SPEC §2.6 with §2.4: the preflight warnings come with every answer, never with a patch
+    of their own: a reinvocation and a Notebook UPDATE get an empty patch, no second
+    annotation, and the same warnings (no loop of changes)."""
+    d = tmpdir()
+    crt, key = make_cert(d)
+    write(os.path.join(d, "fraud.toml"), doc_text("https://fraud.example"))
+    cfg = write(os.path.join(d, "config.yaml"), (
+        "initdata:\n  documents: {fraud: fraud.toml}\n"
+        "  namespaces: {fraud-detection: fraud}\n").encode())
+    srv = Server(crt, key, ["--config", cfg])
+    ignored = encode(os.path.join(d, "fraud.toml"))
+    nb = notebook({RT: ignored})
+    nb["spec"]["template"]["spec"]["hostIPC"] = True
+    resp = ask(srv, review(nb))
+    assert resp["allowed"] and len(resp["warnings"]) == 2, resp
+    assert any("hostIPC: ignored" in w for w in resp["warnings"]), resp
+    assert any("ignored by kata 3.21" in w for w in resp["warnings"]), resp
+    got = apply_patch(nb, resp)
+    ann = got["metadata"]["annotations"]
+    assert ann[RT] == ignored and decode(ann[HYP]) == open(os.path.join(d, "fraud.toml"), "rb").read()
+    record = json.loads(ann[RECORD])
+    assert record["preflight"] == ["initdata-key-ignored", "host-ipc"], record
+    assert record["initdata"]["key"] == HYP, record
+    for _ in range(2):
+        again = ask(srv, review(got, operation="UPDATE", old=got))
+        assert again["allowed"] and "patch" not in again, again
+        assert sorted(again["warnings"]) == sorted(resp["warnings"]), again
+    # Another webhook adds a container (reinvocation): still nothing to change.
+    got["spec"]["template"]["spec"]["containers"].append({"name": "proxy", "image": "p"})
+    again = ask(srv, review(got, operation="UPDATE", old=got))
+    assert again["allowed"] and "patch" not in again, again
+    # A Pod denied in deny mode (the default) is counted under its rule.
+    p = pod(annotations={"io.katacontainers.config.hypervisor.virtio_fs_extra_args": "x"})
+    denied = ask(srv, review(p))
+    assert not denied["allowed"] and denied["status"]["code"] == 403, denied
+    assert denied["status"]["message"].startswith(
+        "the kata-remote runtime (kata 3.21, peer pods) would refuse this pod: annotation "
+        "io.katacontainers.config.hypervisor.virtio_fs_extra_args"), denied
+    m = srv.metrics()
+    assert metric(m, "coco_webhook_denials_total", reason="preflight_annotation") == 1, m
+    assert srv.stop() == 0
+
+
 @group("config")
 def test_serve_refuses_a_missing_document_at_start():
     d = tmpdir()
@@ -417,7 +472,8 @@ def test_server_rules_record_log_and_metrics():
     got = apply_patch(pod(), ask(srv, rev))
     assert decode(got["metadata"]["annotations"][HYP]) == open(fraud, "rb").read()
     record = json.loads(got["metadata"]["annotations"][RECORD])
-    assert record["initdata"] == {"document": "fraud", "digest": fraud_digest}, record
+    assert record["initdata"] == {"document": "fraud", "digest": fraud_digest,
+                                  "key": "io.katacontainers.config.hypervisor.cc_init_data"}, record
     line = srv.wait_log(lambda x: x.get("uid") == rev["request"]["uid"])
     assert line["initdata"] == "fraud" and line["initdata_digest"] == fraud_digest, line
     assert line["initdata_set"] is True, line
@@ -444,11 +500,18 @@ def test_server_rules_record_log_and_metrics():
     assert not resp["allowed"] and resp["status"]["code"] == 403, resp
     assert '"fraud"' in resp["status"]["message"], resp
     # Outside the enforcing namespace an own annotation is kept, with a warning.
-    resp = ask(srv, review(pod("team-b", annotations={RT: encode(fraud)})))
+    resp = ask(srv, review(pod("team-b", annotations={HYP: encode(fraud)})))
     assert resp["allowed"], resp
     assert any("differs from document \"base\"" in w for w in resp["warnings"]), resp
+    got = apply_patch(pod("team-b", annotations={HYP: encode(fraud)}), resp)
+    assert decode(got["metadata"]["annotations"][HYP]) == open(fraud, "rb").read()
+    # The pre-3.20 key is ignored by kata 3.21: not the object's own. The namespace's document
+    # goes under the key the runtime reads, with a warning; the ignored key stays as written.
+    resp = ask(srv, review(pod("team-b", annotations={RT: encode(fraud)})))
+    assert resp["allowed"] and any("ignored by kata 3.21" in w for w in resp["warnings"]), resp
     got = apply_patch(pod("team-b", annotations={RT: encode(fraud)}), resp)
-    assert HYP not in got["metadata"]["annotations"], got
+    assert decode(got["metadata"]["annotations"][HYP]) == open(base, "rb").read()
+    assert got["metadata"]["annotations"][RT] == encode(fraud), got
     # Picking another listed document where nothing is enforced.
     got = apply_patch(pod("team-b", annotations={PICK: "fraud"}),
                       ask(srv, review(pod("team-b", annotations={PICK: "fraud"}))))
@@ -467,9 +530,15 @@ def test_server_rules_record_log_and_metrics():
 
     m = srv.metrics()
     assert metric(m, "coco_webhook_initdata_injections_total", document="fraud") == 4, m
-    assert metric(m, "coco_webhook_initdata_injections_total", document="base") == 1, m
+    assert metric(m, "coco_webhook_initdata_injections_total", document="base") == 2, m
     assert metric(m, "coco_webhook_denials_total", reason="initdata_unknown") == 1, m
     assert metric(m, "coco_webhook_denials_total", reason="initdata_enforced") == 2, m
+    # The sha384 document cannot attest on vTPM peer pods (the default class): logged and
+    # counted when the config is loaded (SPEC §2.5).
+    assert metric(m, "coco_webhook_config_warnings_total") == 1, m
+    line = srv.wait_log(lambda x: x.get("msg") == "config warning")
+    assert 'algorithm "sha384" cannot attest on vTPM (Azure) peer pods of class kata-remote' in \
+        line["warning"], line
     assert srv.stop() == 0
 
 

@@ -53,7 +53,8 @@ static const char render_usage[] =
     "      --policy REGO        the kata agent policy file; default: every agent request\n"
     "                           allowed except exec into containers, writing to their stdin\n"
     "                           and changing the policy (SetPolicyRequest)\n"
-    "      --algorithm ALG      sha256 (default), sha384 or sha512: the digest measured\n"
+    "      --algorithm ALG      sha256 (default), sha384 or sha512: the digest measured;\n"
+    "                           vTPM (Azure) peer pods need sha256 (PCR 8 is sha256 only)\n"
     "  -o, --output FILE        write to FILE instead of standard output\n"
     "  -h, --help               show this help\n";
 
@@ -65,6 +66,8 @@ static const char digest_usage[] =
     "zero bytes), and the vTPM PCR 8 value Azure peer pods extend,\n"
     "sha256(32 zero bytes || sha256(document)), as hex and as entries for Trustee's\n"
     "reference values (ConfigMap trusteeconfig-rvps-reference-values, reference-values.json).\n"
+    "vTPM (Azure) peer pods need algorithm = \"sha256\": for other algorithms no PCR 8 value\n"
+    "is printed, as none can attest there.\n"
     "\n"
     "The digest is over the file's bytes exactly: the webhook delivers them unchanged. A runtime\n"
     "that merges a base document with the pod's measures the merged text instead.\n"
@@ -263,6 +266,11 @@ static int cmd_render(int argc, char **argv)
                                f.algorithm);
     if (!url)
         return cli_usage_error(cmd.name, "--trustee-url is required");
+    if (alg != INITDATA_SHA256)
+        fprintf(stderr,
+                "coco-webhook initdata render: note: vTPM (Azure) peer pods need algorithm = "
+                "\"sha256\" (their PCR 8 is sha256 only): a %s document cannot attest there\n",
+                initdata_alg_name(alg));
     if (!check_url(url))
         return 2;
     int rc = 1;
@@ -350,19 +358,27 @@ static int print_digests(const initdata_doc *doc)
     print_hex_line("tdx mr_config_id (48 bytes)", fit, TDX_MRCONFIGID_LEN);
     initdata_fit(doc->digest, doc->digest_len, fit, CCA_LEN);
     print_hex_line("cca (64 bytes)", fit, CCA_LEN);
-    printf("%-32s %s\n", "vtpm pcr8", pcr_hex);
-    printf("\n# The PCR 8 value for Trustee's reference values (ConfigMap\n"
-           "# trusteeconfig-rvps-reference-values, key reference-values.json): add it to the\n"
-           "# \"value\" list of these entries:\n"
-           "[\n"
-           "  {\"name\": \"snp_pcr08\", \"value\": [\"%s\"]},\n"
-           "  {\"name\": \"tdx_pcr08\", \"value\": [\"%s\"]}\n"
-           "]\n",
-           pcr_hex, pcr_hex);
-    if (doc->info.alg != INITDATA_SHA256)
-        printf("# PCR 8 is computed as sha256(32 zero bytes || sha256(document)), the recipe of\n"
-               "# sha256 documents; this document names %s.\n",
-               alg);
+    /* FACTS.md, "Initdata": the vTPM extends PCR 8 with sha256 only, and Trustee's check of
+     * it copies 32 bytes: a sha384 or sha512 document cannot attest there at all. */
+    if (doc->info.alg != INITDATA_SHA256) {
+        printf("%-32s %s\n", "vtpm pcr8", "none");
+        printf(
+            "\n# vTPM (Azure) peer pods need algorithm = \"sha256\": they attest initdata\n"
+            "# through PCR 8, which their pod VM extends with sha256 only, so this %s\n"
+            "# document cannot attest there. The SNP, TDX and CCA fields above are unaffected.\n",
+            alg);
+    } else {
+        printf("%-32s %s\n", "vtpm pcr8", pcr_hex);
+        printf("\n# The PCR 8 value for Trustee's reference values (ConfigMap\n"
+               "# trusteeconfig-rvps-reference-values, key reference-values.json): add it to the\n"
+               "# \"value\" list of these entries:\n"
+               "[\n"
+               "  {\"name\": \"snp_pcr08\", \"value\": [\"%s\"]},\n"
+               "  {\"name\": \"tdx_pcr08\", \"value\": [\"%s\"]}\n"
+               "]\n"
+               "# vTPM (Azure) peer pods need algorithm = \"sha256\", as this document has.\n",
+               pcr_hex, pcr_hex);
+    }
     printf("# The digests are over this exact text; a runtime that merges documents measures the\n"
            "# merged text.\n");
     return 0;

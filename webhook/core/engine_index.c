@@ -36,7 +36,7 @@ CW_MUST_USE static cw_result index_containers(plan *p, const char *field, uint32
     size_t i = 0;
     for (cJSON *c = cJSON_IsArray(list) ? list->child : NULL; c; c = c->next, i++) {
         const char *name = NULL;
-        cJSON *mounts = NULL;
+        cJSON *mounts = NULL, *devices = NULL;
         for (cJSON *m = cJSON_IsObject(c) ? c->child : NULL; m; m = m->next) {
             if (!m->string)
                 continue;
@@ -44,6 +44,19 @@ CW_MUST_USE static cw_result index_containers(plan *p, const char *field, uint32
                 name = cJSON_IsString(m) ? m->valuestring : NULL;
             else if (!mounts && strcmp(m->string, "volumeMounts") == 0)
                 mounts = m;
+            else if (!devices && strcmp(m->string, "volumeDevices") == 0)
+                devices = m;
+        }
+        /* SPEC §2.2, §2.6: the volumes of block devices (never replaced; refused on peer pods) */
+        for (cJSON *d = cJSON_IsArray(devices) ? devices->child : NULL; d; d = d->next) {
+            const char *volume = jsonutil_string(d, "name");
+            if (!volume)
+                continue;
+            if (p->devices++ == 0) {
+                p->device_container = name ? name : "";
+                p->device_volume = volume;
+            }
+            STEP(p, index_put(p, TAG_DEVICE, volume, strlen(volume), d));
         }
         if (!name) {
             note_bad(p, field, i, BAD_NAME);

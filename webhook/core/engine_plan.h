@@ -1,7 +1,8 @@
 /* engine_plan.h: the engine's private planning state and the steps its files share. Included
  * only by webhook/core/engine*.c: engine.c (the driver, the inputs, SPEC §1 and §2.1, the check
  * pass), engine_index.c (the per-pass name indexes), engine_volumes.c (§2.2 storage, §2.3
- * sealed secrets) and engine_record.c (§2.4 record, §2.5 initdata, §2.7 pod-VM profile).
+ * sealed secrets), engine_preflight.c (§2.6 preflight) and engine_record.c (§2.4 record, §2.5
+ * initdata, §2.7 pod-VM profile).
  *
  * A plan is one planning pass over a PodSpec: building (p->patch and p->res set) or checking
  * (both NULL: operations are only counted). Every step returns CW_OK when it did its work or
@@ -61,10 +62,27 @@ enum {
     TAG_CONTAINER,      /* container name -> its container_slot */
     TAG_INIT_CONTAINER, /* init container name -> its container_slot */
     TAG_KEEP,           /* keep-volumes name -> non-NULL */
+    TAG_DEVICE,         /* volume named by a volumeDevices entry -> the entry */
     TAG_MOUNT,          /* TAG_MOUNT + slot number, mount path -> the mount */
 };
 
 enum { BAD_NAME, BAD_MOUNTS, BAD_MOUNT };
+
+/* The rules of SPEC §2.6, named in warnings' record (preflight_rule_name). */
+typedef enum preflight_rule {
+    PF_ANNOTATION,           /* hypervisor.* annotation outside the allow-list: refused */
+    PF_INITDATA_KEY_REFUSED, /* the initdata key the runtime refuses */
+    PF_INITDATA_KEY_IGNORED, /* the initdata key the runtime ignores: warned */
+    PF_INITDATA_VALUE,       /* an own initdata value kata cannot read (400) */
+    PF_HOST_NETWORK,         /* peer pods: refused */
+    PF_VOLUME_DEVICES,       /* peer pods: refused */
+    PF_SEALED_SUBPATH,       /* a sealed Secret mounted with subPath: never unsealed */
+    PF_HOST_PID,             /* warned: ignored in the VM */
+    PF_HOST_IPC,             /* warned: ignored in the VM */
+    PF_HOST_PATH,            /* warned: copied once, not confidential */
+    PF_MEMORY_SIZE_LIMIT,    /* warned: sizeLimit of a Memory emptyDir not applied */
+    PF_RULE_COUNT,
+} preflight_rule;
 
 /* One planning pass. In building mode (patch != NULL) operations are appended to patch and
  * warnings and the record are collected; in checking mode only ops is counted. */
@@ -102,6 +120,11 @@ typedef struct plan {
     cJSON *initdata_target; /* what carries the initdata annotation */
     bool annotations_added; /* an earlier op created the object's metadata.annotations */
     const config_initdata_document *initdata_set; /* the document this pass sets, or NULL */
+    const char *initdata_key;                     /* the key it is set under */
+    /* SPEC §2.6 */
+    unsigned preflight_warned; /* bit (1 << preflight_rule) of each rule that warned */
+    size_t devices;            /* volumeDevices entries (indexed under TAG_DEVICE) */
+    const char *device_container, *device_volume; /* the first one */
     bool target_annotations_added; /* an earlier op created initdata_target's annotations */
     unsigned podvm_set; /* SPEC §2.7: the pod-VM keys this pass sets (bit 1 << podvm_key) */
 
@@ -188,6 +211,26 @@ CW_MUST_USE cw_result plan_storage(plan *p);
 CW_MUST_USE cw_result plan_check_keep_list(plan *p);
 /* SPEC §2.3: checks the containers, then mounts every sealed Secret (adding its volume). */
 CW_MUST_USE cw_result plan_sealed(plan *p);
+/* SPEC §2.6: the runtime's refusals and silent ignores (annotations, host namespaces, block
+ * devices, hostPath and Memory volumes, sealed subPath mounts), after plan_runtime_class. */
+CW_MUST_USE cw_result plan_preflight(plan *p);
+/* SPEC §2.6: a rule that would make the runtime refuse or silently weaken the pod: denied
+ * (code, reason, then the message of fmt), or under `preflight: warn` the warning text
+ * instead (once per rule). */
+CW_MUST_USE cw_result plan_refuse(plan *p, preflight_rule rule, int code, const char *reason,
+                                  const char *warning, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* SPEC §2.6: the warning of rule (once per rule and object; noted for the record). */
+CW_MUST_USE cw_result plan_preflight_warn(plan *p, preflight_rule rule, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* vsnprintf into buf: a text meant to be cut at cap (a warning), without the compiler's
+ * truncation check of snprintf. */
+void plan_text(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The rule's name in the record ("host-network"). */
+const char *preflight_rule_name(preflight_rule rule);
+/* "the CLASS runtime (kata X.Y, peer pods)": the start of every preflight denial. */
+const char *plan_runtime_words(const plan *p, char *buf, size_t cap);
+
 /* SPEC §2.5: sets, replaces or keeps the initdata annotation on p->initdata_target. */
 CW_MUST_USE cw_result plan_initdata(plan *p);
 /* SPEC §2.7: sets the pod-VM profile's annotations on p->initdata_target where it has none,

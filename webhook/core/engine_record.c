@@ -2,6 +2,7 @@
  * profile and §2.4 the record of what was changed (merged with the record of earlier
  * admissions). Steps of one planning pass (engine_plan.h). */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,12 +56,69 @@ static cJSON *annotation_add_op(const plan *p, const cJSON *target,
 
 /* ---- 2.5 initdata --------------------------------------------------------------------- */
 
+/* SPEC §2.5, §2.6: the initdata key the runtime ignores (the one it refuses is an annotation
+ * outside its allow-list: plan_preflight), and the object's own value under the key it reads,
+ * which must be one kata can read. */
+CW_MUST_USE static cw_result check_initdata_keys(plan *p, const char *key,
+                                                 const config_initdata_document *doc)
+{
+    static const char *const keys[] = {INITDATA_ANN_HYPERVISOR, INITDATA_ANN_RUNTIME};
+    const cJSON *map =
+        jsonutil_member(jsonutil_member(p->initdata_target, "metadata"), "annotations");
+    if (!cJSON_IsObject(map))
+        return CW_OK;
+    char desc[RUNTIME_DESCRIBE_MAX];
+    runtime_describe(p->runtime, desc, sizeof desc);
+    /* "kata 3.21", and the key it reads without its common prefix: the warning fits 120 */
+    const char *version = desc;
+    const char *comma = strchr(desc, ',');
+    int version_len = comma ? (int)(comma - desc) : (int)strlen(desc);
+    const char *short_key = key ? strrchr(key, '.') : NULL;
+    while (short_key && short_key > key && short_key[-1] != '.')
+        short_key--;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if ((key && strcmp(keys[i], key) == 0) ||
+            jsonutil_is_absent(jsonutil_member(map, keys[i])) ||
+            runtime_initdata_key_use(p->runtime, keys[i]) != RUNTIME_KEY_IGNORED)
+            continue;
+        if (doc && key)
+            STEP(p, plan_preflight_warn(p, PF_INITDATA_KEY_IGNORED,
+                                        "annotation %s: ignored by %.*s (it reads %s)", keys[i],
+                                        version_len, version, short_key ? short_key : key));
+        else
+            STEP(p, plan_preflight_warn(p, PF_INITDATA_KEY_IGNORED,
+                                        "annotation %s: ignored by %.*s, the VM gets the "
+                                        "cluster's INITDATA",
+                                        keys[i], version_len, version));
+    }
+    const cJSON *own = key ? jsonutil_member(map, key) : NULL;
+    if (!cJSON_IsString(own) || (doc && strcmp(own->valuestring, doc->doc.value) == 0))
+        return CW_OK;
+    initdata_alg alg;
+    cw_error why = {{0}};
+    cw_result r = initdata_check_value(own->valuestring, strlen(own->valuestring), &alg, &why);
+    if (r == CW_ENOMEM)
+        return r;
+    if (r == CW_OK)
+        return CW_OK;
+    char who[CW_ERROR_MAX / 2], warn[ENGINE_WARNING_MAX + 1];
+    plan_text(warn, sizeof warn, "%.*s cannot read annotation %s: %s", version_len, version,
+              short_key ? short_key : key, why.msg);
+    return plan_refuse(p, PF_INITDATA_VALUE, 400, "initdata_value", warn,
+                       "annotation %s: %s cannot read this initdata: %s (kata's shim fails on "
+                       "it and the pod never starts); set the standard base64 of the gzip of a "
+                       "TOML document with algorithm = \"sha256\", \"sha384\" or \"sha512\" "
+                       "(coco-webhook initdata encode)",
+                       key, plan_runtime_words(p, who, sizeof who), why.msg);
+}
+
 cw_result plan_initdata(plan *p)
 {
     const config_initdata_document *doc = p->in->initdata.document;
     initdata_action action;
     initdata_denial denial;
     const char *key = runtime_initdata_key(p->runtime);
+    STEP(p, check_initdata_keys(p, key, doc));
     CW_GUARD(initdata_decide(key, &p->in->initdata, jsonutil_member(p->initdata_target, "metadata"),
                              p->in->prior, &action, &denial));
     if (denial.denied)
@@ -84,6 +142,7 @@ cw_result plan_initdata(plan *p)
     p->initdata_set = doc;
     p->annotations_added |= p->initdata_target == p->object;
     p->target_annotations_added = true;
+    p->initdata_key = key;
     if (p->res)
         p->res->decision.initdata_set = true;
     return plan_emit(p, "add", &path, value);
@@ -298,6 +357,30 @@ done:
     return r;
 }
 
+/* SPEC §2.6: the names of the rules that warned, merged with the earlier ones. */
+CW_MUST_USE static cw_result record_preflight(plan *p, cJSON *record, const cJSON *previous)
+{
+    if (!p->preflight_warned && !jsonutil_member(previous, "preflight"))
+        return CW_OK;
+    cJSON *fresh = cJSON_CreateArray();
+    if (!fresh)
+        return CW_ENOMEM;
+    for (unsigned rule = 0; rule < PF_RULE_COUNT; rule++) {
+        cJSON *name;
+        if (!(p->preflight_warned & (1u << rule)))
+            continue;
+        if (!(name = cJSON_CreateString(preflight_rule_name((preflight_rule)rule))) ||
+            !cJSON_AddItemToArray(fresh, name)) {
+            cJSON_Delete(name);
+            cJSON_Delete(fresh);
+            return CW_ENOMEM;
+        }
+    }
+    cw_result r = merge_list(record, previous, "preflight", fresh);
+    cJSON_Delete(fresh);
+    return r;
+}
+
 /* Builds the record annotation value and the operation that sets it. */
 cw_result plan_record(plan *p)
 {
@@ -311,13 +394,15 @@ cw_result plan_record(plan *p)
     if (cls && !cJSON_AddStringToObject(record, "runtimeClassName", cls))
         goto done;
     if ((r = merge_list(record, previous, "replacedVolumes", p->record_volumes)) ||
-        (r = merge_list(record, previous, "sealedSecrets", p->record_secrets)))
+        (r = merge_list(record, previous, "sealedSecrets", p->record_secrets)) ||
+        (r = record_preflight(p, record, previous)))
         goto done;
     r = CW_ENOMEM;
     if (p->initdata_set) {
         cJSON *init = cJSON_AddObjectToObject(record, "initdata");
         if (!init || !cJSON_AddStringToObject(init, "document", p->initdata_set->name) ||
-            !cJSON_AddStringToObject(init, "digest", p->initdata_set->doc.digest_text))
+            !cJSON_AddStringToObject(init, "digest", p->initdata_set->doc.digest_text) ||
+            !cJSON_AddStringToObject(init, "key", p->initdata_key))
             goto done;
     } else {
         cJSON *init = jsonutil_member(previous, "initdata");

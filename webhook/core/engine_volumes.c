@@ -85,7 +85,10 @@ cw_result plan_storage(plan *p)
                              "volume \"%.63s\" has both persistentVolumeClaim and ephemeral; a "
                              "volume has one source",
                              name);
-        if (strmap_get(&p->index, TAG_KEEP, name, strlen(name)))
+        /* A keep-volumes name, or a claim a volumeDevices entry uses (an emptyDir cannot be a
+         * block device: the API server would refuse the pod). */
+        if (strmap_get(&p->index, TAG_KEEP, name, strlen(name)) ||
+            (p->devices && strmap_get(&p->index, TAG_DEVICE, name, strlen(name))))
             continue;
         const char *claim = NULL;
         if (source[0] == 'p') {

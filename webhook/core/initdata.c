@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "jsonutil.h"
 #include "k8s_names.h"
 
@@ -131,6 +132,29 @@ done:
     return rc;
 }
 
+cw_result initdata_check_value(const char *value, size_t len, initdata_alg *alg, cw_error *err)
+{
+    unsigned char *gz = NULL, *doc = NULL;
+    size_t gz_len = 0, doc_len = 0;
+    cw_error why = {{0}};
+    initdata_info info;
+    cw_result r = b64_decode(value, len, B64_GO_STD, &gz, &gz_len, &why);
+    if (r == CW_ENOMEM)
+        return CW_FAIL_NOMEM(err);
+    if (r)
+        return cw_fail(err, CW_EINVAL, "not standard padded base64");
+    r = initdata_gunzip(gz, gz_len, INITDATA_FILE_MAX, &doc, &doc_len, &why);
+    free(gz);
+    if (r)
+        return r == CW_ENOMEM ? CW_FAIL_NOMEM(err) : cw_fail(err, r, "base64 of %s", why.msg);
+    r = initdata_check_kata("the document", doc, doc_len, &info, &why);
+    free(doc);
+    if (r)
+        return r == CW_ENOMEM ? CW_FAIL_NOMEM(err) : cw_fail(err, r, "%s", why.msg);
+    *alg = info.alg;
+    return CW_OK;
+}
+
 cw_result initdata_decide(const char *key, const initdata_choice *c, const cJSON *meta,
                           prior_record *prior, initdata_action *action, initdata_denial *d)
 {
@@ -143,48 +167,30 @@ cw_result initdata_decide(const char *key, const initdata_choice *c, const cJSON
     const cJSON *annotations = jsonutil_member(meta, "annotations");
     if (!jsonutil_is_absent(annotations) && !cJSON_IsObject(annotations))
         return deny(d, 400, "invalid_object", "metadata.annotations must be an object");
-    static const char *const keys[] = {INITDATA_ANN_HYPERVISOR, INITDATA_ANN_RUNTIME};
-    bool found = false, differs = false;
-    size_t present = 0;
-    const char *differing = NULL;
-    const cJSON *differing_value = NULL;
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        const cJSON *v = jsonutil_member(annotations, keys[i]);
-        if (jsonutil_is_absent(v))
-            continue;
-        if (!cJSON_IsString(v))
-            return deny(d, 400, "annotation", "annotation %s must be a string", keys[i]);
-        found = true;
-        present++;
-        bool same;
-        CW_GUARD(holds_document(v->valuestring, &c->document->doc, &same));
-        if (!same) {
-            differs = true;
-            differing = keys[i];
-            differing_value = v;
-        }
-    }
-    if (!found) {
+    const cJSON *v = jsonutil_member(annotations, key);
+    if (jsonutil_is_absent(v)) {
         *action = INITDATA_SET;
         return CW_OK;
     }
-    if (!differs) {
+    if (!cJSON_IsString(v))
+        return deny(d, 400, "annotation", "annotation %s must be a string", key);
+    bool same;
+    CW_GUARD(holds_document(v->valuestring, &c->document->doc, &same));
+    if (same) {
         *action = INITDATA_KEEP_SAME;
         return CW_OK;
     }
-    if (present == 1 && strcmp(differing, key) == 0) {
-        bool ours;
-        CW_GUARD(set_by_webhook(differing_value->valuestring, prior, &ours));
-        if (ours) {
-            *action = INITDATA_REPLACE;
-            return CW_OK;
-        }
+    bool ours;
+    CW_GUARD(set_by_webhook(v->valuestring, prior, &ours));
+    if (ours) {
+        *action = INITDATA_REPLACE;
+        return CW_OK;
     }
     if (c->enforced)
         return deny(d, 403, "initdata_enforced",
                     "annotation %s holds another initdata document than \"%s\", which this "
                     "namespace enforces; remove the annotation",
-                    differing, c->document->name);
+                    key, c->document->name);
     *action = INITDATA_KEEP_OTHER;
     return CW_OK;
 }

@@ -59,9 +59,19 @@ void prior_record_free(prior_record *r);
 void initdata_choose(const config *cfg, const char *ns, const char *picked, initdata_choice *c,
                      initdata_denial *d);
 
+/* Reads value[0..len) as kata's runtime reads a pod's own initdata annotation (FACTS.md,
+ * "Initdata": Go's base64.StdEncoding, padded, CR and LF skipped; one gzip stream; TOML whose
+ * algorithm is sha256, sha384 or sha512; no version check): a value its shim would fail or
+ * panic on is caught before the pod is. CW_EINVAL or CW_ELIMIT with what is wrong in err
+ * ("not standard padded base64 (...)", "base64 of not gzip data, or cut short", "the
+ * document:LINE: ..."); CW_ENOMEM. On CW_OK *alg is the document's algorithm. */
+CW_MUST_USE cw_result initdata_check_value(const char *value, size_t len, initdata_alg *alg,
+                                           cw_error *err);
+
 /* Decides for the object whose metadata is meta (borrowed; may be NULL), for a runtime that
- * reads the annotation key (static; NULL: it reads none, and nothing is done). Either initdata
- * annotation already present is the object's own: KEEP_SAME when it holds the chosen document
+ * reads the annotation key (static; NULL: it reads none, and nothing is done). Only that key
+ * is the object's own initdata (the other one its runtime ignores or refuses: the engine's
+ * preflight decides about it). Present, it is kept: KEEP_SAME when it holds the chosen document
  * (compared as decoded bytes, so another gzip of the same file counts as the same), else
  * KEEP_OTHER, or a 403 under enforcement. Except when the value is the one the webhook set
  * earlier: the record (read from prior only then) names its digest. Then the document was

@@ -158,6 +158,29 @@ bool runtime_annotation_allowed(const runtime_profile *p, const char *key, size_
     return allowed;
 }
 
+const char *runtime_allow_list(const runtime_profile *p, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < COUNT(allow_rows); i++) {
+        const allow_row *r = &allow_rows[i];
+        if (r->type != p->type || !r->added ||
+            !runtime_kata_at_least(p, r->since_major, r->since_minor))
+            continue;
+        char key[96];
+        int n = snprintf(key, sizeof key, "%s%s", RUNTIME_HYPERVISOR_PREFIX, r->key);
+        if (n < 0 || (size_t)n >= sizeof key || !runtime_annotation_allowed(p, key, (size_t)n))
+            continue; /* dropped by a later row */
+        size_t need = strlen(r->key) + (len ? 2 : 0);
+        if (len + need + 6 >= cap) {
+            snprintf(buf + len, cap - len, ", ...");
+            break;
+        }
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", r->key);
+    }
+    return buf;
+}
+
 const char *runtime_initdata_key(const runtime_profile *p)
 {
     const char *reads = key_rows[0].reads;

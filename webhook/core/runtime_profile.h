@@ -70,7 +70,11 @@ const char *runtime_describe(const runtime_profile *p, char *buf, size_t cap);
  * that prefix); a key under it only when its rest is in the runtime's allow-list. */
 bool runtime_annotation_allowed(const runtime_profile *p, const char *key, size_t len);
 
-/* Whether key (NUL-terminated) is under RUNTIME_HYPERVISOR_PREFIX. */
+/* "machine_type, default_memory, ...": the allow-list of p (the keys after
+ * RUNTIME_HYPERVISOR_PREFIX) for messages, cut with ", ..." to fit cap. Returns buf. */
+const char *runtime_allow_list(const runtime_profile *p, char *buf, size_t cap);
+
+/* Whether key[0..len) is under RUNTIME_HYPERVISOR_PREFIX. */
 bool runtime_is_hypervisor_key(const char *key, size_t len);
 
 /* The initdata annotation key the runtime reads (INITDATA_ANN_HYPERVISOR or

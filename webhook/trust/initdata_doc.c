@@ -492,8 +492,10 @@ CW_MUST_USE static cw_result key_value(scan *sc, table_kind table, found *f, ini
     return end_of_line(sc);
 }
 
-cw_result initdata_check(const char *name, const unsigned char *buf, size_t len,
-                         initdata_info *info, cw_error *err)
+/* The document check; kata_only: only what kata's runtime needs (a known algorithm), as it
+ * reads a pod's own value (no version check, [data] may be absent). */
+CW_MUST_USE static cw_result check_document(const char *name, const unsigned char *buf, size_t len,
+                                            bool kata_only, initdata_info *info, cw_error *err)
 {
     scan sc = {.s = buf, .len = len, .line = 1, .name = name ? name : "initdata", .err = err};
     found f = {0};
@@ -524,9 +526,9 @@ cw_result initdata_check(const char *name, const unsigned char *buf, size_t len,
             return r;
     }
     sc.line = 1;
-    if (!f.has_version)
+    if (!kata_only && !f.has_version)
         return fail(&sc, "no top-level version (version = \"0.1.0\")");
-    if (!text_is(&f.version, "0.1.0")) {
+    if (!kata_only && !text_is(&f.version, "0.1.0")) {
         sc.line = f.version_line;
         return fail(&sc, "version must be \"0.1.0\", not \"%.32s%s\"", f.version.buf,
                     f.version.long_text ? "..." : "");
@@ -538,9 +540,21 @@ cw_result initdata_check(const char *name, const unsigned char *buf, size_t len,
         return fail(&sc, "algorithm must be sha256, sha384 or sha512, not \"%.32s%s\"",
                     f.algorithm.buf, f.algorithm.long_text ? "..." : "");
     }
-    if (!f.has_data)
+    if (!kata_only && !f.has_data)
         return fail(&sc, "no [data] table");
     return CW_OK;
+}
+
+cw_result initdata_check(const char *name, const unsigned char *buf, size_t len,
+                         initdata_info *info, cw_error *err)
+{
+    return check_document(name, buf, len, false, info, err);
+}
+
+cw_result initdata_check_kata(const char *name, const unsigned char *buf, size_t len,
+                              initdata_info *info, cw_error *err)
+{
+    return check_document(name, buf, len, true, info, err);
 }
 
 /* ---- files ------------------------------------------------------------------------- */
@@ -703,32 +717,19 @@ out:
     return r;
 }
 
-cw_result initdata_decode(const char *value, size_t len, size_t max, unsigned char **out,
+cw_result initdata_gunzip(const unsigned char *gz, size_t gz_len, size_t max, unsigned char **out,
                           size_t *out_len, cw_error *err)
 {
-    *out = NULL;
-    *out_len = 0;
-    unsigned char *gz = malloc(len / 4 * 3 + 4);
     unsigned char *doc = malloc(max + 1);
-    EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
     cw_result r = CW_ENOMEM;
     z_stream z = {0};
     bool z_open = false;
-    if (!gz || !doc || !ctx)
+    if (!doc || gz_len > UINT32_MAX)
         goto out;
-    int n1 = 0, n2 = 0;
-    EVP_DecodeInit(ctx);
-    if (len > INT32_MAX ||
-        EVP_DecodeUpdate(ctx, gz, &n1, (const unsigned char *)value, (int)len) < 0 ||
-        EVP_DecodeFinal(ctx, gz + n1, &n2) != 1) {
-        r = cw_fail(err, CW_EINVAL, "not base64");
-        goto out;
-    }
-    size_t gz_len = (size_t)n1 + (size_t)n2;
     if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
         goto out;
     z_open = true;
-    z.next_in = gz;
+    z.next_in = (Bytef *)gz; /* zlib reads it only */
     z.avail_in = (uInt)gz_len;
     z.next_out = doc;
     z.avail_out = (uInt)(max + 1);
@@ -759,9 +760,34 @@ out:
         cw_fail(err, CW_ENOMEM, "out of memory");
     if (z_open)
         inflateEnd(&z);
+    free(doc);
+    return r;
+}
+
+cw_result initdata_decode(const char *value, size_t len, size_t max, unsigned char **out,
+                          size_t *out_len, cw_error *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    unsigned char *gz = malloc(len / 4 * 3 + 4);
+    EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
+    cw_result r = CW_ENOMEM;
+    if (!gz || !ctx)
+        goto out;
+    int n1 = 0, n2 = 0;
+    EVP_DecodeInit(ctx);
+    if (len > INT32_MAX ||
+        EVP_DecodeUpdate(ctx, gz, &n1, (const unsigned char *)value, (int)len) < 0 ||
+        EVP_DecodeFinal(ctx, gz + n1, &n2) != 1) {
+        r = cw_fail(err, CW_EINVAL, "not base64");
+        goto out;
+    }
+    r = initdata_gunzip(gz, (size_t)n1 + (size_t)n2, max, out, out_len, err);
+out:
+    if (r == CW_ENOMEM)
+        cw_fail(err, CW_ENOMEM, "out of memory");
     EVP_ENCODE_CTX_free(ctx);
     free(gz);
-    free(doc);
     return r;
 }
 

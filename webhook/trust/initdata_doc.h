@@ -87,6 +87,17 @@ CW_MUST_USE cw_result initdata_encode(const unsigned char *buf, size_t len, char
 CW_MUST_USE cw_result initdata_decode(const char *value, size_t len, size_t max,
                                       unsigned char **out, size_t *out_len, cw_error *err);
 
+/* initdata_check as kata's runtime reads a pod's own document (FACTS.md, "Initdata"): only
+ * a known algorithm is required (no version check, [data] may be absent). */
+CW_MUST_USE cw_result initdata_check_kata(const char *name, const unsigned char *buf, size_t len,
+                                          initdata_info *info, cw_error *err);
+
+/* One gzip member of gz[0..gz_len) and nothing after it, giving at most max bytes. Returns
+ * owned bytes (NUL-terminated) in *out. CW_EINVAL ("not gzip data, or cut short", "data after
+ * the gzip stream"), CW_ELIMIT, CW_ENOMEM. */
+CW_MUST_USE cw_result initdata_gunzip(const unsigned char *gz, size_t gz_len, size_t max,
+                                      unsigned char **out, size_t *out_len, cw_error *err);
+
 /* The hash alg names over buf; out holds INITDATA_DIGEST_MAX bytes. Returns its length, or 0
  * when the hash could not be computed. */
 size_t initdata_hash(initdata_alg alg, const void *buf, size_t len, unsigned char *out);
