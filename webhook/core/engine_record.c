@@ -161,12 +161,13 @@ static void note_machine_type(plan *p, const char *value)
 cw_result plan_podvm(plan *p)
 {
     const config_podvm_profile *prof = p->in->podvm;
+    if (!prof && !p->res)
+        return CW_OK; /* the check pass of an object without a profile: nothing to look at */
     const cJSON *meta = jsonutil_member(p->initdata_target, "metadata");
     const cJSON *annotations = jsonutil_member(meta, "annotations");
     if (!prof) {
         /* No profile: only the metric reads the object's own machine type. */
-        if (p->res)
-            note_machine_type(p, jsonutil_string(annotations, PODVM_ANN_MACHINE_TYPE));
+        note_machine_type(p, jsonutil_string(annotations, PODVM_ANN_MACHINE_TYPE));
         return CW_OK;
     }
     if ((!jsonutil_is_absent(meta) && !cJSON_IsObject(meta)) ||
