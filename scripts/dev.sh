@@ -94,7 +94,8 @@ deps() {
     for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
     done
-    # npm: Debian's, unless a Node.js with its own npm is installed already.
+    # npm (for kubectl below and the guard test's CEL evaluator, tests/guard): Debian's,
+    # unless a Node.js with its own npm is installed already.
     command -v npm >/dev/null || missing+=(npm)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing: ${missing[*]}" >&2

@@ -13,6 +13,7 @@
 
 #include "b64.h"
 #include "buf.h"
+#include "celesc.h"
 #include "fileread.h"
 #include "hash.h"
 #include "intparse.h"
@@ -179,6 +180,29 @@ static void test_jsonesc(void **state)
     /* The cap holds for escapes too. */
     buf_init(&b, 4);
     assert_int_equal(jsonesc_append(&b, "\x01", 1), CW_ELIMIT);
+    buf_free(&b);
+}
+
+/* CEL string literals (tests/guard reads them back with an independent CEL parser). */
+static void test_celesc(void **state)
+{
+    (void)state;
+    buf b;
+    buf_init(&b, 1024);
+    assert_int_equal(celesc_append(&b, "", 0), CW_OK);
+    assert_string_equal(b.data, "''");
+    buf_reset(&b);
+    const char in[] = "a'b\"c\\d\n\r\t\x01\x1f\x7f\xc3\xa9' + x + '";
+    assert_int_equal(celesc_append(&b, in, sizeof in - 1), CW_OK);
+    assert_string_equal(b.data, "'a\\'b\\\"c\\\\d\\n\\r\\t\\x01\\x1F\\x7F\xc3\xa9\\' + x + \\''");
+    buf_reset(&b);
+    /* A NUL inside the given length is escaped, not an end. */
+    assert_int_equal(celesc_append(&b, "x\0y", 3), CW_OK);
+    assert_string_equal(b.data, "'x\\x00y'");
+    buf_free(&b);
+    /* The cap holds, for escapes too. */
+    buf_init(&b, 4);
+    assert_int_equal(celesc_append(&b, "\x01", 1), CW_ELIMIT);
     buf_free(&b);
 }
 
@@ -394,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_b64_strict_and_go_forms),
         cmocka_unit_test(test_b64_large_input_roundtrip),
         cmocka_unit_test(test_jsonesc),
+        cmocka_unit_test(test_celesc),
         cmocka_unit_test(test_file_read),
         cmocka_unit_test(test_int_parse),
         cmocka_unit_test(test_jsonnum),

@@ -9,5 +9,6 @@ int cli_serve(int argc, char **argv);
 int cli_certs(int argc, char **argv);
 int cli_seal(int argc, char **argv);
 int cli_initdata(int argc, char **argv);
+int cli_guard(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const char usage[] =
     "  certs     make a CA and a serving certificate for the webhook Service\n"
     "  seal      make CoCo sealed-secret values and Secret manifests\n"
     "  initdata  render, digest, encode and inspect initdata documents\n"
+    "  guard     print the ValidatingAdmissionPolicy that keeps CoCo workloads CoCo\n"
     "  version   print the version\n"
     "\n"
     "Run 'coco-webhook COMMAND --help' for a command's options.\n";
@@ -38,9 +39,9 @@ static int cli_version(int argc, char **argv)
 int main(int argc, char **argv)
 {
     static const cli_subcommand commands[] = {
-        {"serve", cli_serve},       {"mutate", cli_mutate},     {"certs", cli_certs},
-        {"seal", cli_seal},         {"initdata", cli_initdata}, {"version", cli_version},
-        {"--version", cli_version},
+        {"serve", cli_serve},     {"mutate", cli_mutate},     {"certs", cli_certs},
+        {"seal", cli_seal},       {"initdata", cli_initdata}, {"guard", cli_guard},
+        {"version", cli_version}, {"--version", cli_version},
     };
     /* libmicrohttpd suppresses SIGPIPE only in its own threads. */
     signal(SIGPIPE, SIG_IGN);
