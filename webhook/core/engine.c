@@ -375,14 +375,18 @@ static void initdata_target(plan *p, spec_location loc, const char *kind)
     jsonpatch_path_key(&p->initdata_path, "template");
 }
 
+/* One planning pass. SPEC §2.6's preflight runs in the building pass only: it emits no
+ * operation, so the check pass (which counts operations left to do) has nothing to find in it,
+ * and the object it would judge differs from the one already judged only by the webhook's own
+ * changes. */
 CW_MUST_USE static cw_result run_plan(plan *p)
 {
     cJSON *volumes = jsonutil_member(p->spec, "volumes");
     p->volumes_exist = cJSON_IsArray(volumes);
     cw_result r;
     if ((r = plan_index_build(p)) || p->denied || (r = plan_runtime_class(p)) || p->denied ||
-        (r = plan_preflight(p)) || p->denied || (r = plan_storage(p)) || p->denied ||
-        (r = plan_sealed(p)) || p->denied || (r = plan_check_keep_list(p)) ||
+        (p->patch && ((r = plan_preflight(p)) || p->denied)) || (r = plan_storage(p)) ||
+        p->denied || (r = plan_sealed(p)) || p->denied || (r = plan_check_keep_list(p)) ||
         (r = plan_initdata(p)) || p->denied || (r = plan_podvm(p)) || p->denied)
         goto done;
     if (p->patch && p->ops > 0)

@@ -78,8 +78,19 @@ CW_MUST_USE static cw_result index_containers(plan *p, const char *field, uint32
         STEP(p, index_put(p, tag, name, strlen(name), (void *)(uintptr_t)p->slot_count));
         slot->has_mounts = cJSON_IsArray(mounts);
         for (cJSON *m = slot->has_mounts ? mounts->child : NULL; m; m = m->next) {
-            const char *path = jsonutil_string(m, "mountPath");
-            if (!path || !jsonutil_string(m, "name")) {
+            /* One walk of the mount's members: its path, its volume, and whether it mounts a
+             * subPath (SPEC §2.6 looks at those only when there is one). */
+            const char *path = NULL, *volume = NULL;
+            for (const cJSON *f = cJSON_IsObject(m) ? m->child : NULL; f; f = f->next) {
+                if (!path && strcmp(f->string, "mountPath") == 0)
+                    path = cJSON_IsString(f) ? f->valuestring : NULL;
+                else if (!volume && strcmp(f->string, "name") == 0)
+                    volume = cJSON_IsString(f) ? f->valuestring : NULL;
+                else if (strncmp(f->string, "subPath", 7) == 0 && cJSON_IsString(f) &&
+                         f->valuestring[0])
+                    p->subpath_mounts++;
+            }
+            if (!path || !volume) {
                 note_bad(p, field, i, BAD_MOUNT);
                 continue;
             }

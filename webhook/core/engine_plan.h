@@ -126,7 +126,11 @@ typedef struct plan {
     size_t devices;            /* volumeDevices entries (indexed under TAG_DEVICE) */
     const char *device_container, *device_volume; /* the first one */
     bool target_annotations_added; /* an earlier op created initdata_target's annotations */
-    unsigned podvm_set; /* SPEC §2.7: the pod-VM keys this pass sets (bit 1 << podvm_key) */
+    unsigned podvm_set;    /* SPEC §2.7: the pod-VM keys this pass sets (bit 1 << podvm_key) */
+    size_t subpath_mounts; /* volumeMounts with a subPath or subPathExpr (engine_index.c) */
+    /* the annotations of initdata_target (what the pod carries), found once per pass by
+     * plan_preflight; NULL when absent or not an object */
+    const cJSON *carrier_annotations;
 
     /* The large buffers come last: plan_init zeroes only the fields above them (zeroing
      * 12 KB twice per request was a tenth of the engine's cost). */
@@ -212,7 +216,8 @@ CW_MUST_USE cw_result plan_check_keep_list(plan *p);
 /* SPEC §2.3: checks the containers, then mounts every sealed Secret (adding its volume). */
 CW_MUST_USE cw_result plan_sealed(plan *p);
 /* SPEC §2.6: the runtime's refusals and silent ignores (annotations, host namespaces, block
- * devices, hostPath and Memory volumes, sealed subPath mounts), after plan_runtime_class. */
+ * devices, hostPath and Memory volumes, sealed subPath mounts), after plan_runtime_class; in
+ * the building pass only (it emits no operation). Sets p->carrier_annotations. */
 CW_MUST_USE cw_result plan_preflight(plan *p);
 /* SPEC §2.6: a rule that would make the runtime refuse or silently weaken the pod: denied
  * (code, reason, then the message of fmt), or under `preflight: warn` the warning text

@@ -104,9 +104,8 @@ static const char *spec_field(const plan *p, const char *name, char *buf, size_t
  * prefix (kata `addAnnotations`), against its `enable_annotations`. */
 CW_MUST_USE static cw_result check_annotations(plan *p)
 {
-    const cJSON *map =
-        jsonutil_member(jsonutil_member(p->initdata_target, "metadata"), "annotations");
-    if (!cJSON_IsObject(map))
+    const cJSON *map = p->carrier_annotations;
+    if (!map)
         return CW_OK;
     char who[CW_ERROR_MAX / 2], warn[ENGINE_WARNING_MAX + 1], allowed[ALLOW_LIST_SHOWN];
     char desc[RUNTIME_DESCRIBE_MAX];
@@ -141,13 +140,16 @@ CW_MUST_USE static cw_result check_annotations(plan *p)
     return CW_OK;
 }
 
-/* hostNetwork (refused on peer pods), hostPID and hostIPC (ignored in the VM). */
-CW_MUST_USE static cw_result check_host_namespaces(plan *p)
+/* hostNetwork (refused on peer pods), hostPID and hostIPC (ignored in the VM): one walk of
+ * the PodSpec's members, the words of the messages made only when one is true. */
+CW_MUST_USE static cw_result check_host_namespaces(plan *p, bool network, bool pid, bool ipc)
 {
+    if (!network && !pid && !ipc)
+        return CW_OK;
     char who[CW_ERROR_MAX / 2], field[160], desc[RUNTIME_DESCRIBE_MAX],
         warn[ENGINE_WARNING_MAX + 1];
     runtime_describe(p->runtime, desc, sizeof desc);
-    if (runtime_is_peer_pods(p->runtime) && cJSON_IsTrue(jsonutil_member(p->spec, "hostNetwork"))) {
+    if (network && runtime_is_peer_pods(p->runtime)) {
         plan_text(warn, sizeof warn, "the runtime (%s) would refuse this pod: hostNetwork: true",
                   desc);
         STEP(p, plan_refuse(p, PF_HOST_NETWORK, 403, "preflight_host_network", warn,
@@ -157,12 +159,12 @@ CW_MUST_USE static cw_result check_host_namespaces(plan *p)
                             plan_runtime_words(p, who, sizeof who),
                             spec_field(p, "hostNetwork", field, sizeof field)));
     }
-    if (cJSON_IsTrue(jsonutil_member(p->spec, "hostPID")))
+    if (pid)
         STEP(p, plan_preflight_warn(p, PF_HOST_PID,
                                     "hostPID: ignored by the CoCo runtime (%s): the pod sees the "
                                     "VM's processes, not the node's",
                                     desc));
-    if (cJSON_IsTrue(jsonutil_member(p->spec, "hostIPC")))
+    if (ipc)
         STEP(p, plan_preflight_warn(p, PF_HOST_IPC,
                                     "hostIPC: ignored by the CoCo runtime (%s): the pod gets the "
                                     "VM's IPC namespace, not the node's",
@@ -190,9 +192,8 @@ CW_MUST_USE static cw_result check_devices(plan *p)
 
 /* hostPath volumes (copied once into the VM) and Memory emptyDirs with a sizeLimit (not
  * applied in the VM), as the object has them. */
-CW_MUST_USE static cw_result check_volumes(plan *p)
+CW_MUST_USE static cw_result check_volumes(plan *p, const cJSON *volumes)
 {
-    cJSON *volumes = jsonutil_member(p->spec, "volumes");
     for (cJSON *v = cJSON_IsArray(volumes) ? volumes->child : NULL; v; v = v->next) {
         const char *name = NULL;
         const cJSON *host_path = NULL, *empty_dir = NULL;
@@ -211,7 +212,7 @@ CW_MUST_USE static cw_result check_volumes(plan *p)
                                         "volume \"%.*s\": hostPath is copied once from the node "
                                         "into the pod VM: not confidential, never synced",
                                         WARN_NAME_SHOWN, name));
-        const char *medium = jsonutil_string(empty_dir, "medium");
+        const char *medium = empty_dir ? jsonutil_string(empty_dir, "medium") : NULL;
         if (medium && strcmp(medium, "Memory") == 0 &&
             !jsonutil_is_absent(jsonutil_member(empty_dir, "sizeLimit")))
             STEP(p, plan_preflight_warn(p, PF_MEMORY_SIZE_LIMIT,
@@ -237,7 +238,7 @@ static const char *sealed_secret_of(const plan *p, const cJSON *volume)
  * Secret volumes only, so the container would read the literal sealed text. */
 CW_MUST_USE static cw_result check_sealed_subpaths(plan *p)
 {
-    if (p->in->sealed_count == 0)
+    if (p->in->sealed_count == 0 || p->subpath_mounts == 0)
         return CW_OK;
     static const char *const fields[] = {"containers", "initContainers"};
     char who[CW_ERROR_MAX / 2], warn[ENGINE_WARNING_MAX + 1];
@@ -276,9 +277,26 @@ CW_MUST_USE static cw_result check_sealed_subpaths(plan *p)
 
 cw_result plan_preflight(plan *p)
 {
+    const cJSON *map =
+        jsonutil_member(jsonutil_member(p->initdata_target, "metadata"), "annotations");
+    p->carrier_annotations = cJSON_IsObject(map) ? map : NULL;
+    /* One walk of the PodSpec's members for the host namespaces and the volumes. */
+    bool network = false, pid = false, ipc = false;
+    const cJSON *volumes = NULL;
+    for (const cJSON *m = p->spec->child; m; m = m->next) {
+        if (m->string[0] == 'v' && !volumes && strcmp(m->string, "volumes") == 0) {
+            volumes = m;
+            continue;
+        }
+        if (m->string[0] != 'h' || !cJSON_IsTrue(m) || strncmp(m->string, "host", 4) != 0)
+            continue;
+        network |= strcmp(m->string, "hostNetwork") == 0;
+        pid |= strcmp(m->string, "hostPID") == 0;
+        ipc |= strcmp(m->string, "hostIPC") == 0;
+    }
     STEP(p, check_annotations(p));
-    STEP(p, check_host_namespaces(p));
+    STEP(p, check_host_namespaces(p, network, pid, ipc));
     STEP(p, check_devices(p));
-    STEP(p, check_volumes(p));
+    STEP(p, check_volumes(p, volumes));
     return check_sealed_subpaths(p);
 }

@@ -56,43 +56,49 @@ static cJSON *annotation_add_op(const plan *p, const cJSON *target,
 
 /* ---- 2.5 initdata --------------------------------------------------------------------- */
 
+/* The key a runtime reads without its common prefix ("hypervisor.cc_init_data"): the
+ * warnings fit 120 characters. */
+static const char *short_key_of(const char *key)
+{
+    const char *k = strrchr(key, '.');
+    while (k && k > key && k[-1] != '.')
+        k--;
+    return k ? k : key;
+}
+
 /* SPEC §2.5, §2.6: the initdata key the runtime ignores (the one it refuses is an annotation
- * outside its allow-list: plan_preflight), and the object's own value under the key it reads,
- * which must be one kata can read. */
-CW_MUST_USE static cw_result check_initdata_keys(plan *p, const char *key,
-                                                 const config_initdata_document *doc)
+ * outside its allow-list: plan_preflight). */
+CW_MUST_USE static cw_result warn_ignored_keys(plan *p, const char *key,
+                                               const config_initdata_document *doc)
 {
     static const char *const keys[] = {INITDATA_ANN_HYPERVISOR, INITDATA_ANN_RUNTIME};
-    const cJSON *map =
-        jsonutil_member(jsonutil_member(p->initdata_target, "metadata"), "annotations");
-    if (!cJSON_IsObject(map))
-        return CW_OK;
-    char desc[RUNTIME_DESCRIBE_MAX];
-    runtime_describe(p->runtime, desc, sizeof desc);
-    /* "kata 3.21", and the key it reads without its common prefix: the warning fits 120 */
-    const char *version = desc;
-    const char *comma = strchr(desc, ',');
-    int version_len = comma ? (int)(comma - desc) : (int)strlen(desc);
-    const char *short_key = key ? strrchr(key, '.') : NULL;
-    while (short_key && short_key > key && short_key[-1] != '.')
-        short_key--;
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    const cJSON *map = p->carrier_annotations; /* found by plan_preflight in this pass */
+    unsigned major = p->runtime->kata_major, minor = p->runtime->kata_minor;
+    for (size_t i = 0; map && i < sizeof keys / sizeof keys[0]; i++) {
         if ((key && strcmp(keys[i], key) == 0) ||
             jsonutil_is_absent(jsonutil_member(map, keys[i])) ||
             runtime_initdata_key_use(p->runtime, keys[i]) != RUNTIME_KEY_IGNORED)
             continue;
         if (doc && key)
             STEP(p, plan_preflight_warn(p, PF_INITDATA_KEY_IGNORED,
-                                        "annotation %s: ignored by %.*s (it reads %s)", keys[i],
-                                        version_len, version, short_key ? short_key : key));
+                                        "annotation %s: ignored by kata %u.%u (it reads %s)",
+                                        keys[i], major, minor, short_key_of(key)));
         else
             STEP(p, plan_preflight_warn(p, PF_INITDATA_KEY_IGNORED,
-                                        "annotation %s: ignored by %.*s, the VM gets the "
+                                        "annotation %s: ignored by kata %u.%u, the VM gets the "
                                         "cluster's INITDATA",
-                                        keys[i], version_len, version));
+                                        keys[i], major, minor));
     }
-    const cJSON *own = key ? jsonutil_member(map, key) : NULL;
-    if (!cJSON_IsString(own) || (doc && strcmp(own->valuestring, doc->doc.value) == 0))
+    return CW_OK;
+}
+
+/* SPEC §2.6: the object's own value under the key the runtime reads must be one kata can
+ * read. Called only for a value that is not the document's (that one was checked at load). */
+CW_MUST_USE static cw_result check_own_value(plan *p, const char *key)
+{
+    const cJSON *own =
+        key && p->carrier_annotations ? jsonutil_member(p->carrier_annotations, key) : NULL;
+    if (!cJSON_IsString(own))
         return CW_OK;
     initdata_alg alg;
     cw_error why = {{0}};
@@ -102,8 +108,8 @@ CW_MUST_USE static cw_result check_initdata_keys(plan *p, const char *key,
     if (r == CW_OK)
         return CW_OK;
     char who[CW_ERROR_MAX / 2], warn[ENGINE_WARNING_MAX + 1];
-    plan_text(warn, sizeof warn, "%.*s cannot read annotation %s: %s", version_len, version,
-              short_key ? short_key : key, why.msg);
+    plan_text(warn, sizeof warn, "kata %u.%u cannot read annotation %s: %s", p->runtime->kata_major,
+              p->runtime->kata_minor, short_key_of(key), why.msg);
     return plan_refuse(p, PF_INITDATA_VALUE, 400, "initdata_value", warn,
                        "annotation %s: %s cannot read this initdata: %s (kata's shim fails on "
                        "it and the pod never starts); set the standard base64 of the gzip of a "
@@ -118,11 +124,15 @@ cw_result plan_initdata(plan *p)
     initdata_action action;
     initdata_denial denial;
     const char *key = runtime_initdata_key(p->runtime);
-    STEP(p, check_initdata_keys(p, key, doc));
+    if (p->patch) /* the building pass: preflight ran (run_plan) */
+        STEP(p, warn_ignored_keys(p, key, doc));
     CW_GUARD(initdata_decide(key, &p->in->initdata, jsonutil_member(p->initdata_target, "metadata"),
                              p->in->prior, &action, &denial));
     if (denial.denied)
         return plan_deny(p, denial.code, denial.reason, "%s", denial.message);
+    /* An own value other than the document: the decision compared them already. */
+    if (p->patch && (!doc || action == INITDATA_KEEP_OTHER))
+        STEP(p, check_own_value(p, key));
     if (p->res && action != INITDATA_NOTHING && action != INITDATA_KEEP_OTHER) {
         p->res->decision.initdata_document = doc->name;
         p->res->decision.initdata_digest = doc->doc.digest_text;
