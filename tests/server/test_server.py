@@ -1029,6 +1029,41 @@ def test_config_reload_under_load():
     assert srv.stop() == 0
 
 
+@group("reload")
+def test_pod_vm_profile_reload():
+    """SPEC §2.7, §4: a new pod-VM profile applies after a reload without a restart; a bad one
+    (an empty allowedMachineTypes) is refused naming file, line and key, and the last good
+    profile stays in use."""
+    d = tmpdir()
+    crt, key = make_cert(d)
+    vol = K8sVolume(os.path.join(d, "cfg"))
+    vol.publish({"config.yaml": b"podVM:\n  default: {machineType: Standard_DC2as_v5}\n"})
+    srv = Server(crt, key, ["--config", vol.path("config.yaml")])
+
+    def machine_type_now():
+        obj = simple_pod({LABEL: "true"})
+        out = apply_patch(obj, ask(srv, review(obj)))
+        return out["metadata"]["annotations"]["io.katacontainers.config.hypervisor.machine_type"]
+
+    assert machine_type_now() == "Standard_DC2as_v5"
+    vol.publish({"config.yaml": b"podVM:\n  default: {machineType: Standard_DC4as_v5}\n"})
+    deadline = time.time() + 10
+    while time.time() < deadline and machine_type_now() != "Standard_DC4as_v5":
+        time.sleep(0.1)
+    assert machine_type_now() == "Standard_DC4as_v5"
+    vol.publish({"config.yaml": b"podVM:\n  default:\n    machineType: Standard_DC8as_v5\n"
+                                b"    allowedMachineTypes: []\n"})
+    deadline = time.time() + 10
+    while time.time() < deadline and metric(srv.metrics(), "coco_webhook_reloads_total",
+                                            file="config", result="failure") < 1:
+        time.sleep(0.1)
+    assert machine_type_now() == "Standard_DC4as_v5"
+    failed = [x for x in srv.lines() if x.get("msg", "").startswith("config reload failed")]
+    assert failed and 'config.yaml:4: key "podVM.default.allowedMachineTypes": an empty list' \
+        in failed[0]["error"], failed
+    assert srv.stop() == 0
+
+
 # ---------------------------------------------------------------- shutdown
 
 @group("shutdown")
