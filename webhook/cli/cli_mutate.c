@@ -328,6 +328,10 @@ int cli_mutate(int argc, char **argv)
         fprintf(stderr, "coco-webhook mutate: %s\n", err.msg);
         return 1;
     }
+    /* What the server logs as a config warning (e.g. an initdata algorithm that cannot attest
+     * on a class's runtime) is said here too, before the objects' warnings. */
+    for (size_t i = 0; i < cfg->load_warnings.count; i++)
+        fprintf(stderr, "Warning: config: %s\n", cfg->load_warnings.items[i]);
 
     char *buf = NULL;
     size_t len = 0;
