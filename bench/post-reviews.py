@@ -1,5 +1,6 @@
 """post-reviews.py PORT N REVIEW [--initdata-ops K]: posts the AdmissionReview in REVIEW to
-https://127.0.0.1:PORT/mutate N times on one keep-alive connection; every answer must be 200.
+https://127.0.0.1:PORT/mutate N times on one keep-alive connection (another when the server
+asks to close one, as it does every 1,000 answers); every answer must be 200.
 With --initdata-ops, the last patch must hold K operations setting the initdata annotation."""
 import argparse
 import base64

@@ -29,7 +29,7 @@ start() {
     local name=$1 dir=$2 i
     port=$(free_port)
     "$COCO_BIN" serve --listen "127.0.0.1:$port" --tls-cert "$dir/tls.crt" --tls-key "$dir/tls.key" \
-        2>"$tmp/$name.log" &
+        --shutdown-delay 0s 2>"$tmp/$name.log" &
     pids+=($!)
     for i in $(seq 1 100); do
         if curl -sk -o /dev/null "https://127.0.0.1:$port/healthz"; then

@@ -457,6 +457,13 @@ def check_install(objs, where, routes, port):
     for c in spread:
         check(matches(c["labelSelector"]["matchLabels"], labels), dw, "spread selector")
     check_security(pod, dw)
+    # SPEC §4: SIGTERM keeps serving for shutdownDelay (10 s by default), then finishes the
+    # requests in flight (each at most the webhooks' timeoutSeconds): the grace period covers
+    # both before the kubelet's SIGKILL.
+    longest = max((w.get("timeoutSeconds") or 10) for w in mwc.get("webhooks", []))
+    check(pod.get("terminationGracePeriodSeconds", 30) >= 10 + longest + 5, dw,
+          "terminationGracePeriodSeconds must cover shutdownDelay (10s) plus the longest "
+          "request")
     check(len(pod["containers"]) == 1, dw, "one container")
     c = pod["containers"][0]
     check(c.get("args") == ["serve", "--config", "/etc/coco-webhook/config/config.yaml",

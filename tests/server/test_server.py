@@ -1,6 +1,6 @@
 """End-to-end tests of `coco-webhook serve`: the real binary on loopback over TLS.
 
-Usage: test_server.py GROUP   (cli, admission, http, parallel, flood, tls, testssl, reload,
+Usage: test_server.py GROUP   (cli, admission, http, budget, parallel, flood, tls, testssl, reload,
                                shutdown)
 Each group starts its own servers; see serverlib.py for the helpers."""
 import base64
@@ -17,7 +17,7 @@ import time
 import warnings
 
 from serverlib import (BIN, LABEL, K8sVolume, Server, apply_patch, check_response,
-                       client_context, fingerprint_file, fraud_notebook, fraud_pod,
+                       client_context, fingerprint_file, fraud_notebook, fraud_pod, https_conn,
                        make_cert, make_rsa_cert, metric, peer_fingerprint, post, review,
                        group_registry, run_groups, start_clients, tmpdir)
 
@@ -107,7 +107,7 @@ def test_config_file_settings_and_flags_win():
     # And its log level: with "error", a good start logs nothing at info.
     with open(cfg, "w") as f:
         f.write("listen: \"127.0.0.1:%d\"\nlogLevel: error\ntlsCert: %s\ntlsKey: %s\n"
-                % (free_port(), crt, key))
+                "shutdownDelay: 0s\n" % (free_port(), crt, key))
     p = subprocess.Popen([BIN, "serve", "--config", cfg], stderr=subprocess.PIPE)
     time.sleep(1)
     p.send_signal(signal.SIGTERM)
@@ -310,6 +310,8 @@ def malformed_bodies():
         "labels", {"app\u0000x": "y"}))
     cases["uid of invalid UTF-8"] = json.dumps(good).encode().replace(
         good["request"]["uid"].encode(), b"\xff\xfe", 1)
+    for name, raw in STRICT_TEXT_CASES.items():
+        cases[name] = json.dumps(good).encode().replace(b'"image": "', b'"image": "' + raw, 1)
     mod("wrong apiVersion", lambda r: r.__setitem__("apiVersion", "admission.k8s.io/v1beta1"))
     mod("wrong kind", lambda r: r.__setitem__("kind", "AdmissionRequest"))
     mod("no request.kind", lambda r: r["request"].pop("kind"))
@@ -325,6 +327,39 @@ def malformed_bodies():
     cases["duplicate label key"] = text.replace(
         '"%s": "true"' % LABEL, '"%s": "false", "%s": "true"' % (LABEL, LABEL)).encode()
     return cases
+
+
+# Bytes put at the start of the container image: each a 400 naming that field.
+STRICT_TEXT_CASES = {
+    "invalid UTF-8 in an image": b"\xff",
+    "overlong UTF-8 in an image": b"\xc0\xaf",
+    "a UTF-16 surrogate in an image": b"\xed\xa0\x80",
+    "a raw newline in an image": b"\n",
+    "a raw tab in an image": b"\t",
+}
+
+
+@group("admission")
+def test_strict_json_text_names_the_field():
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    c = srv.conn()
+    good = review(simple_pod({LABEL: "true"}))
+    for name, raw in STRICT_TEXT_CASES.items():
+        body = json.dumps(good).encode().replace(b'"image": "', b'"image": "' + raw, 1)
+        r, data = post(c, "/mutate", body)
+        err = json.loads(data)["error"]
+        assert r.status == 400 and "request.object.spec.containers[0].image" in err, (name, r.status, err)
+    # Valid UTF-8 beyond ASCII, and escaped controls, are fine.
+    ok = review(simple_pod({LABEL: "true", "team": "x"}))
+    ok["request"]["object"]["metadata"]["annotations"] = {"note": "caf\u00e9 \U0001F600 a\tb"}
+    body = json.dumps(ok, ensure_ascii=False).encode()
+    assert "é".encode() in body
+    r, data = post(c, "/mutate", body)
+    check_response(ok, r.status, data)
+    c.close()
+    assert srv.stop() == 0
 
 
 @group("admission")
@@ -458,52 +493,151 @@ def test_http_edges():
     assert srv.stop() == 0
 
 
-@group("http")
-def test_large_bodies_one_at_a_time():
-    """Working on a body takes about 20 times its size: large bodies (over 256 KiB) are held
-    one at a time, and a second gets 503 at once, while small reviews go on being answered;
-    once the first is done, a large body is taken again. Chunked bodies are counted as they
-    arrive."""
+def padded_review(size):
+    """A valid review of a labelled Pod, size bytes long (padding in an annotation)."""
+    rev = review(simple_pod({LABEL: "true"}))
+    n = len(json.dumps(rev).encode())
+    rev["request"]["object"]["metadata"]["annotations"] = {"pad": "x" * (size - n - 30)}
+    return rev, json.dumps(rev).encode()
+
+
+def config_file(text):
+    path = os.path.join(tmpdir(), "config.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def timed_post(port, path, body, out, timeout=60):
+    """Posts body on a new connection; appends (status, seconds, data) to out."""
+    t0 = time.monotonic()
+    c = https_conn(port, timeout)
+    try:
+        r, data = post(c, path, body)
+        out.append((r.status, time.monotonic() - t0, data))
+    except Exception as e:  # recorded, checked by the test
+        out.append((repr(e), time.monotonic() - t0, b""))
+    finally:
+        c.close()
+
+
+# A budget with room for one 1 MiB review at a time (SERVER_MEMORY_PER_BODY_BYTE 20):
+# memoryLimit less the 24 MiB reserve leaves 30 MiB.
+ONE_AT_A_TIME = "memoryLimit: 54Mi\n"
+
+
+@group("budget")
+def test_requests_wait_for_memory_and_expire_at_their_deadline():
+    """With a budget too small for two 1 MiB reviews they queue and are all answered;
+    a request whose ?timeout= passes while it waits gets 503 at its deadline; small reviews
+    pass meanwhile; a chunked body (charged for the cap) waits for the whole budget."""
     d = tmpdir()
     crt, key = make_cert(d)
-    srv = Server(crt, key)
-    big = 2 * 1024 * 1024
-    # A holds the large slot: its headers promise 2 MiB, and it sends only the first bytes.
+    srv = Server(crt, key, extra=["--config", config_file(ONE_AT_A_TIME)])
+    mib_rev, mib = padded_review(1 << 20)
+    # Eight at once: one at a time, every one answered 200.
+    out = []
+    ts = [threading.Thread(target=timed_post, args=(srv.port, "/mutate?timeout=30s", mib, out))
+          for _ in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert [o[0] for o in out] == [200] * 8, [o[:2] for o in out]
+    for status, _, data in out:
+        check_response(mib_rev, status, data)
+    # A holds the budget: its headers promise 1 MiB and only the first bytes come.
     a = raw_tls(srv.port)
-    a.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-              b"Content-Length: %d\r\n\r\n" % big + b" " * 1024)
-    time.sleep(0.5)
-    # B: another large body, by Content-Length, then chunked: 503 with a reason.
-    body = json.dumps(review(simple_pod({LABEL: "true"}))).encode()
-    padded = body + b" " * (300 * 1024)
-    c = srv.conn()
-    resp, data = post(c, "/mutate", padded)
-    assert resp.status == 503 and b"as many large requests" in data, (resp.status, data)
-    c.close()
-    ch = raw_tls(srv.port)
-    ch.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-               b"Transfer-Encoding: chunked\r\n\r\n")
-    for i in range(0, len(padded), 65536):
-        part = padded[i:i + 65536]
-        ch.sendall(b"%x\r\n" % len(part) + part + b"\r\n")
-    ch.sendall(b"0\r\n\r\n")
-    assert read_status(ch) == 503
-    ch.close()
-    # Small reviews are answered meanwhile.
-    c = srv.conn()
-    rev = review(simple_pod({LABEL: "true"}))
-    resp, data = post(c, "/mutate", rev)
-    check_response(rev, resp.status, data)
-    c.close()
-    # A finishes (its body is no review: 400), and frees the slot.
-    a.sendall(b" " * (big - 1024))
+    a.sendall(b"POST /mutate?timeout=60s HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(mib)
+              + mib[:1024])
+    time.sleep(0.3)
+    # B cannot be answered within its 1 s: 503 at the deadline, not later.
+    out_b, out_c, out_ch = [], [], []
+    tb = threading.Thread(target=timed_post, args=(srv.port, "/mutate?timeout=1s", mib, out_b))
+    tc = threading.Thread(target=timed_post, args=(srv.port, "/mutate?timeout=60s", mib, out_c))
+    chunked = raw_tls(srv.port)
+    tb.start()
+    tc.start()
+    time.sleep(0.2)
+    chunked.sendall(b"POST /mutate?timeout=60s HTTP/1.1\r\nHost: x\r\n"
+                    b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+    tb.join()
+    status, seconds, data = out_b[0]
+    assert status == 503 and b"waited for memory" in data, out_b
+    assert 0.9 <= seconds <= 3.0, seconds
+    # Small reviews pass the queue.
+    for _ in range(3):
+        c = srv.conn()
+        rev = review(simple_pod({LABEL: "true"}))
+        resp, data = post(c, "/mutate", rev)
+        check_response(rev, resp.status, data)
+        c.close()
+    assert not out_c  # C still waits
+    # A completes (its body is no review: 400): C and then the chunked body are answered.
+    a.sendall(mib[1024:-1] + b"x")
     assert read_status(a) == 400
     a.close()
-    c = srv.conn()
-    rev = review(simple_pod({LABEL: "true"}))
-    resp, data = post(c, "/mutate", json.dumps(rev).encode() + b" " * (300 * 1024))
-    assert check_response(rev, resp.status, data)["allowed"] is True
-    c.close()
+    tc.join()
+    assert out_c[0][0] == 200, out_c[0][:2]
+    small = json.dumps(review(simple_pod({LABEL: "true"}))).encode()
+    chunked.sendall(b"%x\r\n" % len(small) + small + b"\r\n0\r\n\r\n")
+    assert read_status(chunked) == 200
+    chunked.close()
+    assert srv.stop() == 0
+
+
+def peak_rss_sampler(pid, stop, peak):
+    """Samples VmRSS every 5 ms into peak[0] (KiB) until stop is set; VmHWM at the end."""
+    def field(name):
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return int(line.split()[1])
+        return 0
+    while not stop.is_set():
+        peak[0] = max(peak[0], field("VmRSS"))
+        time.sleep(0.005)
+    peak[0] = max(peak[0], field("VmHWM"))
+
+
+@group("budget")
+def test_concurrent_large_reviews_within_a_memory_limit():
+    """Eight 1 MiB reviews at once, several rounds, and a 5.4 MB one among them, under a
+    memory limit set by config: every one answered 200 within its deadline, and the peak RSS
+    stays under the limit."""
+    limit_mib = 160
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key, extra=["--config", config_file("memoryLimit: %dMi\n" % limit_mib)])
+    scale = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench",
+                         "scale-objects.py")
+    subprocess.run([sys.executable, scale, d, "--review", "--max-bytes", str(6 << 20)],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(d, "review-pod-4096.json"), "rb") as f:
+        big = f.read()
+    assert len(big) > 5 << 20
+    _, mib = padded_review(1 << 20)
+    stop, peak = threading.Event(), [0]
+    sampler = threading.Thread(target=peak_rss_sampler, args=(srv.proc.pid, stop, peak))
+    sampler.start()
+    out = []
+    for rnd in range(4):
+        bodies = [mib] * 8 + ([big] if rnd == 1 else [])
+        ts = [threading.Thread(target=timed_post, args=(srv.port, "/mutate?timeout=30s", b, out))
+              for b in bodies]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+    stop.set()
+    sampler.join()
+    assert len(out) == 33
+    bad = [o[:2] for o in out if o[0] != 200 or o[1] >= 30]
+    assert not bad, bad
+    print("  peak RSS %.1f MiB (limit %d MiB)" % (peak[0] / 1024, limit_mib))
+    if not os.environ.get("COCO_SANITIZED"):
+        assert peak[0] <= limit_mib * 1024, peak[0]
     assert srv.stop() == 0
 
 
@@ -1068,21 +1202,47 @@ def test_pod_vm_profile_reload():
 
 @group("shutdown")
 def test_sigterm_under_load():
+    """SPEC §4: on SIGTERM /readyz fails at once, yet the server accepts and answers new
+    connections for the shutdown delay, every answer with "Connection: close"; then it stops
+    accepting, finishes the request in flight and exits 0."""
     d = tmpdir()
     crt, key = make_cert(d)
-    srv = Server(crt, key)
+    srv = Server(crt, key, extra=["--shutdown-delay", "3s"])
     # A request in flight: headers and half the body sent before SIGTERM.
     rev = review(simple_pod({LABEL: "true"}))
     body = json.dumps(rev).encode()
     s = raw_tls(srv.port)
     s.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
               b"Content-Length: %d\r\n\r\n" % len(body) + body[:100])
+    kept = srv.conn()  # a kept-alive connection, used before and during the delay
+    resp, data = post(kept, "/mutate", rev)
+    check_response(rev, resp.status, data)
+    assert resp.getheader("Connection", "").lower() != "close"
     errors, done, stop = [], [], threading.Event()
     threads = load_clients(srv.port, 16, 100000, errors, done, stop=stop)
     time.sleep(1)
     n_before = len(done)
+    t_term = time.monotonic()
     srv.signal(signal.SIGTERM)
-    time.sleep(0.2)
+    srv.wait_log(lambda x: x.get("msg") == "shutting down", timeout=10)
+    c = srv.conn()
+    c.request("GET", "/readyz")
+    r = c.getresponse()
+    r.read()
+    assert r.status == 503, r.status
+    c.close()
+    # During the delay: the kept-alive connection and new ones are served, told to close.
+    resp, data = post(kept, "/mutate", rev)
+    check_response(rev, resp.status, data)
+    assert resp.getheader("Connection", "").lower() == "close"
+    kept.close()
+    for _ in range(3):
+        c = srv.conn()
+        resp, data = post(c, "/mutate", rev)
+        check_response(rev, resp.status, data)
+        assert resp.getheader("Connection", "").lower() == "close"
+        c.close()
+    assert time.monotonic() - t_term < 3.0  # all within the delay
     s.sendall(body[100:])
     data = b""
     while True:
@@ -1093,12 +1253,15 @@ def test_sigterm_under_load():
     s.close()
     head, _, payload = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200"), data[:200]
+    assert b"\r\nConnection: close" in head, head
     check_response(rev, 200, payload)
+    n_during = len(done)
     assert srv.proc.wait(timeout=30) == 0
+    assert time.monotonic() - t_term >= 3.0
     stop.set()
     for t in threads:
         t.join(timeout=60)
-    assert n_before > 0
+    assert n_before > 0 and n_during > n_before
     # After the stop, clients only fail to connect; no answer was cut or wrong.
     bad = [e for e in errors if "ConnectionRefused" not in e and "RemoteDisconnected" not in e
            and "BrokenPipe" not in e and "ConnectionReset" not in e]

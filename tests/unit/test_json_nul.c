@@ -1,4 +1,5 @@
-/* json_nul: finding \u0000 in JSON strings and naming where it is. */
+/* json_nul: finding \u0000, invalid UTF-8 and raw control characters in JSON strings, and
+ * naming where they are. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -62,12 +63,43 @@ static void test_long_path(void **state)
     assert_non_null(strstr(path, "key99"));
 }
 
+static void expect_fault(const char *text, json_text_fault want, const char *want_path)
+{
+    char path[JSON_NUL_PATH_MAX + 1];
+    json_text_fault got = json_text_check(text, strlen(text), path, sizeof path);
+    assert_int_equal(got, want);
+    if (want != JSON_TEXT_OK)
+        assert_string_equal(path, want_path);
+}
+
+/* Strict JSON text (RFC 8259 §7, §8.1): UTF-8 and control characters, in the same pass. */
+static void test_text(void **state)
+{
+    (void)state;
+    expect_fault("{\"a\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \x7f\"}", JSON_TEXT_OK, NULL);
+    expect_fault("{\"a\":{\"b\":\"x\xff\"}}", JSON_TEXT_UTF8, "a.b");
+    expect_fault("{\"a\":\"\xc0\xaf\"}", JSON_TEXT_UTF8, "a");         /* overlong '/' */
+    expect_fault("{\"a\":\"\xe0\x80\xaf\"}", JSON_TEXT_UTF8, "a");     /* overlong, 3 bytes */
+    expect_fault("{\"a\":\"\xed\xa0\x80\"}", JSON_TEXT_UTF8, "a");     /* a surrogate */
+    expect_fault("{\"a\":\"\xf4\x90\x80\x80\"}", JSON_TEXT_UTF8, "a"); /* past U+10FFFF */
+    expect_fault("{\"a\":\"\xe2\x82\"}", JSON_TEXT_UTF8, "a");         /* cut short */
+    expect_fault("{\"a\":\"\x80\"}", JSON_TEXT_UTF8, "a");             /* a lone continuation */
+    expect_fault("{\"a\":[\"ok\",\"x\ny\"]}", JSON_TEXT_CONTROL, "a[1]");
+    expect_fault("{\"k\ty\":1}", JSON_TEXT_CONTROL, "a key in the document");
+    expect_fault("{\"a\":\"\\n\\t\"}", JSON_TEXT_OK, NULL); /* escaped: fine */
+    expect_fault("{\"a\":\"\\\\\",\"b\":\"\x01\"}", JSON_TEXT_CONTROL, "b");
+    expect_fault("{\"a\":\"\\u0000\",\"b\":\"\xff\"}", JSON_TEXT_NUL, "a"); /* the first */
+    expect_fault("{\"a\":\"\xff\",\"b\":\"\\u0000\"}", JSON_TEXT_UTF8, "a");
+    expect_fault("\n{ \"a\" : 1 }\r\n", JSON_TEXT_OK, NULL); /* whitespace between tokens */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_none),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_long_path),
+        cmocka_unit_test(test_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

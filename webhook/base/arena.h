@@ -34,6 +34,13 @@ void arena_begin(void);
  * request) and deactivates the arena. */
 void arena_end(void);
 
+/* Between arena_pause and arena_resume, cJSON allocations of the calling thread come from
+ * malloc (and are freed for real), while frees of arena memory stay no-ops: for a large
+ * buffer that cJSON grows by copying (a print), whose every old copy would stay in the arena
+ * until arena_end. */
+void arena_pause(void);
+void arena_resume(void);
+
 /* Frees the calling thread's kept chunk (thread exit, tests). */
 void arena_thread_release(void);
 

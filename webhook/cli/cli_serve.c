@@ -8,19 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
+#include "budget.h"
 #include "cli.h"
 #include "config.h"
 #include "flags.h"
 #include "log.h"
 #include "reload.h"
 #include "server.h"
+#include "units.h"
 
-/* How long a stop waits for requests in flight (the Pod's default grace period is 30 s), and
- * how long open keep-alive connections may stay quiet before they are closed. */
-#define SERVE_SHUTDOWN_TIMEOUT_MS 25000
+/* After the shutdown delay: how long a stop waits for requests in flight (the longest
+ * ?timeout= the API server sends is 30 s; manifests: terminationGracePeriodSeconds covers the
+ * delay plus this), and how long open keep-alive connections may stay quiet before they are
+ * closed (every answer since the delay began told its client to close). */
+#define SERVE_SHUTDOWN_TIMEOUT_MS 30000
 #define SERVE_DRAIN_QUIET_MS 500
 
 static const char usage[] =
@@ -38,6 +43,9 @@ static const char usage[] =
     "  --tls-key FILE     PEM private key (default /etc/coco-webhook/tls/tls.key)\n"
     "  --config FILE      YAML config file (default: built-in defaults)\n"
     "  --log-level LEVEL  debug, info, warn or error (default info)\n"
+    "  --shutdown-delay DURATION\n"
+    "                     how long SIGTERM keeps serving before it stops accepting, a Go\n"
+    "                     duration (default 10s, config shutdownDelay)\n"
     "  --tls-min-version VERSION\n"
     "                     lowest TLS version accepted, \"1.2\" or \"1.3\" (default \"1.2\");\n"
     "                     read at start only, a config change applies at the next start\n"
@@ -45,11 +53,15 @@ static const char usage[] =
     "\n"
     "The certificate, key and config (except tlsMinVersion) are re-read when they change and\n"
     "on SIGHUP.\n"
-    "SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.\n"
+    "SIGTERM or SIGINT turns /readyz to 503 at once, keeps serving (each answer with\n"
+    "\"Connection: close\") for the shutdown delay, then stops accepting connections,\n"
+    "finishes requests in flight and exits 0. Requests in flight may use the container's\n"
+    "memory limit (cgroup, or config memoryLimit; 256Mi when neither says) less a reserve;\n"
+    "a request that does not fit waits for its turn until its ?timeout=.\n"
     "The environment variable POD_NAMESPACE, if set, is added to excludeNamespaces.\n";
 
 typedef struct serve_flags {
-    const char *listen, *cert, *key, *config, *log_level, *tls_min_version;
+    const char *listen, *cert, *key, *config, *log_level, *tls_min_version, *shutdown_delay;
 } serve_flags;
 
 /* Returns -1 to go on, or the exit status. */
@@ -62,6 +74,7 @@ static int parse_flags(int argc, char **argv, serve_flags *f)
         CLI_STRING_FLAG("--config", 0, serve_flags, config),
         CLI_STRING_FLAG("--log-level", 0, serve_flags, log_level),
         CLI_STRING_FLAG("--tls-min-version", 0, serve_flags, tls_min_version),
+        CLI_STRING_FLAG("--shutdown-delay", 0, serve_flags, shutdown_delay),
     };
     static const cli_command cmd = CLI_COMMAND("serve", usage, flags, 0);
     int positional = 0;
@@ -106,6 +119,45 @@ static int main_loop(int sfd)
     }
 }
 
+/* Where the memory limit came from, for the log. */
+static const char *cfg_memory_source(uint64_t limit, uint64_t cgroup_limit)
+{
+    if (limit == 0)
+        return "default";
+    return limit == cgroup_limit ? "cgroup" : "config";
+}
+
+/* Sleeps delay_ms, still reloading files, unless SIGTERM or SIGINT comes again (true). */
+static bool shutdown_wait(int sfd, int64_t delay_ms)
+{
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t passed =
+            (int64_t)(now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (passed >= delay_ms)
+            return false;
+        int64_t left = delay_ms - passed;
+        struct pollfd p = {.fd = sfd, .events = POLLIN};
+        int n = poll(&p, 1, (int)(left < RELOAD_POLL_MS ? left : RELOAD_POLL_MS));
+        if (n < 0 && errno != EINTR)
+            return false;
+        if (n <= 0) {
+            reload_check(false);
+            continue;
+        }
+        struct signalfd_siginfo si;
+        if (read(sfd, &si, sizeof si) != (ssize_t)sizeof si)
+            continue;
+        if (si.ssi_signo == SIGHUP)
+            reload_check(true);
+        else
+            return true;
+    }
+}
+
 int cli_serve(int argc, char **argv)
 {
     int status = 1;
@@ -126,6 +178,11 @@ int cli_serve(int argc, char **argv)
     config_tls_version flag_tls = CONFIG_TLS_1_2;
     if (f.tls_min_version && !config_parse_tls_version(f.tls_min_version, &flag_tls))
         return cli_usage_error("serve", "--tls-min-version must be 1.2 or 1.3");
+    int64_t flag_delay_ms = 0;
+    if (f.shutdown_delay && units_parse_duration_ms(f.shutdown_delay, CONFIG_SHUTDOWN_DELAY_MAX_MS,
+                                                    &flag_delay_ms) != CW_OK)
+        return cli_usage_error("serve", "--shutdown-delay must be a duration of at most 10m "
+                                        "(e.g. 10s, 500ms)");
 
     if (config_load(f.config, &cfg, &err) != CW_OK) {
         fprintf(stderr, "coco-webhook serve: %s\n", err.msg);
@@ -142,6 +199,10 @@ int cli_serve(int argc, char **argv)
     }
     /* Read here once: GnuTLS takes the priority string when the daemon starts. */
     config_tls_version tls_min = f.tls_min_version ? flag_tls : cfg->tls_min_version;
+    /* Read at start, as tlsMinVersion: the budget is sized once. */
+    uint64_t cgroup_limit = budget_cgroup_limit(SERVER_CGROUP_ROOT);
+    uint64_t memory_limit = cfg->memory_limit ? cfg->memory_limit : cgroup_limit;
+    size_t memory_budget = server_memory_budget(memory_limit);
 
     sfd = signals_open();
     if (sfd < 0) {
@@ -169,7 +230,7 @@ int cli_serve(int argc, char **argv)
     }
 
     uint16_t port = 0;
-    if (server_start(listen, tls_min, &srv, &port, &err) != CW_OK) {
+    if (server_start(listen, tls_min, memory_budget, &srv, &port, &err) != CW_OK) {
         fprintf(stderr, "coco-webhook serve: %s\n", err.msg);
         goto done;
     }
@@ -178,13 +239,25 @@ int cli_serve(int argc, char **argv)
     log_str(&l, "listen", listen);
     log_int(&l, "port", port);
     log_str(&l, "tls_min_version", config_tls_version_name(tls_min));
+    log_int(&l, "memory_budget", (int64_t)memory_budget);
+    log_str(&l, "memory_limit_from", cfg_memory_source(memory_limit, cgroup_limit));
     log_str(&l, "version", COCO_VERSION);
     log_end(&l);
 
     int sig = main_loop(sfd);
+    /* The config may have been reloaded since the start: the delay is the current one. */
+    reload_ref *ref = reload_config_acquire();
+    int64_t delay_ms = f.shutdown_delay ? flag_delay_ms : reload_ref_config(ref)->shutdown_delay_ms;
+    reload_config_release(ref);
     log_begin(&l, LOG_LEVEL_INFO, "shutting down");
     log_str(&l, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    log_int(&l, "shutdown_delay_ms", delay_ms);
     log_end(&l);
+    /* SPEC §4: not ready at once, yet serving (each answer closing its connection) until the
+     * endpoints and every node's proxy have dropped this pod; a second signal cuts it short. */
+    server_close_connections(srv);
+    if (shutdown_wait(sfd, delay_ms))
+        log_msg(LOG_LEVEL_INFO, "second signal: the shutdown delay is cut short", NULL);
     server_quiesce(srv);
     bool drained = server_drain(srv, SERVE_DRAIN_QUIET_MS, SERVE_SHUTDOWN_TIMEOUT_MS);
     server_stop(srv);

@@ -23,6 +23,9 @@
 #define CONFIG_LISTEN_DEFAULT ":8443"
 #define CONFIG_TLS_CERT_DEFAULT "/etc/coco-webhook/tls/tls.crt"
 #define CONFIG_TLS_KEY_DEFAULT "/etc/coco-webhook/tls/tls.key"
+/* shutdownDelay (SPEC §4): how long a stopping server keeps serving, and its cap. */
+#define CONFIG_SHUTDOWN_DELAY_DEFAULT_MS 10000
+#define CONFIG_SHUTDOWN_DELAY_MAX_MS 600000
 #define CONFIG_LABEL_DEFAULT "coco.confidentialcontainers.org/enabled"
 #define CONFIG_RUNTIME_CLASS_DEFAULT "kata-remote"
 #define CONFIG_SEALED_MOUNT_ROOT_DEFAULT "/sealed"
@@ -139,6 +142,8 @@ typedef struct config {
      * document that cannot attest on vTPM): the server logs and counts each, mutate prints
      * them */
     config_strings load_warnings;
+    uint64_t memory_limit;     /* memoryLimit in bytes; 0: the cgroup's limit */
+    int64_t shutdown_delay_ms; /* CONFIG_SHUTDOWN_DELAY_DEFAULT_MS */
 } config;
 
 /* Returns an owned config with every default, or NULL when out of memory (an allocation, as

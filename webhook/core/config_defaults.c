@@ -56,7 +56,8 @@ config *config_new_default(void)
         return NULL;
     *cfg = (config){.log_level = LOG_LEVEL_INFO,
                     .tls_min_version = CONFIG_TLS_1_2,
-                    .replace_persistent_volumes = true};
+                    .replace_persistent_volumes = true,
+                    .shutdown_delay_ms = CONFIG_SHUTDOWN_DELAY_DEFAULT_MS};
     char **const strings[] = {
         &cfg->listen,        &cfg->tls_cert,          &cfg->tls_key,           &cfg->selector_label,
         &cfg->runtime_class, &cfg->sealed_mount_root, &cfg->podvm_default.name};

@@ -8,6 +8,7 @@
 #include "config_reader.h"
 #include "intparse.h"
 #include "k8s_names.h"
+#include "units.h"
 
 /* ---- validators ---- */
 
@@ -285,6 +286,33 @@ CW_MUST_USE static cw_result read_storage(parse_ctx *ctx, const char *path)
     return read_map(ctx, path, keys, KEY_COUNT(keys));
 }
 
+/* memoryLimit (SPEC §3): a quantity of bytes, or "" for the container's limit. */
+CW_MUST_USE static cw_result read_memory_limit(parse_ctx *ctx, const char *path)
+{
+    const char *s;
+    cw_result r = get_string(ctx, path, true, true, &s);
+    if (r || !s)
+        return r;
+    uint64_t bytes = 0;
+    if (s[0] && units_parse_bytes(s, &bytes) != CW_OK)
+        return fail_value(ctx, path, s, "not a quantity of bytes (e.g. 256Mi, 1Gi)");
+    ctx->cfg->memory_limit = bytes;
+    return CW_OK;
+}
+
+/* shutdownDelay (SPEC §4): a Go duration, at most CONFIG_SHUTDOWN_DELAY_MAX_MS. */
+CW_MUST_USE static cw_result read_shutdown_delay(parse_ctx *ctx, const char *path)
+{
+    const char *s;
+    cw_result r = get_string(ctx, path, true, false, &s);
+    if (r || !s)
+        return r;
+    if (units_parse_duration_ms(s, CONFIG_SHUTDOWN_DELAY_MAX_MS, &ctx->cfg->shutdown_delay_ms) !=
+        CW_OK)
+        return fail_value(ctx, path, s, "not a duration of at most 10m (e.g. 10s, 500ms)");
+    return CW_OK;
+}
+
 static const key_spec root_keys[] = {
     {"listen", read_listen},
     {"tlsCert", read_tls_cert},
@@ -298,6 +326,8 @@ static const key_spec root_keys[] = {
     {"sealedSecrets", read_sealed_secrets},
     {"initdata", read_initdata},
     {"preflight", read_preflight},
+    {"memoryLimit", read_memory_limit},
+    {"shutdownDelay", read_shutdown_delay},
     {"podVM", read_podvm},
 };
 

@@ -6,6 +6,57 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A byte a string holds as it is: printable ASCII other than the quote and the backslash. */
+static inline bool plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* The length of the well-formed UTF-8 sequence at p (Unicode 15 table 3-7), or 0. */
+static size_t utf8_sequence(const unsigned char *p, size_t left)
+{
+    unsigned char c = p[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        if (c == 0xe0)
+            lo = 0xa0; /* overlong */
+        else if (c == 0xed)
+            hi = 0x9f; /* surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        if (c == 0xf0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xf4)
+            hi = 0x8f; /* past U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (left < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+#define BYTES_1 0x0101010101010101ull
+#define BYTES_80 0x8080808080808080ull
+
+/* True when none of the 8 bytes of w ends plain text: none is below 0x20, a quote, a
+ * backslash or above 0x7f (the "has less than" test of Bit Twiddling Hacks, exact for
+ * whether any byte matches). */
+static inline bool word_plain(uint64_t w)
+{
+    uint64_t quote = w ^ (BYTES_1 * '"'), backslash = w ^ (BYTES_1 * '\\');
+    uint64_t hits = ((w - BYTES_1 * 0x20) & ~w) | ((quote - BYTES_1) & ~quote) |
+                    ((backslash - BYTES_1) & ~backslash) | w;
+    return (hits & BYTES_80) == 0;
+}
+
 /* The offset of the first real \u0000 escape, or SIZE_MAX. An escape is real when the
  * backslash is not itself escaped: in a run of backslashes they pair up, and only an odd
  * run's last one starts an escape. Each byte is looked at once (memchr between runs). */
@@ -27,6 +78,74 @@ static size_t first_nul_escape(const char *s, size_t len)
         if (run % 2 == 1 && end - q >= 5 && memcmp(q, "u0000", 5) == 0)
             return (size_t)(q - 1 - s);
         p = q;
+    }
+    return SIZE_MAX;
+}
+
+/* True when text[0..len) holds a byte below 0x20 or above 0x7f: 8 bytes at a time. */
+static bool any_control_or_high(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (((w - BYTES_1 * 0x20) | w) & BYTES_80)
+            return true;
+    }
+    for (; i < len; i++)
+        if (s[i] < 0x20 || s[i] > 0x7f)
+            return true;
+    return false;
+}
+
+/* The offset and kind of the first fault, or SIZE_MAX. Outside strings a parsed text holds
+ * only ASCII structure (cJSON refuses anything else there), so the scan jumps from quote to
+ * quote (memchr); inside, plain bytes are skipped 8 at a time, escapes two bytes at a time (a
+ * \\ pair never starts an escape), and other bytes one sequence at a time. */
+static size_t first_fault(const char *text, size_t len, json_text_fault *fault)
+{
+    const unsigned char *s = (const unsigned char *)text, *end = s + len, *p = s;
+    while (p < end) {
+        p = memchr(p, '"', (size_t)(end - p));
+        if (!p)
+            break;
+        p++; /* the opening quote */
+        for (;;) {
+            uint64_t w;
+            while (end - p >= 8 && (memcpy(&w, p, 8), word_plain(w)))
+                p += 8;
+            while (p < end && plain(*p))
+                p++;
+            if (p >= end)
+                return SIZE_MAX; /* cut short: cJSON refused it already */
+            unsigned char c = *p;
+            if (c == '"') {
+                p++;
+                break;
+            }
+            if (c == '\\') {
+                if (end - p >= 6 && p[1] == 'u' && memcmp(p + 2, "0000", 4) == 0) {
+                    *fault = JSON_TEXT_NUL;
+                    return (size_t)(p - s);
+                }
+                p += 2;
+                continue;
+            }
+            if (c < 0x20) {
+                *fault = JSON_TEXT_CONTROL;
+                return (size_t)(p - s);
+            }
+            if (c == 0x7f) { /* DEL needs no escape */
+                p++;
+                continue;
+            }
+            size_t n = utf8_sequence(p, (size_t)(end - p));
+            if (n == 0) {
+                *fault = JSON_TEXT_UTF8;
+                return (size_t)(p - s);
+            }
+            p += n;
+        }
     }
     return SIZE_MAX;
 }
@@ -84,15 +203,13 @@ static void format_path(const frame *frames, size_t depth, bool in_key, char *ou
     snprintf(out, cap, "...%s", buf + n - keep);
 }
 
-bool json_nul_find(const char *s, size_t len, char *path, size_t cap)
+/* Writes into path where offset at of s is, as json_nul_find says. */
+static void path_of(const char *s, size_t at, char *path, size_t cap)
 {
-    size_t at = first_nul_escape(s, len);
-    if (at == SIZE_MAX)
-        return false;
     frame *frames = calloc(DEPTH_MAX, sizeof *frames);
     if (!frames) {
         snprintf(path, cap, "a string");
-        return true;
+        return;
     }
     size_t depth = 0;
     bool expect_key = false, in_key = false;
@@ -136,5 +253,34 @@ bool json_nul_find(const char *s, size_t len, char *path, size_t cap)
         frames[depth - 1].key = NULL;
     format_path(frames, depth, in_key, path, cap);
     free(frames);
-    return true;
+}
+
+json_text_fault json_text_check(const char *s, size_t len, char *path, size_t cap)
+{
+    json_text_fault fault = JSON_TEXT_NUL;
+    /* The API server's bodies are compact JSON of printable ASCII (Go escapes the rest): for
+     * them only a \u0000 can be wrong, found by a jump from backslash to backslash. Any other
+     * text (whitespace between tokens, UTF-8) takes the full scan. */
+    size_t at = any_control_or_high((const unsigned char *)s, len) ? first_fault(s, len, &fault)
+                                                                   : first_nul_escape(s, len);
+    if (at == SIZE_MAX)
+        return JSON_TEXT_OK;
+    path_of(s, at, path, cap);
+    return fault;
+}
+
+bool json_nul_find(const char *s, size_t len, char *path, size_t cap)
+{
+    return json_text_check(s, len, path, cap) == JSON_TEXT_NUL;
+}
+
+const char *json_text_fault_text(json_text_fault f)
+{
+    switch (f) {
+    case JSON_TEXT_NUL: return "a NUL character (\\u0000)";
+    case JSON_TEXT_UTF8: return "bytes that are not UTF-8";
+    case JSON_TEXT_CONTROL: return "an unescaped control character";
+    case JSON_TEXT_OK: break;
+    }
+    return "nothing wrong";
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "admission.h"
+#include "budget.h"
 #include "buf.h"
 #include "certstore.h"
 #include "intparse.h"
@@ -25,6 +26,7 @@
 #include "metrics.h"
 #include "podvm.h"
 #include "reload.h"
+#include "units.h"
 
 #define MHD_MESSAGE_MAX 512  /* bytes of one libmicrohttpd message kept (cut when longer) */
 #define LISTEN_HOST_MAX 255  /* bytes of a listen host: a DNS name (253) or an IPv6 address */
@@ -34,15 +36,15 @@
 
 struct server {
     struct MHD_Daemon *daemon;
-    atomic_int in_flight; /* requests seen and not completed */
-    atomic_bool quiescing;
+    atomic_int in_flight;  /* requests seen and not completed */
+    atomic_bool closing;   /* shutting down: /readyz fails, answers close their connection */
+    atomic_bool quiescing; /* no longer accepting */
     atomic_uint_fast64_t last_activity_ns; /* last request start or completion */
     /* While the daemon starts (on the starting thread, before any worker exists): the last
      * message of libmicrohttpd, whose text names the system error of a failed bind. */
     atomic_bool starting;
     char start_error[MHD_MESSAGE_MAX];
-    atomic_size_t body_bytes; /* reserved by requests in flight, against SERVER_BODY_BYTES_MAX */
-    atomic_int large;         /* large bodies in flight, against SERVER_LARGE_MAX */
+    budget *budget; /* the memory of the requests in flight */
 };
 
 typedef enum route {
@@ -59,44 +61,29 @@ typedef struct request {
     route route;
     uint64_t start_ns;
     int64_t timeout_ms;
-    buf body;         /* capped at Content-Length, or SERVER_BODY_MAX when chunked */
-    size_t discarded; /* bytes past SERVER_BODY_MAX (chunked) */
+    struct MHD_Connection *conn; /* borrowed: the connection the request arrived on */
+    size_t expected;             /* Content-Length, or 0 when chunked */
+    buf body;                    /* capped at Content-Length, or SERVER_BODY_MAX when chunked */
+    size_t discarded;            /* bytes past SERVER_BODY_MAX (chunked), or read and dropped */
     bool too_large;
-    size_t reserved; /* of server.body_bytes */
-    bool large;      /* holds one of server.large */
-    bool busy;       /* a reservation failed: answered 503 when the body is complete */
+    bool expired; /* its deadline passed while it waited for memory: the body is dropped and
+                     the answer is 503 */
+    bool parked;  /* suspended in its first callback: libmicrohttpd calls that one again, with
+                     no data, when the connection is resumed */
+    budget_ticket ticket; /* its charge against server.budget */
 } request;
 
-/* Reserves what a body of total bytes needs from the server's budgets. False when the
- * server holds too much already (the caller answers 503). */
-static bool body_reserve(server *s, request *req, size_t total)
+/* What working on a body of n bytes takes, charged before the body is read. */
+static size_t charge_for(size_t n)
 {
-    if (total > req->reserved) {
-        size_t more = total - req->reserved;
-        size_t before = atomic_fetch_add(&s->body_bytes, more);
-        if (before + more > SERVER_BODY_BYTES_MAX) {
-            atomic_fetch_sub(&s->body_bytes, more);
-            return false;
-        }
-        req->reserved = total;
-    }
-    if (total > SERVER_LARGE_BODY && !req->large) {
-        if (atomic_fetch_add(&s->large, 1) >= SERVER_LARGE_MAX) {
-            atomic_fetch_sub(&s->large, 1);
-            return false;
-        }
-        req->large = true;
-    }
-    return true;
+    return SERVER_REQUEST_MEMORY + n * SERVER_MEMORY_PER_BODY_BYTE;
 }
 
-static void body_release(server *s, request *req)
+/* budget's wake: the request's turn came, or its deadline passed; its connection goes on. */
+static void request_wake(void *ctx)
 {
-    atomic_fetch_sub(&s->body_bytes, req->reserved);
-    req->reserved = 0;
-    if (req->large)
-        atomic_fetch_sub(&s->large, 1);
-    req->large = false;
+    request *req = ctx;
+    MHD_resume_connection(req->conn);
 }
 
 /* con_cls of requests answered in their first callback (no per-request state). Such an
@@ -130,50 +117,7 @@ static route route_of(const char *url)
 
 cw_result server_parse_timeout(const char *s, int64_t *ms)
 {
-    /* Go's time.Duration.String(): a sequence of decimal numbers with units. */
-    static const struct {
-        const char *unit;
-        double ms;
-    } units[] = {{"ms", 1},     {"h", 3600000},       {"m", 60000},    {"s", 1000},
-                 {"us", 0.001}, {"\xc2\xb5s", 0.001}, {"ns", 0.000001}};
-    double total = 0;
-    const char *p = s;
-    if (!*p)
-        return CW_EINVAL;
-    while (*p) {
-        double v = 0;
-        int digits = 0;
-        while (*p >= '0' && *p <= '9' && digits < 12) {
-            v = v * 10 + (*p++ - '0');
-            digits++;
-        }
-        if (*p == '.') {
-            p++;
-            double scale = 0.1;
-            while (*p >= '0' && *p <= '9' && digits < 24) {
-                v += (*p++ - '0') * scale;
-                scale /= 10;
-                digits++;
-            }
-        }
-        if (digits == 0)
-            return CW_EINVAL;
-        size_t i = 0;
-        for (; i < sizeof units / sizeof units[0]; i++) {
-            size_t n = strlen(units[i].unit);
-            if (strncmp(p, units[i].unit, n) == 0) {
-                total += v * units[i].ms;
-                p += n;
-                break;
-            }
-        }
-        if (i == sizeof units / sizeof units[0])
-            return CW_EINVAL;
-        if (total > SERVER_TIMEOUT_MAX_MS)
-            return CW_ELIMIT;
-    }
-    *ms = (int64_t)total;
-    return CW_OK;
+    return units_parse_duration_ms(s, SERVER_TIMEOUT_MAX_MS, ms);
 }
 
 /* True for "application/json", optionally with parameters, the only charset allowed being
@@ -216,6 +160,8 @@ static bool is_json_content_type(const char *ct)
     return *p == '\0';
 }
 
+static bool recycle_due(struct MHD_Connection *conn, uint64_t now);
+
 static enum MHD_Result send_response(server *s, struct MHD_Connection *conn, unsigned int code,
                                      struct MHD_Response *resp, const char *content_type)
 {
@@ -223,7 +169,9 @@ static enum MHD_Result send_response(server *s, struct MHD_Connection *conn, uns
         return MHD_NO; /* out of memory: drop the connection */
     if (content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    if (atomic_load_explicit(&s->quiescing, memory_order_relaxed))
+    /* Shutting down, or the connection has served its share: the client opens a new one,
+     * which the Service may send to another replica. */
+    if (atomic_load_explicit(&s->closing, memory_order_relaxed) || recycle_due(conn, now_ns()))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result r = MHD_queue_response(conn, code, resp);
     MHD_destroy_response(resp);
@@ -262,12 +210,12 @@ static enum MHD_Result send_error(server *s, struct MHD_Connection *conn, unsign
     return send_response(s, conn, code, resp, "application/json");
 }
 
-/* 503 with Retry-After: the server holds as many request bytes as its memory allows. */
-static enum MHD_Result send_busy(server *s, struct MHD_Connection *conn)
+/* 503: the request waited for memory (other requests held it) until its deadline. */
+static enum MHD_Result send_expired(server *s, struct MHD_Connection *conn)
 {
     return send_error(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                      "the webhook is working on as many large requests as its memory allows; "
-                      "retry",
+                      "the request's timeout passed while it waited for memory held by other "
+                      "requests (see memoryLimit)",
                       NULL);
 }
 
@@ -277,7 +225,7 @@ static enum MHD_Result answer_get(server *s, struct MHD_Connection *conn, route 
     case ROUTE_HEALTHZ:
         return send_static(s, conn, MHD_HTTP_OK, "ok\n", "text/plain; charset=utf-8");
     case ROUTE_READYZ:
-        if (reload_ready() && !atomic_load(&s->quiescing))
+        if (reload_ready() && !atomic_load(&s->closing))
             return send_static(s, conn, MHD_HTTP_OK, "ok\n", "text/plain; charset=utf-8");
         return send_static(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n",
                            "text/plain; charset=utf-8");
@@ -343,33 +291,43 @@ static enum MHD_Result begin_request(server *s, struct MHD_Connection *conn, con
     request *req = malloc(sizeof *req);
     if (!req)
         return MHD_NO; /* out of memory: drop the connection */
-    *req = (request){.route = r, .start_ns = start, .timeout_ms = timeout_ms};
+    *req = (request){.route = r,
+                     .start_ns = start,
+                     .timeout_ms = timeout_ms,
+                     .conn = conn,
+                     .expected = cl ? (size_t)length : 0};
     buf_init(&req->body, cl ? (size_t)length : SERVER_BODY_MAX);
     *con_cls = req; /* from here request_completed releases req */
-    if (cl && !body_reserve(s, req, (size_t)length)) {
-        /* Read and drop the body, then answer 503: an early answer would close the
-         * connection under a client still sending. */
-        body_release(s, req);
-        req->busy = true;
+    /* Charged before the body is read: a request that must wait leaves its body in the
+     * socket, so waiting costs no memory. Chunked bodies are charged for the cap. */
+    uint64_t deadline = start + (uint64_t)timeout_ms * 1000000u;
+    if (!budget_acquire(s->budget, &req->ticket, charge_for(cl ? (size_t)length : SERVER_BODY_MAX),
+                        deadline, request_wake, req)) {
+        req->parked = true;
+        MHD_suspend_connection(conn);
+        if (budget_parked(s->budget, &req->ticket))
+            MHD_resume_connection(conn); /* granted or expired while going to sleep */
     }
-    /* The exact size, once (the cap is the size): the usual request needs no reallocation. */
-    if (cl && !req->busy && length > 0 && !buf_reserve(&req->body, (size_t)length))
-        return MHD_NO;
     return MHD_YES;
 }
 
-static bool body_append(server *s, request *req, const char *data, size_t n)
+static bool body_append(request *req, const char *data, size_t n)
 {
+    if (req->ticket.state == BUDGET_EXPIRED) {
+        /* Read and dropped, then answered 503: an early answer would close the connection
+         * under a client still sending. */
+        req->expired = true;
+        req->discarded += n;
+        return req->discarded <= SERVER_DISCARD_MAX;
+    }
     if (req->too_large || req->body.len + n > SERVER_BODY_MAX) {
         req->too_large = true;
         req->discarded += n;
         return req->discarded <= SERVER_DISCARD_MAX;
     }
-    if (req->busy || !body_reserve(s, req, req->body.len + n)) {
-        req->busy = true; /* chunked: the rest is read and dropped, then answered 503 */
-        req->discarded += n;
-        return req->discarded <= SERVER_DISCARD_MAX;
-    }
+    /* The exact size, once (the cap is the size): the usual request needs no reallocation. */
+    if (req->body.len == 0 && req->expected > 0 && !buf_reserve(&req->body, req->expected))
+        return false;
     /* Out of memory, or more than Content-Length said: drop the connection. */
     return buf_add(&req->body, data, n) == CW_OK;
 }
@@ -452,8 +410,8 @@ static enum MHD_Result finish_review(server *s, struct MHD_Connection *conn, req
     if (req->too_large)
         return send_error(s, conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body larger than the limit",
                           NULL);
-    if (req->busy)
-        return send_busy(s, conn);
+    if (req->expired || req->ticket.state == BUDGET_EXPIRED)
+        return send_expired(s, conn);
     uint64_t deadline = req->start_ns + (uint64_t)req->timeout_ms * 1000000u;
     if (now_ns() >= deadline) {
         /* The API server has given up on this call; do no work for it. */
@@ -537,9 +495,14 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     }
     request *req = *con_cls;
     if (*upload_data_size > 0) {
-        bool ok = body_append(s, req, upload_data, *upload_data_size);
+        req->parked = false;
+        bool ok = body_append(req, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return ok ? MHD_YES : MHD_NO;
+    }
+    if (req->parked) {
+        req->parked = false; /* the first callback again, after the resume */
+        return MHD_YES;
     }
     return finish_review(s, conn, req);
 }
@@ -556,7 +519,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     if (mark != &answered_at_once &&
         !(mark >= deferred_get && mark < deferred_get + ROUTE_UNKNOWN)) {
         request *req = *con_cls;
-        body_release(s, req);
+        budget_release(s->budget, &req->ticket);
         buf_free(&req->body);
         free(req);
     }
@@ -631,7 +594,9 @@ typedef struct tls_guard {
     uint32_t body_left; /* bytes of the current record's body still to come */
     uint8_t header[5];  /* the record header being read */
     uint8_t header_len;
-    uint8_t finished; /* TLS_FINISHED_*: the handshake is complete when both are set */
+    uint8_t finished;  /* TLS_FINISHED_*: the handshake is complete when both are set */
+    uint32_t answers;  /* answers sent on the connection */
+    uint64_t since_ns; /* when its handshake began */
 } tls_guard;
 
 #define TLS_GUARD_FDS_MAX 65536 /* descriptors above are served without the guard */
@@ -705,6 +670,27 @@ static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t size)
     return n;
 }
 
+/* Connection recycling: the answer that makes SERVER_RECYCLE_ANSWERS on its connection, or
+ * the first after SERVER_RECYCLE_AGE_S since the handshake, carries "Connection: close". The
+ * API server keeps its connections alive and sends all admissions to the replicas it
+ * connected to first (a replica that starts later would get none); a closed connection is
+ * opened again through the Service, which spreads them. An HTTP/1.1 client never fails a
+ * request for it (the answer is complete; the client does not reuse the connection). */
+static bool recycle_due(struct MHD_Connection *conn, uint64_t now)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci || ci->connect_fd < 0 || (size_t)ci->connect_fd >= tls_guards_len)
+        return false;
+    tls_guard *g = &tls_guards[ci->connect_fd];
+    const union MHD_ConnectionInfo *ti =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ti || !g->session || (gnutls_session_t)ti->tls_session != g->session)
+        return false;
+    return ++g->answers >= SERVER_RECYCLE_ANSWERS ||
+           now - g->since_ns >= (uint64_t)SERVER_RECYCLE_AGE_S * 1000000000u;
+}
+
 /* MHD_OPTION_HTTPS_CERT_CALLBACK2: certstore's certificate, and the guard on the session. */
 static int tls_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_st *info,
                         gnutls_pcert_st **certs, unsigned int *pcert_length,
@@ -713,7 +699,7 @@ static int tls_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_
 {
     int fd = gnutls_transport_get_int(session);
     if (fd >= 0 && (size_t)fd < tls_guards_len) {
-        tls_guards[fd] = (tls_guard){.session = session};
+        tls_guards[fd] = (tls_guard){.session = session, .since_ns = now_ns()};
         gnutls_transport_set_pull_function(session, tls_pull);
         gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
                                            tls_finished);
@@ -776,8 +762,8 @@ static struct MHD_Daemon *start_daemon(server *s, unsigned int flags, uint16_t p
         MHD_OPTION_ARRAY, sock_opt, MHD_OPTION_END);
 }
 
-cw_result server_start(const char *listen, config_tls_version tls_min, server **out,
-                       uint16_t *bound_port, cw_error *err)
+cw_result server_start(const char *listen, config_tls_version tls_min, size_t memory_budget,
+                       server **out, uint16_t *bound_port, cw_error *err)
 {
     char host[LISTEN_HOST_MAX + 1];
     uint16_t port;
@@ -793,8 +779,12 @@ cw_result server_start(const char *listen, config_tls_version tls_min, server **
     server *s = calloc(1, sizeof *s);
     if (!s)
         return CW_FAIL_NOMEM(err);
-    unsigned int flags =
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (budget_new(memory_budget, &s->budget) != CW_OK) {
+        free(s);
+        return CW_FAIL_NOMEM(err);
+    }
+    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ITC |
+                         MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     atomic_store(&s->starting, true);
     if (host[0] == '\0') {
         /* Every address: IPv6 with IPv4 mapped, or IPv4 alone where IPv6 is off. */
@@ -807,6 +797,7 @@ cw_result server_start(const char *listen, config_tls_version tls_min, server **
         struct addrinfo *ai = NULL;
         int gai = getaddrinfo(host, NULL, &hints, &ai);
         if (gai != 0) {
+            budget_free(s->budget);
             free(s);
             return cw_fail(err, CW_EINVAL, "listen address \"%s\": %s", listen, gai_strerror(gai));
         }
@@ -826,6 +817,7 @@ cw_result server_start(const char *listen, config_tls_version tls_min, server **
     if (!s->daemon) {
         rc = cw_fail(err, CW_EIO, "cannot listen on \"%s\": %s", listen,
                      s->start_error[0] ? s->start_error : "libmicrohttpd did not start");
+        budget_free(s->budget);
         free(s);
         return rc;
     }
@@ -835,8 +827,14 @@ cw_result server_start(const char *listen, config_tls_version tls_min, server **
     return CW_OK;
 }
 
+void server_close_connections(server *s)
+{
+    atomic_store(&s->closing, true);
+}
+
 void server_quiesce(server *s)
 {
+    atomic_store(&s->closing, true);
     atomic_store(&s->quiescing, true);
     /* The listening socket is closed by us, as MHD hands it back. */
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
@@ -867,6 +865,23 @@ void server_stop(server *s)
 {
     if (!s)
         return;
+    /* The budget's thread first: it must not resume a connection the daemon is closing.
+     * Requests still waiting are closed by the daemon and release their tickets. */
+    budget *b = s->budget;
+    budget_stop_waking(b);
     MHD_stop_daemon(s->daemon);
+    budget_free(b);
     free(s);
+}
+
+size_t server_memory_budget(uint64_t limit)
+{
+    if (limit == 0)
+        limit = SERVER_MEMORY_DEFAULT;
+    uint64_t b = limit > SERVER_MEMORY_RESERVE ? limit - SERVER_MEMORY_RESERVE : 0;
+    if (b < SERVER_BUDGET_MIN)
+        b = SERVER_BUDGET_MIN;
+    if (b > SIZE_MAX)
+        b = SIZE_MAX;
+    return (size_t)b;
 }
