@@ -11,10 +11,15 @@ static config *fuzz_config(void)
 {
     static config *cfg;
     if (!cfg) {
-        /* Exercise the per-namespace entries and a second allowed class too. */
-        static const char text[] = "runtimeClass: {name: kata-remote, allowed: [kata-qemu-snp]}\n"
-                                   "storage: {emptyDir: {sizeLimit: 1Gi}}\n"
-                                   "sealedSecrets:\n  namespaces:\n    ns: [\"s1\", \"s2:/x/y\"]\n";
+        /* Exercise the per-namespace entries (sealed secrets, pod-VM profile), the default
+         * pod-VM profile and a second allowed class too. */
+        static const char text[] =
+            "runtimeClass: {name: kata-remote, allowed: [kata-qemu-snp]}\n"
+            "storage: {emptyDir: {sizeLimit: 1Gi}}\n"
+            "sealedSecrets:\n  namespaces:\n    ns: [\"s1\", \"s2:/x/y\"]\n"
+            "podVM:\n  namespaces:\n    ns: {machineType: m1, image: i, gpus: 1, "
+            "gpuModel: g, allowedMachineTypes: [m1, m2], enforce: true}\n"
+            "  default: {machineType: m2, allowedMachineTypes: [m1, m2]}\n";
         cw_error err;
         if (config_parse("fuzz", text, sizeof text - 1, &cfg, &err) != CW_OK)
             abort();

@@ -166,6 +166,71 @@ def test_golden_notebook_create_update_dryrun():
 
 
 @group("admission")
+def test_pod_vm_profile_metrics_and_log():
+    """SPEC §2.7 through the server: the profile set on the fraud-detection Pod, the decision
+    log line naming it, a denial, and pods counted per machine type with a label set bounded
+    by the config, however many machine type names users make up."""
+    d = tmpdir()
+    crt, key = make_cert(d)
+    cfg = os.path.join(d, "config.yaml")
+    with open(cfg, "w") as f:
+        f.write("podVM:\n  namespaces:\n    fraud-detection:\n"
+                "      machineType: Standard_NCC40ads_H100_v5\n      gpus: 1\n"
+                "      allowedMachineTypes: [Standard_NCC40ads_H100_v5, Standard_DC8as_v5]\n")
+    srv = Server(crt, key, ["--config", cfg])
+    c = srv.conn()
+    pod = fraud_pod()
+    rev = review(pod)
+    resp = ask(srv, rev, conn=c)
+    out = apply_patch(pod, resp)
+    ann = out["metadata"]["annotations"]
+    assert ann["io.katacontainers.config.hypervisor.machine_type"] == \
+        "Standard_NCC40ads_H100_v5", ann
+    assert ann["io.katacontainers.config.hypervisor.default_gpus"] == "1", ann
+    assert "io.katacontainers.config.hypervisor.default_vcpus" not in ann, ann
+    record = json.loads(ann["coco.confidentialcontainers.org/mutated"])
+    assert record["podVM"] == {"profile": "fraud-detection",
+                               "machineType": "Standard_NCC40ads_H100_v5", "gpus": "1"}, record
+    line = srv.wait_log(lambda x: x.get("msg") == "admission"
+                        and x.get("uid") == rev["request"]["uid"])
+    assert line["pod_vm_profile"] == "fraud-detection", line
+    assert line["pod_vm_set"] == "machineType=Standard_NCC40ads_H100_v5,gpus=1", line
+    # Reinvoked after the peer-pods webhook: unchanged, counted again as such.
+    out["metadata"]["annotations"]["io.katacontainers.config.hypervisor.default_vcpus"] = "4"
+    again = ask(srv, review(out), conn=c)
+    assert again["allowed"] and "patch" not in again, again
+    # The user's own allowed machine type, and one outside the list.
+    own = fraud_pod()
+    own["metadata"].setdefault("annotations", {})[
+        "io.katacontainers.config.hypervisor.machine_type"] = "Standard_DC8as_v5"
+    assert ask(srv, review(own), conn=c)["allowed"]
+    own["metadata"]["annotations"]["io.katacontainers.config.hypervisor.machine_type"] = \
+        "Standard_ND96asr_v4"
+    resp = ask(srv, review(own), conn=c)
+    assert resp["allowed"] is False and resp["status"]["code"] == 403, resp
+    assert "Standard_NCC40ads_H100_v5, Standard_DC8as_v5" in resp["status"]["message"], resp
+    # A hostile user in a namespace without a profile: 200 made-up names, one label.
+    for i in range(200):
+        p = simple_pod({LABEL: "true"})
+        p["metadata"]["annotations"] = {
+            "io.katacontainers.config.hypervisor.machine_type": "made-up-%d" % i}
+        assert ask(srv, review(p), conn=c)["allowed"]
+    assert ask(srv, review(simple_pod({LABEL: "true"})), conn=c)["allowed"]
+    c.close()
+    m = srv.metrics()
+    name = "coco_webhook_pod_vm_pods_total"
+    assert metric(m, name, machine_type="Standard_NCC40ads_H100_v5", result="mutated") == 1, m
+    assert metric(m, name, machine_type="Standard_NCC40ads_H100_v5", result="unchanged") == 1
+    assert metric(m, name, machine_type="Standard_DC8as_v5", result="mutated") == 1
+    assert metric(m, name, machine_type="_other") == 200
+    assert metric(m, name, machine_type="_none") == 1
+    assert len([k for k in m if k[0] == name]) == 5, [k for k in m if k[0] == name]
+    assert metric(m, "coco_webhook_denials_total", reason="pod_vm_machine_type") == 1
+    assert "made-up" not in str(m)
+    assert srv.stop() == 0
+
+
+@group("admission")
 def test_selection_and_scopes():
     d = tmpdir()
     crt, key = make_cert(d)
@@ -1136,6 +1201,41 @@ def test_config_reload_under_load():
     for t in threads:
         t.join(timeout=60)
     assert not errors, errors[:5]
+    assert srv.stop() == 0
+
+
+@group("reload")
+def test_pod_vm_profile_reload():
+    """SPEC §2.7, §4: a new pod-VM profile applies after a reload without a restart; a bad one
+    (an empty allowedMachineTypes) is refused naming file, line and key, and the last good
+    profile stays in use."""
+    d = tmpdir()
+    crt, key = make_cert(d)
+    vol = K8sVolume(os.path.join(d, "cfg"))
+    vol.publish({"config.yaml": b"podVM:\n  default: {machineType: Standard_DC2as_v5}\n"})
+    srv = Server(crt, key, ["--config", vol.path("config.yaml")])
+
+    def machine_type_now():
+        obj = simple_pod({LABEL: "true"})
+        out = apply_patch(obj, ask(srv, review(obj)))
+        return out["metadata"]["annotations"]["io.katacontainers.config.hypervisor.machine_type"]
+
+    assert machine_type_now() == "Standard_DC2as_v5"
+    vol.publish({"config.yaml": b"podVM:\n  default: {machineType: Standard_DC4as_v5}\n"})
+    deadline = time.time() + 10
+    while time.time() < deadline and machine_type_now() != "Standard_DC4as_v5":
+        time.sleep(0.1)
+    assert machine_type_now() == "Standard_DC4as_v5"
+    vol.publish({"config.yaml": b"podVM:\n  default:\n    machineType: Standard_DC8as_v5\n"
+                                b"    allowedMachineTypes: []\n"})
+    deadline = time.time() + 10
+    while time.time() < deadline and metric(srv.metrics(), "coco_webhook_reloads_total",
+                                            file="config", result="failure") < 1:
+        time.sleep(0.1)
+    assert machine_type_now() == "Standard_DC4as_v5"
+    failed = [x for x in srv.lines() if x.get("msg", "").startswith("config reload failed")]
+    assert failed and 'config.yaml:4: key "podVM.default.allowedMachineTypes": an empty list' \
+        in failed[0]["error"], failed
     assert srv.stop() == 0
 
 

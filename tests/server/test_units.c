@@ -270,6 +270,37 @@ static void test_metrics_render(void **state)
     free(text);
 }
 
+/* SPEC §2.7: pods per machine type, at most METRICS_MACHINE_TYPES_MAX names (the config's,
+ * which a reload may change), more counted under "_other"; denials are not pods. */
+static void test_metrics_machine_types(void **state)
+{
+    (void)state;
+    metrics_reset();
+    char name[32];
+    for (int i = 0; i < METRICS_MACHINE_TYPES_MAX + 6; i++) {
+        snprintf(name, sizeof name, "type-%d", i);
+        metrics_count_pod_machine_type(name, false, ENGINE_MUTATED);
+    }
+    metrics_count_pod_machine_type("type-0", false, ENGINE_UNCHANGED);
+    metrics_count_pod_machine_type(NULL, true, ENGINE_MUTATED);
+    metrics_count_pod_machine_type(NULL, false, ENGINE_UNCHANGED);
+    metrics_count_pod_machine_type("type-0", false, ENGINE_DENIED);
+    metrics_count_pod_machine_type(NULL, false, ENGINE_SKIPPED);
+    size_t len;
+    char *text = metrics_render(&len);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "coco_webhook_pod_vm_pods_total{machine_type=\"type-0\","
+                                 "result=\"mutated\"} 1\n"));
+    assert_non_null(strstr(text, "coco_webhook_pod_vm_pods_total{machine_type=\"type-0\","
+                                 "result=\"unchanged\"} 1\n"));
+    assert_non_null(strstr(text, "{machine_type=\"type-63\",result=\"mutated\"} 1\n"));
+    assert_null(strstr(text, "type-64"));
+    assert_non_null(strstr(text, "{machine_type=\"_other\",result=\"mutated\"} 7\n"));
+    assert_non_null(strstr(text, "{machine_type=\"_none\",result=\"unchanged\"} 1\n"));
+    free(text);
+    metrics_reset();
+}
+
 static void test_arena(void **state)
 {
     (void)state;
@@ -356,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_review_deadline),
         cmocka_unit_test(test_parse_listen),
         cmocka_unit_test(test_metrics_render),
+        cmocka_unit_test(test_metrics_machine_types),
         cmocka_unit_test(test_log_line),
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_review_mutates_with_arena),

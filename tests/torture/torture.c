@@ -5,8 +5,8 @@
  *
  * Scenarios: admission_review() on the fraud-detection Pod and Notebook reviews, without and
  * with the cJSON arena hooks; engine_mutate() on the plain fraud-detection Notebook with
- * sealed-secret namespaces configured; manifest_read() + manifest_write_yaml() on a
- * multi-document YAML stream; config_parse() on examples/config.yaml.
+ * sealed-secret namespaces and a pod-VM profile configured; manifest_read() + manifest_write_yaml()
+ * on a multi-document YAML stream; config_parse() on examples/config.yaml.
  *
  * Injection: the test binary interposes malloc, calloc, realloc, free, strdup, strndup and
  * posix_memalign, so every allocation of the process counts: ours, cJSON's (also through the
@@ -631,6 +631,10 @@ int main(int argc, char **argv)
     }
     if (!config_sealed_entries(cfg, "fraud-detection")) {
         printf("FAIL examples/config.yaml configures no sealed secrets for fraud-detection\n");
+        return 1;
+    }
+    if (!config_podvm_profile_of(cfg, "fraud-detection")) {
+        printf("FAIL examples/config.yaml configures no pod-VM profile for fraud-detection\n");
         return 1;
     }
 

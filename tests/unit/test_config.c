@@ -87,6 +87,10 @@ static void assert_defaults(const config *cfg)
     assert_null(cfg->empty_dir_medium);
     assert_string_equal(cfg->sealed_mount_root, "/sealed");
     assert_int_equal(cfg->sealed_namespaces_count, 0);
+    assert_int_equal(cfg->podvm_namespaces_count, 0);
+    assert_null(config_podvm_profile_of(cfg, "fraud-detection"));
+    assert_null(config_podvm_profile_of(cfg, NULL));
+    assert_int_equal(cfg->podvm_machine_types.count, 0);
 }
 
 /* ---- defaults ---- */
@@ -114,6 +118,8 @@ static void test_empty_inputs_are_defaults(void **state)
         "---\n...\n",
         ("listen:\nlogLevel: ~\nselector:\nexcludeNamespaces:\nruntimeClass: {}\n"
          "storage:\n  emptyDir:\n  replacePersistentVolumes:\nsealedSecrets: {namespaces: ~}\n"),
+        "podVM: {namespaces: {}, default: {}}\n",
+        "podVM:\n  namespaces:\n  default:\n",
     };
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
         config *cfg = parse_ok(inputs[i]);
@@ -746,6 +752,40 @@ static void join_strings(char *out, size_t cap, const config_strings *list)
         n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "," : "", list->items[i]);
 }
 
+/* A pod-VM profile as "machineType=X image=X gpus=X gpuModel=X allowed=A,B enforce=B". */
+static void podvm_profile_text(const config_podvm_profile *p, char *out, size_t cap)
+{
+    char allowed[512] = "";
+    join_strings(allowed, sizeof allowed, &p->allowed_machine_types);
+    snprintf(out, cap, "machineType=%s image=%s gpus=%s gpuModel=%s allowed=%s enforce=%s",
+             p->machine_type ? p->machine_type : "~", p->image ? p->image : "~",
+             p->gpus ? p->gpus : "~", p->gpu_model ? p->gpu_model : "~", allowed,
+             p->enforce ? "true" : "false");
+}
+
+/* podVM keys of "# value:" lines: namespaces.NS and default (a profile as text), of.NS (the
+ * name of the profile that applies to NS, "~" for none), machineTypes (the metric's names). */
+static void podvm_value_of(const config *cfg, const char *key, char *out, size_t cap)
+{
+    if (strcmp(key, "default") == 0) {
+        podvm_profile_text(&cfg->podvm_default, out, cap);
+    } else if (strncmp(key, "namespaces.", 11) == 0) {
+        for (size_t i = 0; i < cfg->podvm_namespaces_count; i++) {
+            if (strcmp(cfg->podvm_namespaces[i].name, key + 11) == 0)
+                podvm_profile_text(&cfg->podvm_namespaces[i], out, cap);
+        }
+    } else if (strncmp(key, "of.", 3) == 0) {
+        const config_podvm_profile *p = config_podvm_profile_of(cfg, key + 3);
+        if (p)
+            snprintf(out, cap, "%s", p->name);
+    } else if (strcmp(key, "machineTypes") == 0) {
+        out[0] = '\0';
+        join_strings(out, cap, &cfg->podvm_machine_types);
+    } else {
+        fail_msg("\"# value:\" names no podVM key the test knows: %s", key);
+    }
+}
+
 /* The value of a config key as text ("~" for unset), for "# value: KEY = TEXT" lines: lists
  * are comma-separated, sealedSecrets.parsed.NS gives the parsed entries as SECRET:PATH. */
 static void value_of(const config *cfg, const char *key, char *out, size_t cap)
@@ -807,6 +847,8 @@ static void value_of(const config *cfg, const char *key, char *out, size_t cap)
         for (size_t i = 0; ns && i < ns->parsed_count && n < cap; i++)
             n += (size_t)snprintf(out + n, cap - n, "%s%s:%s", i ? "," : "", ns->parsed[i].secret,
                                   ns->parsed[i].path);
+    } else if (strncmp(key, "podVM.", 6) == 0) {
+        podvm_value_of(cfg, key + 6, out, cap);
     } else if (strcmp(key, "storage.emptyDir.sizeLimit") != 0 &&
                strcmp(key, "storage.emptyDir.medium") != 0) {
         fail_msg("\"# value:\" names no key the test knows: %s", key);
@@ -964,6 +1006,38 @@ static void test_exclude_namespace(void **state)
     config_free(cfg);
 }
 
+/* SPEC §2.7: an allowedMachineTypes of more than 64 entries is refused; the metric's label set
+ * keeps the first 64 distinct machine types of the file and no more. */
+static void test_podvm_limits(void **state)
+{
+    (void)state;
+    buf b;
+    buf_init(&b, 1 << 20);
+    assert_int_equal(buf_adds(&b, "podVM:\n  default:\n    allowedMachineTypes:\n"), CW_OK);
+    for (int i = 0; i < 65; i++)
+        assert_int_equal(buf_addf(&b, "      - type-%d\n", i), CW_OK);
+    parse_fails(b.data, b.len, CW_ELIMIT, "test.yaml:68: key \"podVM.default.allowedMachineTypes\"",
+                "more than 64 entries", NULL);
+    buf_free(&b);
+
+    buf_init(&b, 1 << 20);
+    assert_int_equal(buf_adds(&b, "podVM:\n  namespaces:\n"), CW_OK);
+    for (int i = 0; i < 70; i++)
+        assert_int_equal(buf_addf(&b, "    ns-%d: {machineType: type-%d}\n", i, i), CW_OK);
+    assert_int_equal(buf_adds(&b, "  default: {machineType: type-0}\n"), CW_OK);
+    char *text = buf_take(&b, NULL);
+    config *cfg = parse_ok(text);
+    assert_int_equal(cfg->podvm_namespaces_count, 70);
+    assert_int_equal(cfg->podvm_machine_types.count, 64);
+    assert_string_equal(config_podvm_machine_type_named(cfg, "type-63"), "type-63");
+    assert_null(config_podvm_machine_type_named(cfg, "type-64"));
+    assert_null(config_podvm_machine_type_named(cfg, NULL));
+    assert_string_equal(config_podvm_profile_of(cfg, "ns-69")->machine_type, "type-69");
+    assert_string_equal(config_podvm_profile_of(cfg, "other")->name, "podVM.default");
+    config_free(cfg);
+    free(text);
+}
+
 static void test_misc(void **state)
 {
     (void)state;
@@ -1003,6 +1077,7 @@ int main(void)
         cmocka_unit_test(test_case_files),
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_exclude_namespace),
+        cmocka_unit_test(test_podvm_limits),
         cmocka_unit_test(test_misc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

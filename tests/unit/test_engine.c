@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "jsonpatch.h"
+#include "podvm.h"
 #include "sealed_entries.h"
 
 static const char labelled_pod[] =
@@ -80,6 +81,89 @@ static void test_pod_update_skipped_notebook_update_mutated(void **state)
         "runtimeClassName");
     assert_string_equal(cJSON_GetStringValue(cls), "kata-remote");
     assert_string_equal(r.record, "{\"runtimeClassName\":\"kata-remote\"}");
+    engine_result_clear(&r);
+    cJSON_Delete(o);
+    config_free(cfg);
+}
+
+/* SPEC §2.7 on what the golden cases cannot send: a Notebook UPDATE after another webhook
+ * changed it, the decision's fields for the log and the metric, malformed input. */
+static void test_podvm(void **state)
+{
+    (void)state;
+    static const char yaml[] = "podVM:\n"
+                               "  namespaces:\n"
+                               "    ds: {machineType: Standard_DC8as_v5, gpus: 1, enforce: true}\n"
+                               "  default: {allowedMachineTypes: [Standard_DC2as_v5]}\n";
+    config *cfg = NULL;
+    assert_int_equal(config_parse("t", yaml, sizeof yaml - 1, &cfg, NULL), CW_OK);
+    cJSON *o = cJSON_Parse("{\"apiVersion\":\"kubeflow.org/v1\",\"kind\":\"Notebook\","
+                           "\"metadata\":{\"name\":\"n\"},\"spec\":{\"template\":{\"spec\":"
+                           "{\"containers\":[{\"name\":\"n\"}]}}}}");
+    engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_NAMESPACE, "ds");
+    assert_int_equal(r.decision.outcome, ENGINE_MUTATED);
+    assert_string_equal(r.decision.podvm_profile->name, "ds");
+    assert_int_equal(r.decision.podvm_set, (1u << PODVM_MACHINE_TYPE) | (1u << PODVM_GPUS));
+    assert_string_equal(r.decision.podvm_machine_type, "Standard_DC8as_v5");
+    assert_false(r.decision.podvm_machine_type_other);
+    engine_result_clear(&r);
+    /* The peer-pods webhook's keys, then an UPDATE of the Notebook: nothing to do. */
+    cJSON *ann = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "metadata"), "annotations");
+    cJSON_AddStringToObject(ann, "io.katacontainers.config.hypervisor.default_vcpus", "8");
+    cJSON_AddStringToObject(ann, "io.katacontainers.config.hypervisor.default_memory", "32768");
+    r = run(cfg, o, ENGINE_OP_UPDATE, ENGINE_SCOPE_NAMESPACE, "ds");
+    assert_int_equal(r.decision.outcome, ENGINE_UNCHANGED);
+    assert_int_equal(cJSON_GetArraySize(r.patch), 0);
+    assert_int_equal(r.decision.podvm_set, 0);
+    assert_string_equal(r.decision.podvm_machine_type, "Standard_DC8as_v5");
+    engine_result_clear(&r);
+    cJSON_Delete(o);
+
+    /* Not a string: 400, not the applier's 500. */
+    o = pod(",\"annotations\":{\"io.katacontainers.config.hypervisor.machine_type\":[1]}", "");
+    r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, "ds");
+    assert_int_equal(r.decision.outcome, ENGINE_DENIED);
+    assert_int_equal(r.decision.code, 400);
+    assert_non_null(strstr(r.decision.message, "must be a string"));
+    engine_result_clear(&r);
+    cJSON_Delete(o);
+
+    /* A template whose annotations are not an object, in a namespace with a profile. */
+    o = cJSON_Parse("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":"
+                    "{\"name\":\"d\"},\"spec\":{\"template\":{\"metadata\":{\"annotations\":"
+                    "\"x\"},\"spec\":{\"containers\":[{\"name\":\"c\"}]}}}}");
+    r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_NAMESPACE, "ds");
+    assert_int_equal(r.decision.outcome, ENGINE_DENIED);
+    assert_int_equal(r.decision.code, 400);
+    engine_result_clear(&r);
+    cJSON_Delete(o);
+
+    /* The metric's machine type: a configured name, another one, none; never request text. */
+    o = pod(",\"annotations\":{\"io.katacontainers.config.hypervisor.machine_type\":"
+            "\"Standard_DC2as_v5\"}",
+            "");
+    r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, "other");
+    assert_int_equal(r.decision.outcome, ENGINE_MUTATED);
+    assert_string_equal(r.decision.podvm_profile->name, "podVM.default");
+    assert_string_equal(r.decision.podvm_machine_type, "Standard_DC2as_v5");
+    engine_result_clear(&r);
+    cJSON_Delete(o);
+    config_free(cfg);
+    cfg = config_new_default();
+    o = pod(",\"annotations\":{\"io.katacontainers.config.hypervisor.machine_type\":"
+            "\"random-8f3a\"}",
+            "");
+    r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
+    assert_int_equal(r.decision.outcome, ENGINE_MUTATED);
+    assert_null(r.decision.podvm_profile);
+    assert_null(r.decision.podvm_machine_type);
+    assert_true(r.decision.podvm_machine_type_other);
+    engine_result_clear(&r);
+    cJSON_Delete(o);
+    o = pod("", "");
+    r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
+    assert_null(r.decision.podvm_machine_type);
+    assert_false(r.decision.podvm_machine_type_other);
     engine_result_clear(&r);
     cJSON_Delete(o);
     config_free(cfg);
@@ -322,6 +406,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_delete_and_connect_admitted),
         cmocka_unit_test(test_pod_update_skipped_notebook_update_mutated),
+        cmocka_unit_test(test_podvm),
         cmocka_unit_test(test_request_overrides_object),
         cmocka_unit_test(test_denial_codes),
         cmocka_unit_test(test_no_pod_spec_denied),

@@ -96,12 +96,27 @@ static int signals_open(void)
     return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-/* Runs until SIGTERM or SIGINT; returns the signal. */
-static int main_loop(int sfd)
+/* Waits for SIGTERM or SIGINT and returns it, reloading changed files every RELOAD_POLL_MS
+ * and at once on SIGHUP. With timeout_ms >= 0, returns 0 when that time has passed first. A
+ * failed poll counts as SIGTERM. */
+static int wait_signal(int sfd, int64_t timeout_ms)
 {
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
+        int wait_ms = RELOAD_POLL_MS;
+        if (timeout_ms >= 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            int64_t left = timeout_ms - ((int64_t)(now.tv_sec - start.tv_sec) * 1000 +
+                                         (now.tv_nsec - start.tv_nsec) / 1000000);
+            if (left <= 0)
+                return 0;
+            if (left < wait_ms)
+                wait_ms = (int)left;
+        }
         struct pollfd p = {.fd = sfd, .events = POLLIN};
-        int n = poll(&p, 1, RELOAD_POLL_MS);
+        int n = poll(&p, 1, wait_ms);
         if (n < 0 && errno != EINTR)
             return SIGTERM;
         if (n <= 0) {
@@ -126,37 +141,6 @@ static const char *cfg_memory_source(uint64_t limit, uint64_t cgroup_limit)
     if (limit == 0)
         return "default";
     return limit == cgroup_limit ? "cgroup" : "config";
-}
-
-/* Sleeps delay_ms, still reloading files, unless SIGTERM or SIGINT comes again (true). */
-static bool shutdown_wait(int sfd, int64_t delay_ms)
-{
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        int64_t passed =
-            (int64_t)(now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-        if (passed >= delay_ms)
-            return false;
-        int64_t left = delay_ms - passed;
-        struct pollfd p = {.fd = sfd, .events = POLLIN};
-        int n = poll(&p, 1, (int)(left < RELOAD_POLL_MS ? left : RELOAD_POLL_MS));
-        if (n < 0 && errno != EINTR)
-            return false;
-        if (n <= 0) {
-            reload_check(false);
-            continue;
-        }
-        struct signalfd_siginfo si;
-        if (read(sfd, &si, sizeof si) != (ssize_t)sizeof si)
-            continue;
-        if (si.ssi_signo == SIGHUP)
-            reload_check(true);
-        else
-            return true;
-    }
 }
 
 /* Bytes from which glibc maps a block on its own (mallopt M_MMAP_THRESHOLD). */
@@ -253,7 +237,7 @@ int cli_serve(int argc, char **argv)
     log_str(&l, "version", COCO_VERSION);
     log_end(&l);
 
-    int sig = main_loop(sfd);
+    int sig = wait_signal(sfd, -1);
     /* The config may have been reloaded since the start: the delay is the current one. */
     reload_ref *ref = reload_config_acquire();
     int64_t delay_ms = f.shutdown_delay ? flag_delay_ms : reload_ref_config(ref)->shutdown_delay_ms;
@@ -265,7 +249,7 @@ int cli_serve(int argc, char **argv)
     /* SPEC §4: not ready at once, yet serving (each answer closing its connection) until the
      * endpoints and every node's proxy have dropped this pod; a second signal cuts it short. */
     server_close_connections(srv);
-    if (shutdown_wait(sfd, delay_ms))
+    if (wait_signal(sfd, delay_ms) != 0)
         log_msg(LOG_LEVEL_INFO, "second signal: the shutdown delay is cut short", NULL);
     server_quiesce(srv);
     bool drained = server_drain(srv, SERVE_DRAIN_QUIET_MS, SERVE_SHUTDOWN_TIMEOUT_MS);

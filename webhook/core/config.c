@@ -292,6 +292,25 @@ cw_result get_bool(parse_ctx *ctx, const char *path, bool null_ok, bool *out)
     return CW_OK;
 }
 
+cw_result get_int(parse_ctx *ctx, const char *path, int64_t min, int64_t max, int64_t *out)
+{
+    const yaml_event_t *ev = &ctx->ev;
+    scalar_kind kind = SCALAR_STRING;
+    if (ev->type == YAML_SCALAR_EVENT)
+        CW_GUARD(resolve_scalar(ctx, &kind));
+    if (kind != SCALAR_INT)
+        return fail_at(ctx, event_line(ev), path, CW_EINVAL,
+                       "expected a whole number from %lld to %lld", (long long)min, (long long)max);
+    yaml11_value v;
+    if (yaml11_resolve((const char *)ev->data.scalar.value, ev->data.scalar.length, &v, NULL))
+        return fail_oom(ctx);
+    if (v.kind != YAML11_INT || v.i < min || v.i > max)
+        return fail_at(ctx, event_line(ev), path, CW_EINVAL,
+                       "expected a whole number from %lld to %lld", (long long)min, (long long)max);
+    *out = v.i;
+    return CW_OK;
+}
+
 cw_result set_string(parse_ctx *ctx, const char *path, char **field, check_fn check,
                      bool numbers_ok)
 {

@@ -85,6 +85,26 @@ typedef struct config_initdata_namespace {
     bool enforce;
 } config_initdata_namespace;
 
+/* podVM.namespaces.<ns> and podVM.default (SPEC §2.7): the pod VM an object of a namespace
+ * gets on peer pods. Each value is NULL when the profile leaves it to the cluster (the
+ * peer-pods ConfigMap and webhook). A namespace's profile replaces the default whole: an empty
+ * one ({}) gives its namespace no profile. */
+typedef struct config_podvm_profile {
+    char *name;                           /* owned: the namespace, or CONFIG_PODVM_DEFAULT_NAME */
+    char *machine_type;                   /* owned, or NULL */
+    char *image;                          /* owned, or NULL */
+    char *gpus;                           /* owned decimal text ("1"), or NULL */
+    char *gpu_model;                      /* owned, or NULL */
+    config_strings allowed_machine_types; /* empty: any machine type; else holds machine_type */
+    bool enforce;                         /* the object's own values must equal the set ones */
+} config_podvm_profile;
+
+/* The name of podVM.default in records, logs and messages: no namespace name has a '.', so
+ * a profile of the namespace "default" is never mistaken for it. */
+#define CONFIG_PODVM_DEFAULT_NAME "podVM.default"
+#define CONFIG_PODVM_VALUE_MAX 1024 /* bytes of a profile value (an image ID is the longest) */
+#define CONFIG_PODVM_GPUS_MAX 1024  /* gpus: 0 to this */
+
 typedef struct config {
     char *listen;   /* CONFIG_LISTEN_DEFAULT */
     char *tls_cert; /* CONFIG_TLS_CERT_DEFAULT */
@@ -112,6 +132,12 @@ typedef struct config {
     config_initdata_namespace *initdata_namespaces; /* owned array */
     size_t initdata_namespaces_count;
     const config_initdata_document *initdata_default; /* borrowed; NULL: none */
+    config_podvm_profile *podvm_namespaces;           /* owned array */
+    size_t podvm_namespaces_count;
+    config_podvm_profile podvm_default; /* CONFIG_PODVM_DEFAULT_NAME; every value NULL: none */
+    /* Every machine type the podVM profiles name (machineType, allowedMachineTypes), once
+     * each, in the order of the file: the bounded label set of the per-machine-type metric. */
+    config_strings podvm_machine_types;
     /* what loading found worth an admin's attention but not wrong (a peer-pods class given a
      * document that cannot attest on vTPM): the server logs and counts each, mutate prints
      * them */
@@ -174,6 +200,13 @@ const char *config_preflight_name(config_preflight p);
 /* "a, b, c": the names of the initdata documents for a message, "none" when there are none,
  * cut with ", ..." to fit cap. Returns buf. */
 const char *config_initdata_document_list(const config *cfg, char *buf, size_t cap);
+
+/* The pod-VM profile of an object in namespace ns (may be NULL): its namespace's, else the
+ * default, or NULL when the one that applies sets nothing. Borrowed from cfg. */
+const config_podvm_profile *config_podvm_profile_of(const config *cfg, const char *ns);
+
+/* The entry of cfg->podvm_machine_types equal to s, or NULL. Borrowed from cfg. */
+const char *config_podvm_machine_type_named(const config *cfg, const char *s);
 
 void config_strings_clear(config_strings *list);
 

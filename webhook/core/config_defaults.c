@@ -58,11 +58,13 @@ config *config_new_default(void)
                     .tls_min_version = CONFIG_TLS_1_2,
                     .replace_persistent_volumes = true,
                     .shutdown_delay_ms = CONFIG_SHUTDOWN_DELAY_DEFAULT_MS};
-    char **const strings[] = {&cfg->listen,         &cfg->tls_cert,      &cfg->tls_key,
-                              &cfg->selector_label, &cfg->runtime_class, &cfg->sealed_mount_root};
+    char **const strings[] = {
+        &cfg->listen,        &cfg->tls_cert,          &cfg->tls_key,           &cfg->selector_label,
+        &cfg->runtime_class, &cfg->sealed_mount_root, &cfg->podvm_default.name};
     const char *const values[] = {CONFIG_LISTEN_DEFAULT,        CONFIG_TLS_CERT_DEFAULT,
                                   CONFIG_TLS_KEY_DEFAULT,       CONFIG_LABEL_DEFAULT,
-                                  CONFIG_RUNTIME_CLASS_DEFAULT, CONFIG_SEALED_MOUNT_ROOT_DEFAULT};
+                                  CONFIG_RUNTIME_CLASS_DEFAULT, CONFIG_SEALED_MOUNT_ROOT_DEFAULT,
+                                  CONFIG_PODVM_DEFAULT_NAME};
     _Static_assert(sizeof strings / sizeof strings[0] == sizeof values / sizeof values[0],
                    "a default for every string");
     bool ok = true;
@@ -124,6 +126,7 @@ void config_free(config *cfg)
     strings_free(&cfg->runtime_class_allowed);
     sealed_namespaces_free(cfg);
     initdata_parts_free(cfg);
+    podvm_parts_free(cfg);
     runtimes_free(cfg);
     free(cfg);
 }

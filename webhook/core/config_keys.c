@@ -1,6 +1,6 @@
 /* config_keys: the keys of SPEC §5 and the rules of their values, except the sealedSecrets
- * (config_sealed.c) and initdata (config_initdata.c) groups and the runtimes and preflight
- * (config_runtime.c). */
+ * (config_sealed.c), initdata (config_initdata.c) and podVM (config_podvm.c) groups and the
+ * runtimes and preflight (config_runtime.c). */
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
@@ -328,6 +328,7 @@ static const key_spec root_keys[] = {
     {"preflight", read_preflight},
     {"memoryLimit", read_memory_limit},
     {"shutdownDelay", read_shutdown_delay},
+    {"podVM", read_podvm},
 };
 
 cw_result read_root(parse_ctx *ctx)

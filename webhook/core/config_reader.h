@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <yaml.h>
 
 #include "config.h"
@@ -42,6 +43,10 @@ typedef struct parse_ctx {
     size_t *runtime_lines;  /* line of each runtimeClass.runtimes entry */
     const char *base_dir;   /* relative document paths are taken from here; NULL: cwd */
     config_strings *watch;  /* receives the document paths; may be NULL */
+    /* podVM: the profile being read, and the line of its machineType (checked against its
+     * allowedMachineTypes once the profile is read) */
+    config_podvm_profile *podvm_current;
+    size_t podvm_machine_type_line;
 } parse_ctx;
 
 /* Reads the value of the key at path (the current event, checked by check_node). */
@@ -120,6 +125,11 @@ const char *node_kind_name(const parse_ctx *ctx);
 CW_MUST_USE cw_result get_string(parse_ctx *ctx, const char *path, bool null_ok, bool numbers_ok,
                                  const char **out);
 
+/* Reads the current node as a plain YAML 1.1 integer within [min, max] into *out (a quoted
+ * "1" is a string, refused like any wrong type). */
+CW_MUST_USE cw_result get_int(parse_ctx *ctx, const char *path, int64_t min, int64_t max,
+                              int64_t *out);
+
 /* Reads the current node as a YAML 1.1 boolean into *out; null keeps *out when null_ok. */
 CW_MUST_USE cw_result get_bool(parse_ctx *ctx, const char *path, bool null_ok, bool *out);
 
@@ -177,5 +187,9 @@ void runtimes_free(config *cfg);
 CW_MUST_USE cw_result read_initdata(parse_ctx *ctx, const char *path);
 CW_MUST_USE cw_result resolve_initdata(parse_ctx *ctx);
 void initdata_parts_free(config *cfg);
+
+/* podVM (config_podvm.c): the profiles of SPEC §2.7, each checked as it is read. */
+CW_MUST_USE cw_result read_podvm(parse_ctx *ctx, const char *path);
+void podvm_parts_free(config *cfg);
 
 #endif

@@ -9,7 +9,7 @@
  * The steps live in files of one concern each, sharing the plan (engine_plan.h): this file has
  * the driver (engine_mutate, the check pass), the plan's shared steps, the object's shape, the
  * annotations read and SPEC §2.1; engine_index.c the per-pass indexes; engine_volumes.c §2.2
- * and §2.3; engine_preflight.c §2.6; engine_record.c §2.4 and §2.5. */
+ * and §2.3; engine_preflight.c §2.6; engine_record.c §2.4, §2.5 and §2.7. */
 #include "engine.h"
 
 #include <stdarg.h>
@@ -314,6 +314,8 @@ CW_MUST_USE static cw_result read_inputs(plan *p, cJSON *object, cJSON *template
     if (denial.denied)
         return plan_deny(p, denial.code, denial.reason, "%s", denial.message);
 
+    in->podvm = config_podvm_profile_of(cfg, ns);
+
     cJSON *rec = jsonutil_member(
         jsonutil_member(jsonutil_member(object, "metadata"), "annotations"), ENGINE_ANN_RECORD);
     in->prior->text = cJSON_IsString(rec) ? rec->valuestring : NULL;
@@ -392,7 +394,7 @@ CW_MUST_USE static cw_result run_plan(plan *p)
     if ((r = plan_index_build(p)) || p->denied || (r = plan_runtime_class(p)) || p->denied ||
         (plan_building(p) && ((r = plan_preflight(p)) || p->denied)) || (r = plan_storage(p)) ||
         p->denied || (r = plan_sealed(p)) || p->denied || (r = plan_check_keep_list(p)) ||
-        (r = plan_initdata(p)) || p->denied)
+        (r = plan_initdata(p)) || p->denied || (r = plan_podvm(p)) || p->denied)
         goto done;
     if (plan_building(p) && p->ops > 0)
         r = plan_record(p);

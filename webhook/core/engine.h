@@ -101,6 +101,16 @@ typedef struct engine_decision {
     const char *initdata_document;
     const char *initdata_digest; /* "sha256:<hex>" */
     bool initdata_set;
+    /* The pod-VM profile that applies (SPEC §2.7), borrowed from the config like the initdata
+     * strings, or NULL; podvm_set: the keys this call sets (bit 1 << podvm_key). */
+    const config_podvm_profile *podvm_profile;
+    unsigned podvm_set;
+    /* The machine type the object ends with, for the per-machine-type metric: an entry of
+     * config.podvm_machine_types (borrowed), or NULL with podvm_machine_type_other when the
+     * object names one the config does not (never a string from the request: a label set
+     * bounded by the config). */
+    const char *podvm_machine_type;
+    bool podvm_machine_type_other;
 } engine_decision;
 
 typedef struct engine_result {

@@ -2,7 +2,7 @@
  * only by webhook/core/engine*.c: engine.c (the driver, the inputs, SPEC §1 and §2.1, the check
  * pass), engine_index.c (the per-pass name indexes), engine_volumes.c (§2.2 storage, §2.3
  * sealed secrets), engine_preflight.c (§2.6 preflight) and engine_record.c (§2.4 record, §2.5
- * initdata).
+ * initdata, §2.7 pod-VM profile).
  *
  * A plan is one planning pass over a PodSpec: building (p->patch and p->res set) or checking
  * (both NULL: operations are only counted). Every step returns CW_OK when it did its work or
@@ -23,6 +23,7 @@
 #include "jsonpatch.h"
 #include "jsonutil.h"
 #include "k8s_names.h"
+#include "podvm.h"
 #include "result.h"
 #include "runtime_profile.h"
 #include "sealed_entries.h"
@@ -41,6 +42,7 @@ typedef struct inputs {
     size_t target_count;
     prior_record *prior; /* the record annotation as found, parsed on first use */
     initdata_choice initdata;
+    const config_podvm_profile *podvm; /* SPEC §2.7: borrowed from the config, or NULL */
 } inputs;
 
 /* A container of the PodSpec as the sealed-secret mutation sees it. */
@@ -125,6 +127,8 @@ typedef struct plan {
     unsigned preflight_warned; /* bit (1 << preflight_rule) of each rule that warned */
     size_t devices;            /* volumeDevices entries (indexed under TAG_DEVICE) */
     const char *device_container, *device_volume; /* the first one */
+    bool target_annotations_added; /* an earlier op created initdata_target's annotations */
+    unsigned podvm_set;    /* SPEC §2.7: the pod-VM keys this pass sets (bit 1 << podvm_key) */
     size_t subpath_mounts; /* volumeMounts with a subPath or subPathExpr (engine_index.c) */
     /* the annotations of initdata_target (what the pod carries), found once per pass by
      * plan_preflight; NULL when absent or not an object */
@@ -242,6 +246,9 @@ const char *plan_runtime_words(const plan *p, char *buf, size_t cap);
 
 /* SPEC §2.5: sets, replaces or keeps the initdata annotation on p->initdata_target. */
 CW_MUST_USE cw_result plan_initdata(plan *p);
+/* SPEC §2.7: sets the pod-VM profile's annotations on p->initdata_target where it has none,
+ * or denies its own values. */
+CW_MUST_USE cw_result plan_podvm(plan *p);
 /* SPEC §2.4: builds the record (merged with the prior one) into p->res->record and the
  * operation that sets it. Building mode only, after every other step. */
 CW_MUST_USE cw_result plan_record(plan *p);

@@ -1,6 +1,6 @@
-/* engine_record.c: the annotations the webhook sets: SPEC §2.5 initdata and §2.4 the record of
- * what was changed (merged with the record of earlier admissions). Steps of one planning pass
- * (engine_plan.h). */
+/* engine_record.c: the annotations the webhook sets: SPEC §2.5 initdata, §2.7 the pod-VM
+ * profile and §2.4 the record of what was changed (merged with the record of earlier
+ * admissions). Steps of one planning pass (engine_plan.h). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,12 +8,13 @@
 
 #include "engine_plan.h"
 
-/* ---- annotations set by the webhook (2.4 record, 2.5 initdata) ------------------------- */
+/* ---- annotations set by the webhook (2.4 record, 2.5 initdata, 2.7 pod VM) ------------- */
 
 /* The "add" operation that sets annotation key to value on target (the object, or a pod
  * template at target_path), creating metadata and annotations where they are missing: a
  * strict add needs the parent (FACTS.md). An earlier operation of this patch may have created
- * the object's annotations (p->annotations_added). Writes the operation's path into *path and
+ * the object's annotations (p->annotations_added) or the target's (p->target_annotations_added).
+ * Writes the operation's path into *path and
  * returns the owned value, or NULL when out of memory. */
 static cJSON *annotation_add_op(const plan *p, const cJSON *target,
                                 const jsonpatch_path *target_path, const char *key,
@@ -28,7 +29,8 @@ static cJSON *annotation_add_op(const plan *p, const cJSON *target,
     if (!v)
         return NULL;
     if (cJSON_IsObject(jsonutil_member(meta, "annotations")) ||
-        (target == p->object && p->annotations_added)) {
+        (target == p->object && p->annotations_added) ||
+        (target == p->initdata_target && p->target_annotations_added)) {
         jsonpatch_path_key(path, "annotations");
         jsonpatch_path_key(path, key);
         return v;
@@ -148,11 +150,100 @@ cw_result plan_initdata(plan *p)
     if (!value)
         return CW_ENOMEM;
     p->initdata_set = doc;
+    p->annotations_added |= p->initdata_target == p->object;
+    p->target_annotations_added = true;
     p->initdata_key = key;
-    p->annotations_added = p->initdata_target == p->object;
     if (p->res)
         p->res->decision.initdata_set = true;
     return plan_emit(p, "add", &path, value);
+}
+
+/* ---- 2.7 pod-VM profile --------------------------------------------------------------- */
+
+/* The machine type the object ends with, for the metric (building mode). */
+static void note_machine_type(plan *p, const char *value)
+{
+    engine_decision *d = &p->res->decision;
+    d->podvm_machine_type = config_podvm_machine_type_named(p->cfg, value);
+    d->podvm_machine_type_other = value && !d->podvm_machine_type;
+}
+
+cw_result plan_podvm(plan *p)
+{
+    const config_podvm_profile *prof = p->in->podvm;
+    if (!prof && !p->res)
+        return CW_OK; /* the check pass of an object without a profile: nothing to look at */
+    const cJSON *meta = jsonutil_member(p->initdata_target, "metadata");
+    const cJSON *annotations = jsonutil_member(meta, "annotations");
+    if (!prof) {
+        /* No profile: only the metric reads the object's own machine type. */
+        note_machine_type(p, jsonutil_string(annotations, PODVM_ANN_MACHINE_TYPE));
+        return CW_OK;
+    }
+    if ((!jsonutil_is_absent(meta) && !cJSON_IsObject(meta)) ||
+        (!jsonutil_is_absent(annotations) && !cJSON_IsObject(annotations)))
+        return plan_deny(p, 400, "invalid_object",
+                         "metadata and metadata.annotations must be objects");
+    const cJSON *prior = jsonutil_member(prior_record_tree(p->in->prior), "podVM");
+    const char *machine_type = jsonutil_string(annotations, PODVM_ANN_MACHINE_TYPE);
+    if (p->res)
+        p->res->decision.podvm_profile = prof;
+    for (podvm_key k = 0; k < PODVM_KEY_COUNT; k++) {
+        if (!podvm_runtime_allows(p->runtime, k))
+            continue;
+        podvm_action action;
+        podvm_denial denial;
+        podvm_decide(prof, k, annotations, prior, &action, &denial);
+        if (denial.denied)
+            return plan_deny(p, denial.code, denial.reason, "%s", denial.message);
+        if (action != PODVM_SET && action != PODVM_REPLACE)
+            continue;
+        const char *value = podvm_value(prof, k);
+        if (k == PODVM_MACHINE_TYPE)
+            machine_type = value;
+        jsonpatch_path path;
+        cJSON *op = annotation_add_op(p, p->initdata_target, &p->initdata_path, podvm_annotation(k),
+                                      value, &path);
+        if (!op)
+            return CW_ENOMEM;
+        p->annotations_added |= p->initdata_target == p->object;
+        p->target_annotations_added = true;
+        p->podvm_set |= 1u << k;
+        STEP(p, plan_emit(p, "add", &path, op));
+    }
+    if (p->res) {
+        p->res->decision.podvm_set = p->podvm_set;
+        note_machine_type(p, machine_type);
+    }
+    return CW_OK;
+}
+
+/* The record's podVM entry: the profile and the values the webhook set, this time or before
+ * (an earlier record's values stay unless this pass set the key again). */
+CW_MUST_USE static cw_result record_podvm(const plan *p, const cJSON *previous, cJSON *record)
+{
+    const cJSON *old = jsonutil_member(previous, "podVM");
+    if (!p->podvm_set) {
+        if (!cJSON_IsObject(old))
+            return CW_OK;
+        cJSON *dup = cJSON_Duplicate(old, 1);
+        if (!dup || !cJSON_AddItemToObject(record, "podVM", dup)) {
+            cJSON_Delete(dup);
+            return CW_ENOMEM;
+        }
+        return CW_OK;
+    }
+    cJSON *entry = cJSON_AddObjectToObject(record, "podVM");
+    if (!entry || !cJSON_AddStringToObject(entry, "profile", p->in->podvm->name))
+        return CW_ENOMEM;
+    for (podvm_key k = 0; k < PODVM_KEY_COUNT; k++) {
+        const char *name = podvm_config_name(k);
+        const char *value =
+            (p->podvm_set & (1u << k)) ? podvm_value(p->in->podvm, k) : jsonutil_string(old, name);
+        if (value && !cJSON_AddStringToObject(entry, name, value))
+            return CW_ENOMEM;
+    }
+    return CW_OK;
 }
 
 /* ---- 2.4 record ----------------------------------------------------------------------- */
@@ -333,6 +424,9 @@ cw_result plan_record(plan *p)
             goto done;
         }
     }
+    if ((r = record_podvm(p, previous, record)))
+        goto done;
+    r = CW_ENOMEM;
     char *text = cJSON_PrintUnformatted(record);
     if (!text)
         goto done;

@@ -42,6 +42,21 @@ static struct {
     uint64_t other;
 } initdata_counts = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* Machine types likewise come from the config: slots claimed under a lock, never released.
+ * Index 0 of each count is "mutated", 1 "unchanged". */
+typedef struct machine_slot {
+    char name[METRICS_MACHINE_TYPE_NAME_MAX + 1];
+    uint64_t count[2];
+} machine_slot;
+
+static struct {
+    pthread_mutex_t lock;
+    machine_slot slots[METRICS_MACHINE_TYPES_MAX];
+    size_t used;
+    atomic_uint_fast64_t other[2]; /* no lock: the common case of a cluster without profiles */
+    atomic_uint_fast64_t none[2];
+} machine_counts = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
 static struct {
     atomic_uint_fast64_t requests[METRICS_KIND_COUNT][METRICS_OP_COUNT][ENGINE_OUTCOME_COUNT];
     atomic_uint_fast64_t mutations[METRICS_MUT_COUNT];
@@ -157,6 +172,36 @@ void metrics_count_initdata(const char *document)
     pthread_mutex_unlock(&initdata_counts.lock);
 }
 
+void metrics_count_pod_machine_type(const char *machine_type, bool other, engine_outcome outcome)
+{
+    if (outcome != ENGINE_MUTATED && outcome != ENGINE_UNCHANGED)
+        return;
+    int r = outcome == ENGINE_MUTATED ? 0 : 1;
+    if (!machine_type) {
+        if (other)
+            INC(machine_counts.other[r], 1);
+        else
+            INC(machine_counts.none[r], 1);
+        return;
+    }
+    pthread_mutex_lock(&machine_counts.lock);
+    size_t i = 0;
+    while (i < machine_counts.used && strncmp(machine_counts.slots[i].name, machine_type,
+                                              METRICS_MACHINE_TYPE_NAME_MAX + 1) != 0)
+        i++;
+    if (i == machine_counts.used && i < METRICS_MACHINE_TYPES_MAX &&
+        strlen(machine_type) <= METRICS_MACHINE_TYPE_NAME_MAX) {
+        snprintf(machine_counts.slots[i].name, sizeof machine_counts.slots[i].name, "%s",
+                 machine_type);
+        machine_counts.used++;
+    }
+    if (i < machine_counts.used)
+        machine_counts.slots[i].count[r]++;
+    else
+        INC(machine_counts.other[r], 1);
+    pthread_mutex_unlock(&machine_counts.lock);
+}
+
 void metrics_count_http(unsigned int code)
 {
     for (size_t i = 0; i < HTTP_CODES; i++) {
@@ -182,6 +227,14 @@ void metrics_reset(void)
     initdata_counts.used = 0;
     initdata_counts.other = 0;
     pthread_mutex_unlock(&initdata_counts.lock);
+    pthread_mutex_lock(&machine_counts.lock);
+    memset(machine_counts.slots, 0, sizeof machine_counts.slots);
+    machine_counts.used = 0;
+    for (int r = 0; r < 2; r++) {
+        atomic_store(&machine_counts.other[r], 0);
+        atomic_store(&machine_counts.none[r], 0);
+    }
+    pthread_mutex_unlock(&machine_counts.lock);
 }
 
 /* Label values we print are fixed names or static reasons; escape anyway (text format 0.0.4). */
@@ -214,6 +267,41 @@ CW_MUST_USE static cw_result render_initdata(buf *t)
         CW_GUARD(buf_addf(t, "coco_webhook_initdata_injections_total{document=\"_other\"} %llu\n",
                           (unsigned long long)initdata_counts.other));
     return CW_OK;
+}
+
+CW_MUST_USE static cw_result render_machine_line(buf *t, const char *name, uint64_t mutated,
+                                                 uint64_t unchanged)
+{
+    const uint64_t count[2] = {mutated, unchanged};
+    static const char *const results[] = {"mutated", "unchanged"};
+    for (int r = 0; r < 2; r++) {
+        if (!count[r])
+            continue;
+        CW_GUARD(buf_adds(t, "coco_webhook_pod_vm_pods_total{machine_type="));
+        CW_GUARD(add_label_value(t, name));
+        CW_GUARD(buf_addf(t, ",result=\"%s\"} %llu\n", results[r], (unsigned long long)count[r]));
+    }
+    return CW_OK;
+}
+
+/* Pods by the machine type of their pod VM (SPEC §2.7): the config's names, "_other" and
+ * "_none" (not machine type names: a name starts with a letter or digit). */
+CW_MUST_USE static cw_result render_machine_types(buf *t)
+{
+    CW_GUARD(buf_adds(t, "# HELP coco_webhook_pod_vm_pods_total Pods admitted, by the machine "
+                         "type of their pod VM (annotation "
+                         "io.katacontainers.config.hypervisor.machine_type: a configured one, "
+                         "_other or _none) and result (a reinvoked pod counts again as "
+                         "unchanged).\n"
+                         "# TYPE coco_webhook_pod_vm_pods_total counter\n"));
+    for (size_t i = 0; i < machine_counts.used; i++)
+        CW_GUARD(render_machine_line(t, machine_counts.slots[i].name,
+                                     machine_counts.slots[i].count[0],
+                                     machine_counts.slots[i].count[1]));
+    CW_GUARD(render_machine_line(t, "_other", GET(machine_counts.other[0]),
+                                 GET(machine_counts.other[1])));
+    return render_machine_line(t, "_none", GET(machine_counts.none[0]),
+                               GET(machine_counts.none[1]));
 }
 
 CW_MUST_USE static cw_result render(buf *t)
@@ -249,6 +337,11 @@ CW_MUST_USE static cw_result render(buf *t)
     pthread_mutex_lock(&initdata_counts.lock);
     cw_result rc = render_initdata(t);
     pthread_mutex_unlock(&initdata_counts.lock);
+    CW_GUARD(rc);
+
+    pthread_mutex_lock(&machine_counts.lock);
+    rc = render_machine_types(t);
+    pthread_mutex_unlock(&machine_counts.lock);
     CW_GUARD(rc);
 
     CW_GUARD(buf_addf(t, "# HELP coco_webhook_denials_total Objects denied, by reason.\n"

@@ -46,6 +46,8 @@ typedef enum metrics_file {
 #define METRICS_DENY_REASONS_MAX 32       /* distinct denial reasons tracked; more go to "other" */
 #define METRICS_INITDATA_DOCUMENTS_MAX 64 /* distinct initdata documents counted by name */
 #define METRICS_INITDATA_NAME_MAX K8S_DNS_LABEL_MAX /* a document name is an RFC 1123 label */
+#define METRICS_MACHINE_TYPES_MAX 64                /* distinct machine types counted by name */
+#define METRICS_MACHINE_TYPE_NAME_MAX 128 /* bytes of a machine type name (config_podvm.c) */
 
 metrics_kind metrics_kind_of(const char *kind);
 metrics_op metrics_op_of(const char *operation);
@@ -64,6 +66,12 @@ void metrics_count_config_warnings(uint64_t n);
  * METRICS_INITDATA_DOCUMENTS_MAX names are kept, more are counted under "_other" (not a valid
  * name). */
 void metrics_count_initdata(const char *document);
+/* One Pod admitted (outcome ENGINE_MUTATED or ENGINE_UNCHANGED: a reinvoked pod is counted
+ * again, as unchanged) with machine type machine_type: a name from the config (copied), or
+ * NULL: "_other" when other (the object names one the config does not), else "_none". Never
+ * pass a string from a request: the label set is bounded by the config. At most
+ * METRICS_MACHINE_TYPES_MAX names are kept, more are counted under "_other". */
+void metrics_count_pod_machine_type(const char *machine_type, bool other, engine_outcome outcome);
 void metrics_count_http(unsigned int code);
 /* Unix time of the serving certificate's notAfter. */
 void metrics_set_cert_expiry(int64_t unix_seconds);

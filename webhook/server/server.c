@@ -24,12 +24,15 @@
 #include "intparse.h"
 #include "log.h"
 #include "metrics.h"
+#include "podvm.h"
 #include "reload.h"
 #include "units.h"
 
 #define MHD_MESSAGE_MAX 512  /* bytes of one libmicrohttpd message kept (cut when longer) */
 #define LISTEN_HOST_MAX 255  /* bytes of a listen host: a DNS name (253) or an IPv6 address */
 #define CHANGES_TEXT_MAX 128 /* bytes of the log line's "changes" (three counters) */
+/* bytes of the log line's "pod_vm_set" (the values set: an image ID is the longest) */
+#define PODVM_SET_TEXT_MAX (CONFIG_PODVM_VALUE_MAX + 512)
 
 struct server {
     struct MHD_Daemon *daemon;
@@ -354,6 +357,21 @@ static void log_decision(const admission_decision *d, double seconds, unsigned i
         log_str(&l, "initdata_digest", e->initdata_digest);
         log_bool(&l, "initdata_set", e->initdata_set);
     }
+    if (e->podvm_profile) {
+        /* SPEC §2.7: the profile and the values this call set ("machineType=X,gpus=1") */
+        char set[PODVM_SET_TEXT_MAX];
+        size_t n = 0;
+        set[0] = '\0';
+        for (podvm_key k = 0; k < PODVM_KEY_COUNT; k++) {
+            if (!(e->podvm_set & (1u << k)) || n >= sizeof set)
+                continue;
+            int w = snprintf(set + n, sizeof set - n, "%s%s=%s", n ? "," : "", podvm_config_name(k),
+                             podvm_value(e->podvm_profile, k));
+            n += w > 0 ? (size_t)w : 0;
+        }
+        log_str(&l, "pod_vm_profile", e->podvm_profile->name);
+        log_str(&l, "pod_vm_set", set);
+    }
     log_int(&l, "patch_ops", (int64_t)e->patch_ops);
     log_int(&l, "warnings", (int64_t)e->warning_count);
     if (e->outcome == ENGINE_SKIPPED)
@@ -380,6 +398,9 @@ static void count_decision(const admission_decision *d, double seconds)
         metrics_count_initdata(e->initdata_document);
     if (e->outcome == ENGINE_DENIED)
         metrics_count_denial(e->reason);
+    if (metrics_kind_of(d->kind) == METRICS_KIND_POD)
+        metrics_count_pod_machine_type(e->podvm_machine_type, e->podvm_machine_type_other,
+                                       e->outcome);
     metrics_observe_duration(seconds);
 }
 
