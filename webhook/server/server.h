@@ -49,7 +49,7 @@
 /* Memory (SPEC §3, budget.h): before its body is read, a request is charged what working on
  * it takes: SERVER_REQUEST_MEMORY plus SERVER_MEMORY_PER_BODY_BYTE times its body. Measured
  * with bench/memory-bench.py on the scaled objects of bench/scale-objects.py, the most nodes
- * per byte a real object has: 11.7 times for the Pod, 11.8 for the Notebook, at the check
+ * per byte a real object has: 11.7 times for the Pod, 11.9 for the Notebook, at the check
  * (the parsed tree, the values the patch adds, the patch's text, the check's name index; the
  * body is freed once parsed and the answer written once the tree is released); charged with
  * a fifth more. The budget is the container's memory limit (cgroup, or config memoryLimit;
