@@ -521,9 +521,9 @@ def timed_post(port, path, body, out, timeout=60):
         c.close()
 
 
-# A budget with room for one 1 MiB review at a time (SERVER_MEMORY_PER_BODY_BYTE 20):
-# memoryLimit less the 24 MiB reserve leaves 30 MiB.
-ONE_AT_A_TIME = "memoryLimit: 54Mi\n"
+# A budget with room for one 1 MiB review at a time (SERVER_MEMORY_PER_BODY_BYTE 14, two
+# would take 28 MiB): memoryLimit less the 24 MiB reserve leaves 26 MiB.
+ONE_AT_A_TIME = "memoryLimit: 50Mi\n"
 
 
 @group("budget")
@@ -638,6 +638,47 @@ def test_concurrent_large_reviews_within_a_memory_limit():
     print("  peak RSS %.1f MiB (limit %d MiB)" % (peak[0] / 1024, limit_mib))
     if not os.environ.get("COCO_SANITIZED"):
         assert peak[0] <= limit_mib * 1024, peak[0]
+    assert srv.stop() == 0
+
+
+# SERVER_MEMORY_PER_BODY_BYTE: what the server charges a request per byte of its body.
+MEMORY_PER_BODY_BYTE = 14
+
+
+@group("budget")
+def test_large_review_within_its_charge():
+    """The densest real shape (bench/scale-objects.py's Pod at scale 4096, 5.4 MB) takes at
+    its peak no more memory than the server charges it: SERVER_MEMORY_PER_BODY_BYTE times
+    its body over the RSS after a small review (measured: 11.7 times)."""
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    scale = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench",
+                         "scale-objects.py")
+    subprocess.run([sys.executable, scale, d, "--review", "--max-bytes", str(6 << 20)],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(d, "review-pod-4096.json"), "rb") as f:
+        big = f.read()
+    assert len(big) > 5 << 20
+    c = srv.conn(timeout=120)
+    rev = review(simple_pod({LABEL: "true"}))
+    r, body = post(c, "/mutate?timeout=10s", rev)
+    check_response(rev, r.status, body)
+
+    def field(name):
+        with open("/proc/%d/status" % srv.proc.pid) as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return int(line.split()[1])
+        return 0
+    base = field("VmRSS")
+    r, _ = post(c, "/mutate?timeout=60s", big)
+    assert r.status == 200
+    per_byte = (field("VmHWM") - base) * 1024 / len(big)
+    print("  peak over the body: %.1f times (charged %d)" % (per_byte, MEMORY_PER_BODY_BYTE))
+    if not os.environ.get("COCO_SANITIZED"):
+        assert per_byte <= MEMORY_PER_BODY_BYTE, per_byte
+    c.close()
     assert srv.stop() == 0
 
 

@@ -332,6 +332,50 @@ static void test_too_many_entries(void **state)
     config_free(cfg);
 }
 
+/* With patch_text_max the patch comes back as the text the tree prints as, the object is
+ * mutated the same, and a patch longer than the limit is CW_ELIMIT. */
+static void test_patch_as_text(void **state)
+{
+    (void)state;
+    config *cfg = config_new_default();
+    cJSON *o = pod(",\"annotations\":{\"coco.confidentialcontainers.org/sealed-secrets\":\"s1\"}",
+                   "\"volumes\":[{\"name\":\"v\",\"ephemeral\":{}}],");
+    cJSON *copy = cJSON_Duplicate(o, 1), *copy2 = cJSON_Duplicate(o, 1);
+    engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
+    assert_int_equal(r.decision.outcome, ENGINE_MUTATED);
+    assert_null(r.patch_text);
+    char *want = cJSON_PrintUnformatted(r.patch);
+
+    engine_request req = {.object = copy,
+                          .operation = ENGINE_OP_CREATE,
+                          .scope = ENGINE_SCOPE_OBJECT,
+                          .patch_text_max = 1 << 20};
+    engine_result t;
+    assert_int_equal(engine_mutate(cfg, &req, &t), CW_OK);
+    assert_int_equal(t.decision.outcome, ENGINE_MUTATED);
+    assert_null(t.patch);
+    assert_non_null(t.patch_text);
+    assert_string_equal(t.patch_text, want);
+    assert_int_equal(t.patch_len, strlen(want));
+    assert_string_equal(t.record, r.record);
+    assert_true(jsonpatch_equal(copy, o));
+    engine_result_clear(&t);
+
+    req.object = copy2;
+    req.patch_text_max = strlen(want) - 1;
+    assert_int_equal(engine_mutate(cfg, &req, &t), CW_ELIMIT);
+    assert_null(t.patch_text);
+    assert_null(t.patch);
+    engine_result_clear(&t);
+
+    cJSON_free(want);
+    engine_result_clear(&r);
+    cJSON_Delete(copy);
+    cJSON_Delete(copy2);
+    cJSON_Delete(o);
+    config_free(cfg);
+}
+
 static void test_patch_reapplies_to_pristine_copy(void **state)
 {
     (void)state;
@@ -370,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_hashed_volume_name_and_counts),
         cmocka_unit_test(test_too_many_entries),
         cmocka_unit_test(test_patch_reapplies_to_pristine_copy),
+        cmocka_unit_test(test_patch_as_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

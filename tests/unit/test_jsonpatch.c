@@ -23,6 +23,37 @@ static cJSON *parse(const char *text)
     return v;
 }
 
+static void check_links(const cJSON *v);
+
+/* Asserts that jsonpatch_apply_taking gives what jsonpatch_apply gave (r, *err, and on
+ * success the document), and prints the patch as cJSON does. */
+static void same_when_taking(const char *doc_text, const char *patch_text, cw_result r,
+                             const cJSON *doc, const cw_error *err)
+{
+    cJSON *patch = parse(patch_text);
+    if (cJSON_IsArray(patch)) {
+        char *want = cJSON_PrintUnformatted(patch), *got = NULL;
+        size_t len = 0;
+        assert_int_equal(jsonpatch_print(patch, 1 << 20, &got, &len), CW_OK);
+        assert_string_equal(got, want);
+        assert_int_equal(len, strlen(want));
+        free(got);
+        cJSON_free(want);
+    }
+    cJSON *tdoc = parse(doc_text);
+    cw_error terr = {{0}};
+    cw_result tr = jsonpatch_apply_taking(&tdoc, patch, &terr);
+    if (tr != r || strcmp(terr.msg, err->msg) != 0)
+        fail_msg("%s on %s: taking gave %s (%s), copying %s (%s)", patch_text, doc_text,
+                 cw_result_str(tr), terr.msg, cw_result_str(r), err->msg);
+    if (r == CW_OK) {
+        check_links(tdoc);
+        assert_true(jsonpatch_equal(tdoc, doc));
+    }
+    cJSON_Delete(patch);
+    cJSON_Delete(tdoc);
+}
+
 /* Applies patch text to doc text; returns the result code and leaves the document (and the
  * error) for the caller. */
 static cw_result apply_text(const char *doc_text, const char *patch_text, cJSON **doc,
@@ -33,6 +64,7 @@ static cw_result apply_text(const char *doc_text, const char *patch_text, cJSON 
     memset(err, 0, sizeof *err);
     cw_result r = jsonpatch_apply(doc, patch, err);
     cJSON_Delete(patch);
+    same_when_taking(doc_text, patch_text, r, *doc, err);
     return r;
 }
 
@@ -153,6 +185,15 @@ static int run_case_file(const char *name, int *failed)
         cw_error err = {{0}};
         cw_result r = jsonpatch_apply(&doc, cJSON_GetObjectItemCaseSensitive(c, "patch"), &err);
         ran++;
+        {
+            char *dt = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(c, "doc"));
+            char *pt = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(c, "patch"));
+            assert_non_null(dt);
+            assert_non_null(pt);
+            same_when_taking(dt, pt, r, doc, &err);
+            cJSON_free(dt);
+            cJSON_free(pt);
+        }
         if (expected && r != CW_OK) {
             print_error("%s #%d (%s): failed: %s\n", name, index, label, err.msg);
             (*failed)++;
@@ -805,6 +846,143 @@ static void test_limit_nodes(void **state)
     cJSON_Delete(doc);
 }
 
+/* jsonpatch_print: cJSON's text, also for an operation longer than the first room it is
+ * offered, and CW_ELIMIT past the cap. */
+static void test_print(void **state)
+{
+    (void)state;
+    cJSON *patch = cJSON_CreateArray();
+    char *big = malloc(100001);
+    assert_non_null(big);
+    memset(big, 'x', 100000);
+    big[100000] = '\0';
+    jsonpatch_path path;
+    jsonpatch_path_init(&path);
+    jsonpatch_path_key(&path, "a/b~c");
+    cw_error err;
+    assert_int_equal(jsonpatch_append(patch, "add", &path, cJSON_CreateString(big), &err), CW_OK);
+    assert_int_equal(jsonpatch_append(patch, "remove", &path, NULL, &err), CW_OK);
+    assert_int_equal(
+        jsonpatch_append(patch, "replace", &path, parse("{\"n\":[1,2.5,\"\\u0001\"]}"), &err),
+        CW_OK);
+    free(big);
+    char *want = cJSON_PrintUnformatted(patch), *got = NULL;
+    size_t len = 0;
+    assert_int_equal(jsonpatch_print(patch, 1 << 20, &got, &len), CW_OK);
+    assert_string_equal(got, want);
+    assert_int_equal(len, strlen(want));
+    free(got);
+    assert_int_equal(jsonpatch_print(patch, strlen(want), &got, &len), CW_OK);
+    free(got);
+    assert_int_equal(jsonpatch_print(patch, strlen(want) - 1, &got, &len), CW_ELIMIT);
+    assert_null(got);
+    assert_int_equal(jsonpatch_print(patch, 1000, &got, &len), CW_ELIMIT);
+    cJSON_free(want);
+    cJSON *empty = cJSON_CreateArray();
+    assert_int_equal(jsonpatch_print(empty, 10, &got, &len), CW_OK);
+    assert_string_equal(got, "[]");
+    free(got);
+    assert_int_equal(jsonpatch_print(cJSON_GetArrayItem(patch, 0), 10, &got, &len), CW_EINVAL);
+    cJSON_Delete(empty);
+    cJSON_Delete(patch);
+}
+
+/* One operation for both builders: path text (unescaped key by key), op, value text. */
+typedef struct text_case_op {
+    const char *keys[3];
+    const char *op;
+    const char *value;
+} text_case_op;
+
+/* Builds ops as a tree and as text: the text is what the tree prints as, and applying either
+ * gives the same result, or the same error. */
+static void expect_text_same(const char *doc_text, const text_case_op *ops, size_t n)
+{
+    cJSON *patch = cJSON_CreateArray();
+    jsonpatch_text *t = jsonpatch_text_new(1 << 20);
+    assert_non_null(t);
+    cw_error err;
+    for (size_t i = 0; i < n; i++) {
+        jsonpatch_path path;
+        jsonpatch_path_init(&path);
+        for (size_t k = 0; k < 3 && ops[i].keys[k]; k++)
+            jsonpatch_path_key(&path, ops[i].keys[k]);
+        cJSON *v = ops[i].value ? parse(ops[i].value) : NULL;
+        cJSON *v2 = ops[i].value ? parse(ops[i].value) : NULL;
+        assert_int_equal(jsonpatch_append(patch, ops[i].op, &path, v, &err), CW_OK);
+        assert_int_equal(jsonpatch_text_append(t, ops[i].op, &path, v2, &err), CW_OK);
+    }
+    assert_int_equal(jsonpatch_text_count(t), n);
+    char *want = cJSON_PrintUnformatted(patch), *got = NULL;
+    size_t len = 0;
+    assert_int_equal(jsonpatch_text_take(t, &got, &len), CW_OK);
+    assert_string_equal(got, want);
+    assert_int_equal(len, strlen(want));
+    free(got);
+    cJSON_free(want);
+
+    cJSON *doc = parse(doc_text), *tdoc = parse(doc_text);
+    cw_error terr = {{0}};
+    err = (cw_error){{0}};
+    cw_result r = jsonpatch_apply(&doc, patch, &err);
+    cw_result tr = jsonpatch_text_apply(&tdoc, t, &terr);
+    assert_int_equal(tr, r);
+    assert_string_equal(terr.msg, err.msg);
+    if (r == CW_OK) {
+        check_links(tdoc);
+        assert_true(jsonpatch_equal(tdoc, doc));
+    }
+    cJSON_Delete(doc);
+    cJSON_Delete(tdoc);
+    cJSON_Delete(patch);
+    jsonpatch_text_free(t);
+}
+
+static void test_text(void **state)
+{
+    (void)state;
+    const char *doc = "{\"a\":{\"b\":[1,2]},\"c\":\"x\"}";
+    const text_case_op ok[] = {
+        {{"a", "b", "-"}, "add", "{\"k\":\"v~/\\\"\\n\\u0001\"}"},
+        {{"c"}, "replace", "\"y\""},
+        {{"a", "b", "0"}, "remove", NULL},
+        {{"d/e~"}, "add", "[true,null,1.5,-0,1e300,{}]"},
+        {{"a", "b", "1"}, "replace", "{\"x\":{\"y\":[]}}"},
+    };
+    expect_text_same(doc, ok, sizeof ok / sizeof ok[0]);
+    const text_case_op bad[] = {
+        {{"c"}, "replace", "1"},
+        {{"missing", "x"}, "add", "1"},
+    };
+    expect_text_same(doc, bad, sizeof bad / sizeof bad[0]);
+    const text_case_op bad_index[] = {{{"a", "b", "7"}, "remove", NULL}};
+    expect_text_same(doc, bad_index, 1);
+    expect_text_same(doc, NULL, 0);
+
+    /* The text's limit, and values freed when never applied. */
+    jsonpatch_text *t = jsonpatch_text_new(42); /* [{"op":"add","path":"/k","value":"short"}] */
+    assert_non_null(t);
+    jsonpatch_path path;
+    jsonpatch_path_init(&path);
+    jsonpatch_path_key(&path, "k");
+    cw_error err;
+    assert_int_equal(jsonpatch_text_append(t, "add", &path, parse("\"short\""), &err), CW_OK);
+    assert_int_equal(
+        jsonpatch_text_append(t, "add", &path, parse("\"longer than the limit\""), &err),
+        CW_ELIMIT);
+    assert_int_equal(jsonpatch_text_append(t, "move", &path, parse("1"), &err), CW_EINVAL);
+    assert_int_equal(jsonpatch_text_append(t, "remove", &path, parse("1"), &err), CW_EINVAL);
+    assert_int_equal(jsonpatch_text_count(t), 1);
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(jsonpatch_text_take(t, &text, &len), CW_OK);
+    assert_string_equal(text, "[{\"op\":\"add\",\"path\":\"/k\",\"value\":\"short\"}]");
+    assert_int_equal(len, 42);
+    free(text);
+    jsonpatch_text_free(t);
+    jsonpatch_text_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -821,6 +999,8 @@ int main(void)
         cmocka_unit_test(test_limit_path),
         cmocka_unit_test(test_limit_depth),
         cmocka_unit_test(test_limit_nodes),
+        cmocka_unit_test(test_print),
+        cmocka_unit_test(test_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

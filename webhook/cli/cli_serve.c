@@ -2,6 +2,7 @@
  * flags over the config file, startup checks, signals (SIGHUP reloads, SIGTERM/SIGINT stop
  * gracefully), and the main thread's loop that watches files for changes. */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -142,6 +143,9 @@ static const char *cfg_memory_source(uint64_t limit, uint64_t cgroup_limit)
     return limit == cgroup_limit ? "cgroup" : "config";
 }
 
+/* Bytes from which glibc maps a block on its own (mallopt M_MMAP_THRESHOLD). */
+#define SERVE_MMAP_THRESHOLD (256 * 1024)
+
 int cli_serve(int argc, char **argv)
 {
     int status = 1;
@@ -168,6 +172,11 @@ int cli_serve(int argc, char **argv)
         return cli_usage_error("serve", "--shutdown-delay must be a duration of at most 10m "
                                         "(e.g. 10s, 500ms)");
 
+    /* Large blocks (the arena's chunks of a large review, its body, the patch's text as it
+     * grows) always mapped on their own: glibc otherwise raises this threshold to the
+     * largest block freed so far, after which such blocks come from the heap, where growing
+     * one copies it and freeing one may leave its pages resident. */
+    mallopt(M_MMAP_THRESHOLD, SERVE_MMAP_THRESHOLD);
     if (config_load(f.config, &cfg, &err) != CW_OK) {
         fprintf(stderr, "coco-webhook serve: %s\n", err.msg);
         goto done;

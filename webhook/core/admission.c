@@ -176,13 +176,42 @@ static void fill_identity(admission_decision *d, const review *r)
 
 /* ---- the answer ---- */
 
-/* The answer of a review the engine decided: it reads the decision and the engine's output. */
+/* What the answer needs of the engine's work, none of it in the request's arena: the arena
+ * (the parsed review, the patch as a tree, the values the check applied) is released before
+ * the answer is written, so that the answer and its base64 never live beside them. */
+typedef struct answer_parts {
+    engine_result res; /* warnings and the patch's text owned; its tree and record released */
+    char *record;      /* owned (malloc): the record, MUTATED only */
+} answer_parts;
+
+static void parts_clear(answer_parts *p)
+{
+    engine_result_clear(&p->res);
+    free(p->record);
+    p->record = NULL;
+}
+
+/* Takes what the answer needs out of the engine's result into *parts, outside the arena. */
+CW_MUST_USE static cw_result take_parts(answer_parts *parts)
+{
+    engine_result *res = &parts->res;
+    cw_result rc = CW_OK;
+    if (res->decision.outcome == ENGINE_MUTATED && res->record &&
+        !(parts->record = strdup(res->record)))
+        rc = CW_ENOMEM;
+    /* Released here in every case: arena memory must not reach a free after arena_end. */
+    cJSON_Delete(res->patch);
+    cJSON_free(res->record);
+    res->patch = NULL;
+    res->record = NULL;
+    return rc;
+}
+
 /* Bytes of the answer's fixed text: its keys, punctuation and the status code. */
 #define ANSWER_FIXED_MAX 256
 
 CW_MUST_USE static cw_result write_answer(buf *o, const admission_decision *d,
-                                          const engine_result *res, const char *patch,
-                                          size_t patch_len)
+                                          const answer_parts *parts)
 {
     const engine_decision *e = &d->engine;
     CW_GUARD(buf_adds(o, "{\"apiVersion\":\"" ADMISSION_API_VERSION "\",\"kind\":\"" ADMISSION_KIND
@@ -196,9 +225,9 @@ CW_MUST_USE static cw_result write_answer(buf *o, const admission_decision *d,
     } else {
         CW_GUARD(buf_adds(o, ",\"allowed\":true"));
     }
-    if (patch) {
+    if (e->outcome == ENGINE_MUTATED && parts->res.patch_text) {
         CW_GUARD(buf_adds(o, ",\"patchType\":\"JSONPatch\",\"patch\":\""));
-        CW_GUARD(b64_encode(o, patch, patch_len, B64_STD));
+        CW_GUARD(b64_encode(o, parts->res.patch_text, parts->res.patch_len, B64_STD));
         CW_GUARD(buf_addc(o, '"'));
     }
     if (e->warning_count > 0) {
@@ -206,57 +235,43 @@ CW_MUST_USE static cw_result write_answer(buf *o, const admission_decision *d,
         for (size_t i = 0; i < e->warning_count; i++) {
             if (i)
                 CW_GUARD(buf_addc(o, ','));
-            CW_GUARD(add_string(o, res->warnings[i]));
+            CW_GUARD(add_string(o, parts->res.warnings[i]));
         }
         CW_GUARD(buf_addc(o, ']'));
     }
-    if (res->record && e->outcome == ENGINE_MUTATED) {
+    if (parts->record && e->outcome == ENGINE_MUTATED) {
         CW_GUARD(buf_adds(o, ",\"auditAnnotations\":{\"" ADMISSION_AUDIT_KEY "\":"));
-        CW_GUARD(add_string(o, res->record));
+        CW_GUARD(add_string(o, parts->record));
         CW_GUARD(buf_addc(o, '}'));
     }
     return buf_adds(o, "}}");
 }
 
-/* The answer of a review the engine decided: it reads the decision and the engine's output.
- * The buffer is sized once, with room for the longest escapes, so that writing it never
- * reallocates; near the cap that room is not asked for, and the writes say whether the answer
- * fits. */
-CW_MUST_USE static cw_result encode(buf *o, const admission_decision *d, const engine_result *res)
+/* The answer of a review the engine decided: it reads the decision and what was taken of the
+ * engine's output. The buffer is sized once, with room for the longest escapes, so that
+ * writing it never reallocates; near the cap that room is not asked for, and the writes say
+ * whether the answer fits. */
+CW_MUST_USE static cw_result encode(buf *o, const admission_decision *d, const answer_parts *parts)
 {
     const engine_decision *e = &d->engine;
-    char *patch = NULL;
-    size_t patch_len = 0;
-    if (e->outcome == ENGINE_MUTATED) {
-        /* Printed outside the arena: cJSON grows its print buffer by copying, and in the
-         * arena every old copy would stay until the request ends (about 3 times the patch;
-         * bench/memory-bench.py). */
-        arena_pause();
-        patch = cJSON_PrintUnformatted(res->patch);
-        arena_resume();
-        if (!patch)
-            return CW_ENOMEM;
-        patch_len = strlen(patch);
-    }
     size_t escaped = strlen(d->uid) + (e->outcome == ENGINE_DENIED ? strlen(e->message) : 0);
     for (size_t i = 0; i < e->warning_count; i++)
-        escaped += strlen(res->warnings[i]) + 3; /* quotes and comma */
-    if (res->record && e->outcome == ENGINE_MUTATED)
-        escaped += strlen(res->record) + 2;
-    size_t room = ANSWER_FIXED_MAX + b64_encoded_len(patch_len, B64_STD) + 1;
+        escaped += strlen(parts->res.warnings[i]) + 3; /* quotes and comma */
+    if (parts->record && e->outcome == ENGINE_MUTATED)
+        escaped += strlen(parts->record) + 2;
+    size_t room = ANSWER_FIXED_MAX + b64_encoded_len(parts->res.patch_len, B64_STD) + 1;
     size_t left = o->max - o->len;
-    cw_result rc = CW_OK;
     if (room <= left && escaped <= (left - room) / JSONESC_BYTE_MAX &&
         !buf_reserve(o, room + escaped * JSONESC_BYTE_MAX))
-        rc = buf_status(o);
-    if (rc == CW_OK)
-        rc = write_answer(o, d, res, patch, patch_len);
-    cJSON_free(patch);
-    return rc;
+        return buf_status(o);
+    return write_answer(o, d, parts);
 }
 
+/* Decides the review: a 400 or 503 in out, or the engine's decision in out and what the
+ * answer needs of its work in *parts (*decided). */
 CW_MUST_USE static cw_result answer(const config *cfg, engine_scope scope, uint64_t deadline_ns,
-                                    cJSON *root, admission_response *out, buf *o)
+                                    cJSON *root, admission_response *out, answer_parts *parts,
+                                    bool *decided)
 {
     admission_decision *d = &out->decision;
     cw_error err = {{0}};
@@ -288,9 +303,9 @@ CW_MUST_USE static cw_result answer(const config *cfg, engine_scope scope, uint6
         .operation = r.op,
         .scope = scope,
         .deadline_ns = deadline_ns,
+        .patch_text_max = ADMISSION_ANSWER_MAX,
     };
-    engine_result res;
-    cw_result rc = engine_mutate(cfg, &ereq, &res);
+    cw_result rc = engine_mutate(cfg, &ereq, &parts->res);
     if (rc == CW_ETIMEOUT) {
         snprintf(d->error, sizeof d->error,
                  "the request's timeout passed while the webhook worked on it");
@@ -298,10 +313,9 @@ CW_MUST_USE static cw_result answer(const config *cfg, engine_scope scope, uint6
         return CW_OK;
     }
     CW_GUARD(rc);
-    d->engine = res.decision;
-    rc = encode(o, d, &res);
-    engine_result_clear(&res);
-    return rc;
+    *decided = true;
+    d->engine = parts->res.decision;
+    return take_parts(parts);
 }
 
 /* True when every byte of s[0..n) is JSON whitespace (RFC 8259 §2). */
@@ -319,13 +333,18 @@ cw_result admission_review(const config *cfg, engine_scope scope, const char *bo
     return admission_review_until(cfg, scope, body, len, 0, out);
 }
 
-cw_result admission_review_until(const config *cfg, engine_scope scope, const char *body,
-                                 size_t len, uint64_t deadline_ns, admission_response *out)
+/* The review of body[0..len); release, when not NULL, is the buffer holding those bytes,
+ * freed once nothing reads them. */
+CW_MUST_USE static cw_result review_text(const config *cfg, engine_scope scope, const char *body,
+                                         size_t len, buf *release, uint64_t deadline_ns,
+                                         admission_response *out)
 {
     memset(out, 0, sizeof *out);
     buf o;
     buf_init(&o, ADMISSION_ANSWER_MAX);
     cw_result rc = CW_OK;
+    answer_parts parts = {0};
+    bool decided = false;
     bool arena = arena_hooks_installed();
     if (arena)
         arena_begin();
@@ -354,14 +373,21 @@ cw_result admission_review_until(const config *cfg, engine_scope scope, const ch
                  "%s holds %s, which the webhook refuses", nul_path, json_text_fault_text(fault));
         out->http_status = 400;
     } else {
-        rc = answer(cfg, scope, deadline_ns, root, out, &o);
+        /* cJSON copied every string it kept: the body is read no more. */
+        if (release)
+            buf_free(release);
+        rc = answer(cfg, scope, deadline_ns, root, out, &parts, &decided);
     }
     /* With the arena every node of the request is released at once by arena_end: walking the
-     * tree to free it node by node would only cost time. */
+     * tree to free it node by node would only cost time. Released before the answer is
+     * written: nothing of it is read there. */
     if (arena)
         arena_end();
     else
         cJSON_Delete(root);
+    if (rc == CW_OK && decided)
+        rc = encode(&o, &out->decision, &parts);
+    parts_clear(&parts);
     if (rc != CW_OK)
         goto fail;
 
@@ -380,6 +406,18 @@ fail:
     out->body = NULL;
     out->len = 0;
     return rc;
+}
+
+cw_result admission_review_until(const config *cfg, engine_scope scope, const char *body,
+                                 size_t len, uint64_t deadline_ns, admission_response *out)
+{
+    return review_text(cfg, scope, body, len, NULL, deadline_ns, out);
+}
+
+cw_result admission_review_body(const config *cfg, engine_scope scope, buf *body,
+                                uint64_t deadline_ns, admission_response *out)
+{
+    return review_text(cfg, scope, body->data ? body->data : "", body->len, body, deadline_ns, out);
 }
 
 void admission_response_clear(admission_response *out)

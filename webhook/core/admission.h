@@ -71,6 +71,14 @@ CW_MUST_USE cw_result admission_review_until(const config *cfg, engine_scope sco
                                              const char *body, size_t len, uint64_t deadline_ns,
                                              admission_response *out);
 
+/* admission_review_until on the bytes of *body, which it frees (buf_free) as soon as the
+ * review is parsed and its text checked: nothing reads them after that, and a large body
+ * need not live beside its tree and the work on it. *body stays owned by the caller, freed
+ * or not (buf_free again is harmless). */
+struct buf; /* buf.h */
+CW_MUST_USE cw_result admission_review_body(const config *cfg, engine_scope scope, struct buf *body,
+                                            uint64_t deadline_ns, admission_response *out);
+
 void admission_response_clear(admission_response *out);
 
 /* Builds {"error":"<message>"} (owned, NUL-terminated) for the HTTP error answers. NULL when

@@ -74,7 +74,7 @@ cw_result plan_emit(plan *p, const char *op, const jsonpatch_path *path, cJSON *
         cJSON_Delete(value);
         return plan_deny_too_many(p);
     }
-    if (!p->patch) {
+    if (!plan_building(p)) {
         cJSON_Delete(value);
         return CW_OK;
     }
@@ -83,7 +83,14 @@ cw_result plan_emit(plan *p, const char *op, const jsonpatch_path *path, cJSON *
         return plan_deny(p, 400, "too_large", "object path too long");
     }
     cw_error err;
-    cw_result r = jsonpatch_append(p->patch, op, path, value, &err);
+    cw_result r;
+    if (p->text) {
+        r = jsonpatch_text_append(p->text, op, path, value, &err);
+        if (r == CW_ELIMIT)
+            return r; /* the text would pass engine_request.patch_text_max */
+    } else {
+        r = jsonpatch_append(p->patch, op, path, value, &err);
+    }
     if (r == CW_ENOMEM)
         return r;
     if (r)
@@ -385,11 +392,11 @@ CW_MUST_USE static cw_result run_plan(plan *p)
     p->volumes_exist = cJSON_IsArray(volumes);
     cw_result r;
     if ((r = plan_index_build(p)) || p->denied || (r = plan_runtime_class(p)) || p->denied ||
-        (p->patch && ((r = plan_preflight(p)) || p->denied)) || (r = plan_storage(p)) ||
+        (plan_building(p) && ((r = plan_preflight(p)) || p->denied)) || (r = plan_storage(p)) ||
         p->denied || (r = plan_sealed(p)) || p->denied || (r = plan_check_keep_list(p)) ||
         (r = plan_initdata(p)) || p->denied || (r = plan_podvm(p)) || p->denied)
         goto done;
-    if (p->patch && p->ops > 0)
+    if (plan_building(p) && p->ops > 0)
         r = plan_record(p);
 done:
     plan_index_clear(p);
@@ -463,6 +470,9 @@ static void skip(engine_result *res, const char *reason)
 static void finish_denied(engine_result *res, const plan *p)
 {
     cJSON_Delete(res->patch);
+    free(res->patch_text);
+    res->patch_text = NULL;
+    res->patch_len = 0;
     for (size_t i = 0; i < res->decision.warning_count; i++)
         free(res->warnings[i]);
     cJSON_free(res->record);
@@ -588,10 +598,15 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
         in->keep_count = in->sealed_count = in->target_count = 0;
         in->prior = &prior;
     }
-    res->patch = cJSON_CreateArray();
+    /* For the answer the patch is built as text, without a tree: printed once, its values
+     * then moved into the object by the check's apply. */
+    if (req->patch_text_max)
+        p.text = jsonpatch_text_new(req->patch_text_max);
+    else
+        res->patch = cJSON_CreateArray();
     p.record_volumes = cJSON_CreateArray();
     p.record_secrets = cJSON_CreateArray();
-    if (!in || !res->patch || !p.record_volumes || !p.record_secrets) {
+    if (!in || !(res->patch || p.text) || !p.record_volumes || !p.record_secrets) {
         r = CW_ENOMEM;
         goto fail;
     }
@@ -617,7 +632,14 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     /* Check: apply the patch to the object and plan again; nothing may be left to do. */
     cJSON *applied = object;
     cw_error err;
-    r = jsonpatch_apply(&applied, res->patch, &err);
+    if (p.text) {
+        r = jsonpatch_text_take(p.text, &res->patch_text, &res->patch_len);
+        if (r != CW_OK)
+            goto fail;
+        r = jsonpatch_text_apply(&applied, p.text, &err);
+    } else {
+        r = jsonpatch_apply(&applied, res->patch, &err);
+    }
     if (r == CW_ENOMEM)
         goto fail;
     if (r || applied != object) {
@@ -659,6 +681,7 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
 fail:
     engine_result_clear(res);
 done:
+    jsonpatch_text_free(p.text);
     cJSON_Delete(p.record_volumes);
     cJSON_Delete(p.record_secrets);
     prior_record_free(&prior);
@@ -669,6 +692,7 @@ done:
 void engine_result_clear(engine_result *res)
 {
     cJSON_Delete(res->patch);
+    free(res->patch_text);
     for (size_t i = 0; i < res->decision.warning_count; i++)
         free(res->warnings[i]);
     cJSON_free(res->record);

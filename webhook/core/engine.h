@@ -58,6 +58,11 @@ typedef struct engine_request {
     /* CLOCK_MONOTONIC nanoseconds after which the caller no longer wants the answer (the
      * API server's ?timeout=), or 0. Checked between the stages of the work. */
     uint64_t deadline_ns;
+    /* 0: a patch is returned as a tree (engine_result.patch). Otherwise it is returned as
+     * text of at most this many bytes (engine_result.patch_text; CW_ELIMIT when longer),
+     * printed as it is planned with no tree of its operations (jsonpatch_text), and the
+     * check's apply moves its values into the object instead of copying them. */
+    size_t patch_text_max;
 } engine_request;
 
 /* What became of one object. The engine decides the first four; ENGINE_ERROR is the outcome
@@ -111,6 +116,10 @@ typedef struct engine_decision {
 typedef struct engine_result {
     engine_decision decision;
     cJSON *patch; /* owned array of operations (MUTATED, UNCHANGED: empty), or NULL */
+    /* owned (free()), with engine_request.patch_text_max: the patch (MUTATED) as compact
+     * JSON, patch_len bytes, and patch is NULL; otherwise NULL */
+    char *patch_text;
+    size_t patch_len;
     char *warnings[ENGINE_WARNINGS_MAX]; /* owned, decision.warning_count of them, each <=
                                             ENGINE_WARNING_MAX chars */
     char *record; /* owned, free with cJSON_free: compact JSON of the changes, or NULL */
@@ -118,8 +127,9 @@ typedef struct engine_result {
 
 /* Decides and mutates. Fills *res (initialised by the engine; release with
  * engine_result_clear). Returns CW_OK for every decision, a denial included (a denial is an
- * outcome, not an error); CW_ENOMEM when out of memory, CW_ETIMEOUT when req->deadline_ns
- * passed before the work was done (then *res is cleared). */
+ * outcome, not an error); CW_ENOMEM when out of memory, CW_ELIMIT when the patch's text would
+ * pass req->patch_text_max, CW_ETIMEOUT when req->deadline_ns passed before the work was done
+ * (then *res is cleared). */
 CW_MUST_USE cw_result engine_mutate(const config *cfg, const engine_request *req,
                                     engine_result *res);
 

@@ -84,14 +84,16 @@ typedef enum preflight_rule {
     PF_RULE_COUNT,
 } preflight_rule;
 
-/* One planning pass. In building mode (patch != NULL) operations are appended to patch and
- * warnings and the record are collected; in checking mode only ops is counted. */
+/* One planning pass. In building mode (patch or text != NULL: plan_building) operations are
+ * appended to patch or text and warnings and the record are collected; in checking mode only
+ * ops is counted. */
 typedef struct plan {
     const config *cfg;
     const inputs *in;
     cJSON *object;
     cJSON *spec;
     cJSON *patch;
+    jsonpatch_text *text; /* instead of patch: engine_request.patch_text_max */
     size_t ops;
     engine_result *res;
     cJSON *record_volumes; /* owned during building */
@@ -165,6 +167,12 @@ CW_MUST_USE cw_result plan_deny_too_many(plan *p);
 /* Appends one operation (building) or counts it (checking). Takes ownership of value (NULL
  * for "remove"). Denies past JSONPATCH_OPS_MAX operations or a path too long; CW_ENOMEM. */
 CW_MUST_USE cw_result plan_emit(plan *p, const char *op, const jsonpatch_path *path, cJSON *value);
+
+/* Whether p is the building pass (operations kept), not the check's counting pass. */
+static inline bool plan_building(const plan *p)
+{
+    return p->patch || p->text;
+}
 
 /* Adds a warning to the answer (building mode; at most ENGINE_WARNINGS_MAX, each cut at
  * ENGINE_WARNING_MAX characters). CW_ENOMEM: a warning the user must see is never dropped. */

@@ -124,14 +124,14 @@ cw_result plan_initdata(plan *p)
     initdata_action action;
     initdata_denial denial;
     const char *key = runtime_initdata_key(p->runtime);
-    if (p->patch) /* the building pass: preflight ran (run_plan) */
+    if (plan_building(p)) /* the building pass: preflight ran (run_plan) */
         STEP(p, warn_ignored_keys(p, key, doc));
     CW_GUARD(initdata_decide(key, &p->in->initdata, jsonutil_member(p->initdata_target, "metadata"),
                              p->in->prior, &action, &denial));
     if (denial.denied)
         return plan_deny(p, denial.code, denial.reason, "%s", denial.message);
     /* An own value other than the document: the decision compared them already. */
-    if (p->patch && (!doc || action == INITDATA_KEEP_OTHER))
+    if (plan_building(p) && (!doc || action == INITDATA_KEEP_OTHER))
         STEP(p, check_own_value(p, key));
     if (p->res && action != INITDATA_NOTHING && action != INITDATA_KEEP_OTHER) {
         p->res->decision.initdata_document = doc->name;

@@ -292,7 +292,7 @@ CW_MUST_USE static cw_result mount_in_container(plan *p, container_slot *slot, c
             return CW_ENOMEM;
         }
         cJSON_AddItemToArray(list, mount);
-        slot->mounts_created = p->patch != NULL;
+        slot->mounts_created = plan_building(p);
         return plan_emit(p, "add", &path, list);
     }
     jsonpatch_path_append_end(&path);

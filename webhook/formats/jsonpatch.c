@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "jsonnum.h"
 
 /* ------------------------------------------------------------------------------------------
@@ -126,12 +127,25 @@ cw_result jsonpatch_append(cJSON *patch, const char *op, const jsonpatch_path *p
         goto fail;
     }
 
+    /* The member names and the op are static text: referenced, not copied (cJSON frees and
+     * duplicates such nodes correctly), which saves four allocations of every operation. */
+    static const char *const ops[] = {"add", "remove", "replace"};
+    const char *op_text = is_remove ? ops[1] : op[0] == 'a' ? ops[0] : ops[2];
     item = cJSON_CreateObject();
-    if (!item || !cJSON_AddStringToObject(item, "op", op) ||
-        !cJSON_AddStringToObject(item, "path", path->buf))
+    if (!item)
         goto nomem;
+    cJSON *op_node = cJSON_CreateStringReference(op_text);
+    if (!op_node || !cJSON_AddItemToObjectCS(item, "op", op_node)) {
+        cJSON_Delete(op_node);
+        goto nomem;
+    }
+    cJSON *path_node = cJSON_CreateString(path->buf);
+    if (!path_node || !cJSON_AddItemToObjectCS(item, "path", path_node)) {
+        cJSON_Delete(path_node);
+        goto nomem;
+    }
     if (value) {
-        if (!cJSON_AddItemToObject(item, "value", value))
+        if (!cJSON_AddItemToObjectCS(item, "value", value))
             goto nomem;
         value = NULL; /* owned by item now */
     }
@@ -312,6 +326,8 @@ typedef struct apply_ctx {
     cw_error *err;
     array_cursor *cursors; /* owned; open addressing by address */
     bool oom;              /* an allocation failed: the apply fails with CW_ENOMEM */
+    bool take;             /* jsonpatch_apply_taking: values are moved out of the patch */
+    cJSON **slot;          /* jsonpatch_text_apply: where the operation holds its value */
     size_t cursor_cap, cursor_count;
 } apply_ctx;
 
@@ -748,12 +764,29 @@ static cJSON *node_detach(apply_ctx *c, const target *t, cJSON *old)
     return cJSON_DetachItemViaPointer(t->parent, old);
 }
 
-CW_MUST_USE static cw_result op_add(apply_ctx *c, const char *path, const cJSON *value)
+/* The value of operation o to place at t: a copy (checked by check_place), or with
+ * c->take the value itself, checked the same way and unlinked from o. Returns owned. */
+CW_MUST_USE static cw_result value_for(apply_ctx *c, const target *t, cJSON *o, cJSON *value,
+                                       cJSON **out)
+{
+    if (!c->take)
+        return copy_for(c, t, value, out);
+    CW_GUARD(check_place(c, t, value));
+    if (o)
+        cJSON_DetachItemViaPointer(o, value);
+    else if (c->slot)
+        *c->slot = NULL; /* the document owns it from here */
+    *out = value;
+    node_drop_name(*out);
+    return CW_OK;
+}
+
+CW_MUST_USE static cw_result op_add(apply_ctx *c, const char *path, cJSON *o, cJSON *value)
 {
     target t;
     cJSON *v = NULL;
     CW_GUARD(resolve(c, path, "path", &t));
-    CW_GUARD(copy_for(c, &t, value, &v));
+    CW_GUARD(value_for(c, &t, o, value, &v));
     return place_add(c, &t, v);
 }
 
@@ -770,7 +803,7 @@ CW_MUST_USE static cw_result op_remove(apply_ctx *c, const char *path)
     return CW_OK;
 }
 
-CW_MUST_USE static cw_result op_replace(apply_ctx *c, const char *path, const cJSON *value)
+CW_MUST_USE static cw_result op_replace(apply_ctx *c, const char *path, cJSON *o, cJSON *value)
 {
     target t;
     cJSON *v = NULL;
@@ -778,7 +811,7 @@ CW_MUST_USE static cw_result op_replace(apply_ctx *c, const char *path, const cJ
     cJSON *old = target_get(c, &t, "path");
     if (!old)
         return CW_EINVAL;
-    CW_GUARD(copy_for(c, &t, value, &v));
+    CW_GUARD(value_for(c, &t, o, value, &v));
     if (!t.parent) {
         node_free(c, *c->doc);
         *c->doc = v;
@@ -848,7 +881,7 @@ CW_MUST_USE static cw_result op_move(apply_ctx *c, const char *from, const char 
 
 /* The members of one operation object. */
 typedef struct op_members {
-    const cJSON *op, *path, *from, *value;
+    cJSON *op, *path, *from, *value;
 } op_members;
 
 /* Collects the members RFC 6902 defines; others are ignored (RFC 6902 §4, conformance case
@@ -858,8 +891,8 @@ CW_MUST_USE static cw_result op_members_read(apply_ctx *c, const cJSON *o, op_me
 {
     static const char *const names[] = {"op", "path", "from", "value"};
     memset(m, 0, sizeof *m);
-    const cJSON **slots[] = {&m->op, &m->path, &m->from, &m->value};
-    for (const cJSON *x = o->child; x; x = x->next) {
+    cJSON **slots[] = {&m->op, &m->path, &m->from, &m->value};
+    for (cJSON *x = o->child; x; x = x->next) {
         if (!x->string)
             continue;
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -879,7 +912,7 @@ static bool is_string(const cJSON *v)
 }
 
 /* Validates one operation's members and applies it. */
-CW_MUST_USE static cw_result apply_one(apply_ctx *c, const cJSON *o)
+CW_MUST_USE static cw_result apply_one(apply_ctx *c, cJSON *o)
 {
     op_members m;
     if (!node_is(o, cJSON_Object))
@@ -916,18 +949,19 @@ CW_MUST_USE static cw_result apply_one(apply_ctx *c, const cJSON *o)
         return op_fail(c, CW_EINVAL, "member \"from\" is not a string");
 
     switch (op[0]) {
-    case 'a': return op_add(c, c->path, m.value);
+    case 'a': return op_add(c, c->path, o, m.value);
     case 'r':
         if (op[2] == 'm')
             return op_remove(c, c->path);
-        return op_replace(c, c->path, m.value);
+        return op_replace(c, c->path, o, m.value);
     case 't': return op_test(c, c->path, m.value);
     case 'c': return op_copy(c, m.from->valuestring, c->path);
     default: return op_move(c, m.from->valuestring, c->path);
     }
 }
 
-cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err)
+/* jsonpatch_apply; take: jsonpatch_apply_taking (the patch is only read unless take). */
+CW_MUST_USE static cw_result apply_patch(cJSON **doc, cJSON *patch, bool take, cw_error *err)
 {
     if (!doc || !*doc)
         return cw_fail(err, CW_EINVAL, "JSON patch: no document");
@@ -939,13 +973,275 @@ cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err)
             return cw_fail(err, CW_ELIMIT, "JSON patch: more than %d operations",
                            JSONPATCH_OPS_MAX);
 
-    apply_ctx c = {.doc = doc, .budget = JSONPATCH_NODES_MAX, .err = err};
+    apply_ctx c = {.doc = doc, .budget = JSONPATCH_NODES_MAX, .err = err, .take = take};
     cw_result r = CW_OK;
-    for (const cJSON *o = patch->child; o && !r; o = o->next, c.index++) {
+    for (cJSON *o = patch->child; o && !r; o = o->next, c.index++) {
         c.op = NULL;
         c.path = NULL;
         r = apply_one(&c, o);
     }
     free(c.cursors);
     return r && c.oom ? CW_ENOMEM : r;
+}
+
+cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err)
+{
+    /* Not written through: without take every operation is only read. */
+    return apply_patch(doc, (cJSON *)patch, false, err);
+}
+
+cw_result jsonpatch_apply_taking(cJSON **doc, cJSON *patch, cw_error *err)
+{
+    return apply_patch(doc, patch, true, err);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Printing */
+
+/* Bytes first offered to cJSON for one operation; doubled while it does not fit. */
+#define PRINT_OP_ROOM 4096
+/* Bytes cJSON_PrintPreallocated may want beyond what it writes (its documentation: 5). */
+#define PRINT_SLACK 64
+
+/* Appends what cJSON_PrintUnformatted prints of item to t, printed in place. */
+CW_MUST_USE static cw_result print_into(buf *t, const cJSON *item)
+{
+    for (size_t room = PRINT_OP_ROOM;; room *= 2) {
+        size_t left = t->max - t->len;
+        bool last = room >= left;
+        char *w = buf_reserve(t, last ? left : room);
+        if (!w)
+            return buf_status(t);
+        /* cJSON writes within the room it is given and needs some slack (its documentation:
+         * 5 bytes): false means the room was short. */
+        if (cJSON_PrintPreallocated((cJSON *)item, w, (int)(last ? left : room), false)) {
+            buf_commit(t, strlen(w));
+            return CW_OK;
+        }
+        if (last)
+            return CW_ELIMIT;
+    }
+}
+
+cw_result jsonpatch_print(const cJSON *patch, size_t max, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    if (!node_is(patch, cJSON_Array))
+        return CW_EINVAL;
+    if (max > INT_MAX - PRINT_SLACK)
+        max = INT_MAX - PRINT_SLACK; /* what cJSON_PrintPreallocated can be given at once */
+    /* Room past max for cJSON's slack, so that a text of exactly max bytes prints. */
+    buf t;
+    buf_init(&t, max + PRINT_SLACK);
+    cw_result rc = buf_addc(&t, '[');
+    for (const cJSON *op = patch->child; op && rc == CW_OK; op = op->next) {
+        if (op != patch->child)
+            rc = buf_addc(&t, ',');
+        if (rc == CW_OK)
+            rc = print_into(&t, op);
+    }
+    if (rc == CW_OK)
+        rc = buf_addc(&t, ']');
+    if (rc == CW_OK && t.len > max)
+        rc = CW_ELIMIT;
+    if (rc != CW_OK) {
+        buf_free(&t);
+        return rc;
+    }
+    *text = buf_take(&t, len);
+    return *text ? CW_OK : CW_ENOMEM;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * A patch built as text */
+
+struct jsonpatch_text_op {
+    const char *op; /* static text */
+    size_t path;    /* offset of the NUL-terminated path in paths */
+    cJSON *value;   /* owned until applied, or NULL */
+};
+
+struct jsonpatch_text {
+    buf text;                      /* "[" and the operations so far, comma-separated */
+    buf paths;                     /* the operations' paths, each NUL-terminated */
+    struct jsonpatch_text_op *ops; /* owned */
+    size_t count, cap;
+    size_t max; /* bytes the text may have */
+};
+
+jsonpatch_text *jsonpatch_text_new(size_t max)
+{
+    jsonpatch_text *t = malloc(sizeof *t);
+    if (!t)
+        return NULL;
+    if (max > INT_MAX - PRINT_SLACK)
+        max = INT_MAX - PRINT_SLACK;
+    t->max = max;
+    buf_init(&t->text, max + PRINT_SLACK);
+    buf_init(&t->paths, SIZE_MAX);
+    t->ops = NULL;
+    t->count = t->cap = 0;
+    return t;
+}
+
+void jsonpatch_text_free(jsonpatch_text *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->count; i++)
+        cJSON_Delete(t->ops[i].value);
+    free(t->ops);
+    buf_free(&t->text);
+    buf_free(&t->paths);
+    free(t);
+}
+
+size_t jsonpatch_text_count(const jsonpatch_text *t)
+{
+    return t->count;
+}
+
+/* Prints {"op":op,"path":path,"value":value} as cJSON prints such an object, through nodes
+ * on the stack: no node is allocated for it. */
+CW_MUST_USE static cw_result print_op(buf *text, const char *op, const char *path, cJSON *value)
+{
+    cJSON item = {.type = cJSON_Object}, op_node = {.type = cJSON_String},
+          path_node = {.type = cJSON_String};
+    op_node.string = (char *)"op";
+    op_node.valuestring = (char *)op;
+    path_node.string = (char *)"path";
+    path_node.valuestring = (char *)path;
+    item.child = &op_node;
+    op_node.next = &path_node;
+    path_node.prev = &op_node;
+    op_node.prev = &path_node;
+    char *name = NULL;
+    cJSON *next = NULL, *prev = NULL;
+    if (value) {
+        name = value->string;
+        next = value->next;
+        prev = value->prev;
+        value->string = (char *)"value";
+        value->next = NULL;
+        value->prev = &path_node;
+        path_node.next = value;
+        op_node.prev = value;
+    }
+    cw_result rc = print_into(text, &item);
+    if (value) {
+        value->string = name;
+        value->next = next;
+        value->prev = prev;
+    }
+    return rc;
+}
+
+cw_result jsonpatch_text_append(jsonpatch_text *t, const char *op, const jsonpatch_path *path,
+                                cJSON *value, cw_error *err)
+{
+    cw_result r;
+    if (!t || !op || !path) {
+        r = cw_fail(err, CW_EINVAL, "jsonpatch_text_append: bad arguments");
+        goto fail;
+    }
+    bool is_remove = strcmp(op, "remove") == 0;
+    if (!is_remove && strcmp(op, "add") != 0 && strcmp(op, "replace") != 0) {
+        r = cw_fail(err, CW_EINVAL, "jsonpatch_text_append: unsupported op \"%s\"", op);
+        goto fail;
+    }
+    if (!jsonpatch_path_ok(path)) {
+        r = cw_fail(err, CW_ELIMIT, "%s: path longer than %d bytes", op, JSONPATCH_PATH_MAX - 1);
+        goto fail;
+    }
+    if (is_remove != (value == NULL)) {
+        r = cw_fail(err, CW_EINVAL, "%s \"%s\": %s", op, path->buf,
+                    is_remove ? "remove takes no value" : "missing value");
+        goto fail;
+    }
+    static const char *const ops[] = {"add", "remove", "replace"};
+    const char *op_text = is_remove ? ops[1] : op[0] == 'a' ? ops[0] : ops[2];
+    if (t->count == t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 16;
+        struct jsonpatch_text_op *grown = realloc(t->ops, ncap * sizeof *grown);
+        if (!grown)
+            goto nomem;
+        t->ops = grown;
+        t->cap = ncap;
+    }
+    size_t at = t->paths.len, mark = t->text.len;
+    r = buf_add(&t->paths, path->buf, path->len + 1);
+    if (r == CW_OK)
+        r = buf_addc(&t->text, t->count ? ',' : '[');
+    if (r == CW_OK)
+        r = print_op(&t->text, op_text, path->buf, value);
+    if (r == CW_OK && t->text.len + 1 > t->max) /* with the closing "]" */
+        r = CW_ELIMIT;
+    if (r != CW_OK) {
+        /* Nothing of a failed operation stays (a buffer's failure is sticky: one that failed
+         * stays failed, and so the patch). */
+        if (t->paths.data) {
+            t->paths.len = at;
+            t->paths.data[at] = '\0';
+        }
+        if (t->text.data) {
+            t->text.len = mark;
+            t->text.data[mark] = '\0';
+        }
+    }
+    if (r == CW_ENOMEM)
+        goto nomem;
+    if (r != CW_OK) {
+        r = cw_fail(err, r, "%s \"%s\": the patch's text would pass %zu bytes", op, path->buf,
+                    t->max);
+        goto fail;
+    }
+    t->ops[t->count++] = (struct jsonpatch_text_op){.op = op_text, .path = at, .value = value};
+    return CW_OK;
+
+nomem:
+    r = cw_fail(err, CW_ENOMEM, "%s \"%s\": out of memory", op, path->buf);
+fail:
+    cJSON_Delete(value);
+    return r;
+}
+
+cw_result jsonpatch_text_apply(cJSON **doc, jsonpatch_text *t, cw_error *err)
+{
+    if (!doc || !*doc)
+        return cw_fail(err, CW_EINVAL, "JSON patch: no document");
+    if (t->count > JSONPATCH_OPS_MAX)
+        return cw_fail(err, CW_ELIMIT, "JSON patch: more than %d operations", JSONPATCH_OPS_MAX);
+    apply_ctx c = {.doc = doc, .budget = JSONPATCH_NODES_MAX, .err = err, .take = true};
+    cw_result r = CW_OK;
+    for (size_t i = 0; i < t->count && !r; i++) {
+        struct jsonpatch_text_op *o = &t->ops[i];
+        c.index = i;
+        c.op = o->op;
+        c.path = t->paths.data + o->path;
+        c.slot = &o->value;
+        switch (o->op[0]) {
+        case 'a': r = op_add(&c, c.path, NULL, o->value); break;
+        case 'r':
+            r = o->op[2] == 'm' ? op_remove(&c, c.path) : op_replace(&c, c.path, NULL, o->value);
+            break;
+        default: r = op_fail(&c, CW_EINVAL, "unknown op"); break;
+        }
+    }
+    free(c.cursors);
+    return r && c.oom ? CW_ENOMEM : r;
+}
+
+cw_result jsonpatch_text_take(jsonpatch_text *t, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    cw_result rc = buf_adds(&t->text, t->count ? "]" : "[]");
+    if (rc == CW_OK && t->text.len > t->max)
+        rc = CW_ELIMIT;
+    if (rc != CW_OK)
+        return rc;
+    *text = buf_take(&t->text, len);
+    buf_init(&t->text, t->max + PRINT_SLACK);
+    return *text ? CW_OK : CW_ENOMEM;
 }

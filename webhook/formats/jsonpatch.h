@@ -4,8 +4,9 @@
  * Ours rather than cJSON_Utils: Debian ships no cJSON_Utils, and its upstream applier decodes
  * "~1" wrongly (cJSON #820), which breaks every label or annotation key containing "/".
  *
- * Building: a patch is a cJSON array owned by the caller (cJSON_CreateArray). Paths are
- * written with jsonpatch_path_*; keys are escaped "~" -> "~0", "/" -> "~1" (RFC 6901 §3).
+ * Building: a patch is a cJSON array owned by the caller (cJSON_CreateArray), or, where it is
+ * only printed and applied once, a jsonpatch_text. Paths are written with jsonpatch_path_*;
+ * keys are escaped "~" -> "~0", "/" -> "~1" (RFC 6901 §3).
  *
  * Numbers: a cJSON_Raw node holding JSON number text (how the manifest reader keeps numbers
  * exact) is treated as a number by the applier's "test" comparison. */
@@ -59,6 +60,44 @@ CW_MUST_USE cw_result jsonpatch_append(cJSON *patch, const char *op, const jsonp
  * valid state (a tree the caller still owns and frees); callers that need the original keep a
  * copy. The error names the operation index and path. */
 CW_MUST_USE cw_result jsonpatch_apply(cJSON **doc, const cJSON *patch, cw_error *err);
+
+/* jsonpatch_apply, except that the value of each "add" and "replace" is moved out of patch
+ * into *doc instead of being copied: the same checks, the same errors, the same result, but
+ * no second copy of the values. patch is consumed either way: afterwards it is only fit for
+ * cJSON_Delete (print it first when its text is wanted). */
+CW_MUST_USE cw_result jsonpatch_apply_taking(cJSON **doc, cJSON *patch, cw_error *err);
+
+/* Prints patch (an array) into *text (owned, free(); NUL-terminated, *len bytes), byte for
+ * byte what cJSON_PrintUnformatted writes, but one operation at a time straight into a
+ * buffer grown by realloc: cJSON's own print grows its buffer by copying behind custom
+ * hooks and copies it once more at the end (about 3 times the text at its peak). Returns
+ * CW_ELIMIT when the text would pass max bytes (or a member cannot be printed), CW_ENOMEM,
+ * CW_EINVAL when patch is not an array. */
+CW_MUST_USE cw_result jsonpatch_print(const cJSON *patch, size_t max, char **text, size_t *len);
+
+/* A patch built as text: each operation is printed as it is appended (together, byte for
+ * byte what cJSON_PrintUnformatted prints of the same operations as an array), and only what
+ * applying it takes is kept, its op, path and value, with no cJSON object per operation. For
+ * the request path, where the patch is answered as text and applied once, by the check. */
+typedef struct jsonpatch_text jsonpatch_text;
+
+/* An empty patch whose text may have at most max bytes (owned; jsonpatch_text_free), or NULL
+ * when out of memory. */
+jsonpatch_text *jsonpatch_text_new(size_t max);
+/* Frees t and everything it holds, the values not applied included. NULL is a no-op. */
+void jsonpatch_text_free(jsonpatch_text *t);
+size_t jsonpatch_text_count(const jsonpatch_text *t);
+/* jsonpatch_append for a text patch: takes ownership of value (NULL for "remove") even on
+ * failure, keeps it until jsonpatch_text_apply or jsonpatch_text_free. CW_ELIMIT also when
+ * the text would pass its max. */
+CW_MUST_USE cw_result jsonpatch_text_append(jsonpatch_text *t, const char *op,
+                                            const jsonpatch_path *path, cJSON *value,
+                                            cw_error *err);
+/* jsonpatch_apply_taking of the patch's operations: the same checks, errors and result. The
+ * values go to *doc; apply once. */
+CW_MUST_USE cw_result jsonpatch_text_apply(cJSON **doc, jsonpatch_text *t, cw_error *err);
+/* The text, "[...]" (owned by the caller, free(); *len bytes): CW_ELIMIT past max. Once. */
+CW_MUST_USE cw_result jsonpatch_text_take(jsonpatch_text *t, char **text, size_t *len);
 
 /* RFC 6902 §4.6 equality of two JSON values (objects: same members regardless of order;
  * numbers by value, Raw number text included). */

@@ -423,9 +423,9 @@ static enum MHD_Result finish_review(server *s, struct MHD_Connection *conn, req
     /* Held until the decision is counted and logged: its initdata strings are the config's. */
     reload_ref *ref = reload_config_acquire();
     engine_scope scope = req->route == ROUTE_MUTATE ? ENGINE_SCOPE_OBJECT : ENGINE_SCOPE_NAMESPACE;
+    /* Frees the body once it is parsed: the rest of the work does not need it. */
     cw_result rc =
-        admission_review_until(reload_ref_config(ref), scope, req->body.data ? req->body.data : "",
-                               req->body.len, deadline, &resp);
+        admission_review_body(reload_ref_config(ref), scope, &req->body, deadline, &resp);
     uint64_t end = now_ns();
     double seconds = (double)(end - req->start_ns) / 1e9;
     const admission_decision *d = &resp.decision;
