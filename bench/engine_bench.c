@@ -73,18 +73,17 @@ static size_t one_object(const config *cfg, const char *text, size_t len)
     engine_request req = {.object = obj,
                           .operation = ENGINE_OP_CREATE,
                           .scope = ENGINE_SCOPE_NAMESPACE,
-                          .namespace = "fraud-detection"};
+                          .namespace = "fraud-detection",
+                          .patch_text_max = (size_t)8 << 20 /* the patch as text, as served */};
     engine_result res;
     size_t out = 0;
     if (engine_mutate(cfg, &req, &res) == CW_OK) {
-        char *patch = res.patch ? cJSON_PrintUnformatted(res.patch) : NULL;
-        if (patch) {
-            size_t plen = strlen(patch);
+        if (res.patch_text) {
+            size_t plen = res.patch_len;
             unsigned char *b64 = __libc_malloc(4 * ((plen + 2) / 3) + 1);
             allocations++;
-            out = (size_t)EVP_EncodeBlock(b64, (unsigned char *)patch, (int)plen);
+            out = (size_t)EVP_EncodeBlock(b64, (unsigned char *)res.patch_text, (int)plen);
             free(b64);
-            free(patch);
         }
         engine_result_clear(&res);
     }
@@ -128,7 +127,8 @@ int main(int argc, char **argv)
         engine_request req = {.object = obj,
                               .operation = ENGINE_OP_CREATE,
                               .scope = ENGINE_SCOPE_NAMESPACE,
-                              .namespace = "fraud-detection"};
+                              .namespace = "fraud-detection",
+                              .patch_text_max = (size_t)8 << 20 /* the patch as text, as served */};
         engine_result res;
         if (engine_mutate(cfg, &req, &res) != CW_OK || res.decision.outcome == ENGINE_DENIED) {
             fprintf(stderr, "engine: %s\n", res.decision.message);

@@ -83,14 +83,9 @@ cw_result plan_emit(plan *p, const char *op, const jsonpatch_path *path, cJSON *
         return plan_deny(p, 400, "too_large", "object path too long");
     }
     cw_error err;
-    cw_result r;
-    if (p->text) {
-        r = jsonpatch_text_append(p->text, op, path, value, &err);
-        if (r == CW_ELIMIT)
-            return r; /* the text would pass engine_request.patch_text_max */
-    } else {
-        r = jsonpatch_append(p->patch, op, path, value, &err);
-    }
+    cw_result r = jsonpatch_text_append(p->text, op, path, value, &err);
+    if (r == CW_ELIMIT)
+        return r; /* the text would pass engine_request.patch_text_max */
     if (r == CW_ENOMEM)
         return r;
     if (r)
@@ -598,20 +593,16 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
         in->keep_count = in->sealed_count = in->target_count = 0;
         in->prior = &prior;
     }
-    /* For the answer the patch is built as text, without a tree: printed once, its values
+    /* The patch is built as text, without a tree of its operations: printed once, its values
      * then moved into the object by the check's apply. */
-    if (req->patch_text_max)
-        p.text = jsonpatch_text_new(req->patch_text_max);
-    else
-        res->patch = cJSON_CreateArray();
+    p.text = jsonpatch_text_new(req->patch_text_max ? req->patch_text_max : ENGINE_PATCH_TREE_MAX);
     p.record_volumes = cJSON_CreateArray();
     p.record_secrets = cJSON_CreateArray();
-    if (!in || !(res->patch || p.text) || !p.record_volumes || !p.record_secrets) {
+    if (!in || !p.text || !p.record_volumes || !p.record_secrets) {
         r = CW_ENOMEM;
         goto fail;
     }
     p.in = in;
-    p.patch = res->patch;
     initdata_target(&p, loc, kind);
     r = read_inputs(&p, object, template, ns, in);
     if (r == CW_OK && !p.denied)
@@ -626,20 +617,30 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
     }
     res->decision.patch_ops = p.ops;
     res->decision.outcome = p.ops ? ENGINE_MUTATED : ENGINE_UNCHANGED;
-    if (p.ops == 0)
+    if (p.ops == 0) {
+        if (!req->patch_text_max && !(res->patch = cJSON_CreateArray()))
+            r = CW_ENOMEM;
         goto done;
+    }
 
     /* Check: apply the patch to the object and plan again; nothing may be left to do. */
     cJSON *applied = object;
     cw_error err;
-    if (p.text) {
-        r = jsonpatch_text_take(p.text, &res->patch_text, &res->patch_len);
-        if (r != CW_OK)
+    r = jsonpatch_text_take(p.text, &res->patch_text, &res->patch_len);
+    if (r != CW_OK)
+        goto fail;
+    if (!req->patch_text_max) {
+        /* Offline callers take the patch as a tree: read back from its text. */
+        res->patch = cJSON_ParseWithLength(res->patch_text, res->patch_len);
+        free(res->patch_text);
+        res->patch_text = NULL;
+        res->patch_len = 0;
+        if (!res->patch) {
+            r = CW_ENOMEM;
             goto fail;
-        r = jsonpatch_text_apply(&applied, p.text, &err);
-    } else {
-        r = jsonpatch_apply(&applied, res->patch, &err);
+        }
     }
+    r = jsonpatch_text_apply(&applied, p.text, &err);
     if (r == CW_ENOMEM)
         goto fail;
     if (r || applied != object) {

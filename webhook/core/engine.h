@@ -21,10 +21,11 @@
 #include "config.h"
 #include "result.h"
 
-#define ENGINE_WARNING_MAX 120     /* characters of one admission warning (FACTS.md) */
-#define ENGINE_WARNINGS_MAX 64     /* warnings kept for one object */
-#define ENGINE_ANNOTATION_MAX 4096 /* bytes of one annotation value the engine reads */
-#define ENGINE_ENTRIES_MAX 64      /* entries of one list annotation */
+#define ENGINE_WARNING_MAX 120                  /* characters of one admission warning (FACTS.md) */
+#define ENGINE_WARNINGS_MAX 64                  /* warnings kept for one object */
+#define ENGINE_ANNOTATION_MAX 4096              /* bytes of one annotation value the engine reads */
+#define ENGINE_ENTRIES_MAX 64                   /* entries of one list annotation */
+#define ENGINE_PATCH_TREE_MAX ((size_t)1 << 30) /* bytes of a patch returned as a tree */
 /* Bytes of all annotations of one object: the API server's limit (TotalAnnotationSizeLimitB). */
 #define ENGINE_ANNOTATIONS_TOTAL_MAX (256 * 1024)
 
@@ -58,10 +59,11 @@ typedef struct engine_request {
     /* CLOCK_MONOTONIC nanoseconds after which the caller no longer wants the answer (the
      * API server's ?timeout=), or 0. Checked between the stages of the work. */
     uint64_t deadline_ns;
-    /* 0: a patch is returned as a tree (engine_result.patch). Otherwise it is returned as
-     * text of at most this many bytes (engine_result.patch_text; CW_ELIMIT when longer),
-     * printed as it is planned with no tree of its operations (jsonpatch_text), and the
-     * check's apply moves its values into the object instead of copying them. */
+    /* The patch is printed as it is planned, with no tree of its operations (jsonpatch_text),
+     * and the check's apply moves its values into the object instead of copying them. Given
+     * a max, it is returned as that text of at most this many bytes (engine_result.patch_text;
+     * CW_ELIMIT when longer); 0: as a tree read back from the text (engine_result.patch), for
+     * offline callers, up to ENGINE_PATCH_TREE_MAX bytes of text. */
     size_t patch_text_max;
 } engine_request;
 

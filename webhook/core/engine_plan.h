@@ -4,7 +4,7 @@
  * sealed secrets), engine_preflight.c (§2.6 preflight) and engine_record.c (§2.4 record, §2.5
  * initdata, §2.7 pod-VM profile).
  *
- * A plan is one planning pass over a PodSpec: building (p->patch and p->res set) or checking
+ * A plan is one planning pass over a PodSpec: building (p->text and p->res set) or checking
  * (both NULL: operations are only counted). Every step returns CW_OK when it did its work or
  * denied the object (p->denied: a decision, not an error), and an error (CW_ENOMEM) only when
  * the work itself failed; after either the caller stops (STEP). */
@@ -85,15 +85,14 @@ typedef enum preflight_rule {
 } preflight_rule;
 
 /* One planning pass. In building mode (patch or text != NULL: plan_building) operations are
- * appended to patch or text and warnings and the record are collected; in checking mode only
+ * appended to the patch text and warnings and the record are collected; in checking mode only
  * ops is counted. */
 typedef struct plan {
     const config *cfg;
     const inputs *in;
     cJSON *object;
     cJSON *spec;
-    cJSON *patch;
-    jsonpatch_text *text; /* instead of patch: engine_request.patch_text_max */
+    jsonpatch_text *text; /* the patch being built; NULL in the check pass */
     size_t ops;
     engine_result *res;
     cJSON *record_volumes; /* owned during building */
@@ -171,7 +170,7 @@ CW_MUST_USE cw_result plan_emit(plan *p, const char *op, const jsonpatch_path *p
 /* Whether p is the building pass (operations kept), not the check's counting pass. */
 static inline bool plan_building(const plan *p)
 {
-    return p->patch || p->text;
+    return p->text != NULL;
 }
 
 /* Adds a warning to the answer (building mode; at most ENGINE_WARNINGS_MAX, each cut at
