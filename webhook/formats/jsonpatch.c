@@ -102,35 +102,40 @@ static bool node_is(const cJSON *v, int type)
     return v && (v->type & 0xFF) == type;
 }
 
+/* The arguments of one appended operation: op "add", "replace" (with a value) or "remove"
+ * (without), a path within JSONPATCH_PATH_MAX. *op_text: the op as static text. fn names the
+ * caller in the messages of bad arguments. */
+CW_MUST_USE static cw_result op_check(const char *fn, const char *op, const jsonpatch_path *path,
+                                      const cJSON *value, const char **op_text, cw_error *err)
+{
+    static const char *const ops[] = {"add", "remove", "replace"};
+    if (!op || !path)
+        return cw_fail(err, CW_EINVAL, "%s: bad arguments", fn);
+    bool is_remove = strcmp(op, "remove") == 0;
+    if (!is_remove && strcmp(op, "add") != 0 && strcmp(op, "replace") != 0)
+        return cw_fail(err, CW_EINVAL, "%s: unsupported op \"%s\"", fn, op);
+    if (!jsonpatch_path_ok(path))
+        return cw_fail(err, CW_ELIMIT, "%s: path longer than %d bytes", op, JSONPATCH_PATH_MAX - 1);
+    if (is_remove != (value == NULL))
+        return cw_fail(err, CW_EINVAL, "%s \"%s\": %s", op, path->buf,
+                       is_remove ? "remove takes no value" : "missing value");
+    *op_text = is_remove ? ops[1] : op[0] == 'a' ? ops[0] : ops[2];
+    return CW_OK;
+}
+
 cw_result jsonpatch_append(cJSON *patch, const char *op, const jsonpatch_path *path, cJSON *value,
                            cw_error *err)
 {
-    cw_result r;
     cJSON *item = NULL;
-
-    if (!node_is(patch, cJSON_Array) || !op || !path) {
-        r = cw_fail(err, CW_EINVAL, "jsonpatch_append: bad arguments");
+    const char *op_text = NULL;
+    cw_result r = node_is(patch, cJSON_Array)
+                      ? op_check("jsonpatch_append", op, path, value, &op_text, err)
+                      : cw_fail(err, CW_EINVAL, "jsonpatch_append: bad arguments");
+    if (r != CW_OK)
         goto fail;
-    }
-    bool is_remove = strcmp(op, "remove") == 0;
-    if (!is_remove && strcmp(op, "add") != 0 && strcmp(op, "replace") != 0) {
-        r = cw_fail(err, CW_EINVAL, "jsonpatch_append: unsupported op \"%s\"", op);
-        goto fail;
-    }
-    if (!jsonpatch_path_ok(path)) {
-        r = cw_fail(err, CW_ELIMIT, "%s: path longer than %d bytes", op, JSONPATCH_PATH_MAX - 1);
-        goto fail;
-    }
-    if (is_remove != (value == NULL)) {
-        r = cw_fail(err, CW_EINVAL, "%s \"%s\": %s", op, path->buf,
-                    is_remove ? "remove takes no value" : "missing value");
-        goto fail;
-    }
 
     /* The member names and the op are static text: referenced, not copied (cJSON frees and
      * duplicates such nodes correctly), which saves four allocations of every operation. */
-    static const char *const ops[] = {"add", "remove", "replace"};
-    const char *op_text = is_remove ? ops[1] : op[0] == 'a' ? ops[0] : ops[2];
     item = cJSON_CreateObject();
     if (!item)
         goto nomem;
@@ -1140,27 +1145,11 @@ CW_MUST_USE static cw_result print_op(buf *text, const char *op, const char *pat
 cw_result jsonpatch_text_append(jsonpatch_text *t, const char *op, const jsonpatch_path *path,
                                 cJSON *value, cw_error *err)
 {
-    cw_result r;
-    if (!t || !op || !path) {
-        r = cw_fail(err, CW_EINVAL, "jsonpatch_text_append: bad arguments");
+    const char *op_text = NULL;
+    cw_result r = t ? op_check("jsonpatch_text_append", op, path, value, &op_text, err)
+                    : cw_fail(err, CW_EINVAL, "jsonpatch_text_append: bad arguments");
+    if (r != CW_OK)
         goto fail;
-    }
-    bool is_remove = strcmp(op, "remove") == 0;
-    if (!is_remove && strcmp(op, "add") != 0 && strcmp(op, "replace") != 0) {
-        r = cw_fail(err, CW_EINVAL, "jsonpatch_text_append: unsupported op \"%s\"", op);
-        goto fail;
-    }
-    if (!jsonpatch_path_ok(path)) {
-        r = cw_fail(err, CW_ELIMIT, "%s: path longer than %d bytes", op, JSONPATCH_PATH_MAX - 1);
-        goto fail;
-    }
-    if (is_remove != (value == NULL)) {
-        r = cw_fail(err, CW_EINVAL, "%s \"%s\": %s", op, path->buf,
-                    is_remove ? "remove takes no value" : "missing value");
-        goto fail;
-    }
-    static const char *const ops[] = {"add", "remove", "replace"};
-    const char *op_text = is_remove ? ops[1] : op[0] == 'a' ? ops[0] : ops[2];
     if (t->count == t->cap) {
         size_t ncap = t->cap ? t->cap * 2 : 16;
         struct jsonpatch_text_op *grown = realloc(t->ops, ncap * sizeof *grown);
