@@ -20,6 +20,7 @@
 #include "jsonesc.h"
 #include "jsonnum.h"
 #include "k8s_names.h"
+#include "namelist.h"
 #include "result.h"
 
 static void test_buf_cap_and_sticky_failure(void **state)
@@ -184,6 +185,35 @@ static void test_jsonesc(void **state)
 }
 
 /* CEL string literals (tests/guard reads them back with an independent CEL parser). */
+/* namelist: names joined by ", ", cut once with ", ..." so that the whole always fits. */
+static void test_namelist(void **state)
+{
+    (void)state;
+    char text[16];
+    namelist l;
+    namelist_init(&l, text, sizeof text);
+    assert_string_equal(text, "");
+    namelist_add(&l, "a");
+    namelist_add(&l, "bb");
+    assert_string_equal(text, "a, bb");
+    namelist_add(&l, "toolongforit");
+    assert_string_equal(text, "a, bb, ...");
+    namelist_add(&l, "c"); /* dropped after the cut: the list would mislead */
+    assert_string_equal(text, "a, bb, ...");
+    assert_true(l.cut);
+    /* Exactly full: "abcdefghij" + ", ..." + NUL is 16 bytes. */
+    namelist_init(&l, text, sizeof text);
+    namelist_add(&l, "abcdefghij");
+    assert_string_equal(text, "abcdefghij");
+    namelist_add(&l, "x");
+    assert_string_equal(text, "abcdefghij, ...");
+    assert_int_equal(strlen(text), sizeof text - 1);
+    /* A first name that does not fit at all. */
+    namelist_init(&l, text, sizeof text);
+    namelist_add(&l, "abcdefghijk");
+    assert_string_equal(text, ", ...");
+}
+
 static void test_celesc(void **state)
 {
     (void)state;
@@ -418,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_b64_strict_and_go_forms),
         cmocka_unit_test(test_b64_large_input_roundtrip),
         cmocka_unit_test(test_jsonesc),
+        cmocka_unit_test(test_namelist),
         cmocka_unit_test(test_celesc),
         cmocka_unit_test(test_file_read),
         cmocka_unit_test(test_int_parse),

@@ -8,6 +8,7 @@
 
 #include "config_reader.h"
 #include "k8s_names.h"
+#include "namelist.h"
 
 static const char *check_initdata_annotation(const char *s)
 {
@@ -185,16 +186,12 @@ cw_result read_initdata(parse_ctx *ctx, const char *path)
 
 const char *config_initdata_document_list(const config *cfg, char *buf, size_t cap)
 {
-    size_t len = 0;
-    snprintf(buf, cap, "none");
-    for (size_t i = 0; i < cfg->initdata_documents_count; i++) {
-        const char *name = cfg->initdata_documents[i].name;
-        if (len + strlen(name) + 7 >= cap) {
-            snprintf(buf + len, cap - len, ", ...");
-            break;
-        }
-        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", name);
-    }
+    namelist l;
+    namelist_init(&l, buf, cap);
+    for (size_t i = 0; i < cfg->initdata_documents_count; i++)
+        namelist_add(&l, cfg->initdata_documents[i].name);
+    if (l.len == 0)
+        snprintf(buf, cap, "none");
     return buf;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config_reader.h"
+#include "namelist.h"
 
 #define MACHINE_TYPE_MAX 128 /* bytes of a machine type (cloud instance type names are short) */
 #define ALLOWED_MAX 64       /* entries of one allowedMachineTypes */
@@ -103,16 +104,10 @@ CW_MUST_USE static cw_result read_enforce(parse_ctx *ctx, const char *path)
 /* "a, b, c" of list for a message, cut with ", ..." to fit cap. */
 static void list_shown(const config_strings *list, char *buf, size_t cap)
 {
-    size_t len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < list->count; i++) {
-        const char *name = list->items[i];
-        if (len + strlen(name) + 7 >= cap) {
-            snprintf(buf + len, cap - len, ", ...");
-            return;
-        }
-        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", name);
-    }
+    namelist l;
+    namelist_init(&l, buf, cap);
+    for (size_t i = 0; i < list->count; i++)
+        namelist_add(&l, list->items[i]);
 }
 
 /* One profile into ctx->podvm_current. */

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "engine_plan.h"
+#include "namelist.h"
 
 #define NAMES_SHOWN_MAX 200 /* bytes of a list of names quoted in a denial ("a, b, ...") */
 
@@ -189,17 +190,10 @@ static cJSON *lookup_meta(cJSON *object, cJSON *template, const char *map, const
 /* "a, b, c": the allowed RuntimeClasses for denial messages, cut with ", ..." when long. */
 static const char *allowed_classes(const config *cfg, char *buf, size_t cap)
 {
-    size_t len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < cfg->runtime_class_allowed.count; i++) {
-        const char *name = cfg->runtime_class_allowed.items[i];
-        size_t need = strlen(name) + (i ? 2 : 0);
-        if (len + need + 5 >= cap) {
-            snprintf(buf + len, cap - len, ", ...");
-            break;
-        }
-        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", name);
-    }
+    namelist l;
+    namelist_init(&l, buf, cap);
+    for (size_t i = 0; i < cfg->runtime_class_allowed.count; i++)
+        namelist_add(&l, cfg->runtime_class_allowed.items[i]);
     return buf;
 }
 

@@ -7,6 +7,7 @@
 
 #include "jsonutil.h"
 #include "k8s_names.h"
+#include "namelist.h"
 
 #define ALLOWED_SHOWN 240 /* bytes of the list of allowed values in a message */
 
@@ -91,16 +92,10 @@ static void profile_named(char *out, size_t size, const config_podvm_profile *p)
 
 static void allowed_list(char *buf, size_t cap, const config_strings *list)
 {
-    size_t len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < list->count; i++) {
-        const char *name = list->items[i];
-        if (len + strlen(name) + 7 >= cap) {
-            snprintf(buf + len, cap - len, ", ...");
-            return;
-        }
-        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", name);
-    }
+    namelist l;
+    namelist_init(&l, buf, cap);
+    for (size_t i = 0; i < list->count; i++)
+        namelist_add(&l, list->items[i]);
 }
 
 void podvm_decide(const config_podvm_profile *p, podvm_key k, const cJSON *annotations,

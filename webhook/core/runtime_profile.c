@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "initdata_doc.h"
+#include "namelist.h"
 
 /* One change of an allow-list: from kata since_major.since_minor on, key (the part after
  * RUNTIME_HYPERVISOR_PREFIX) is allowed (added) or no longer (dropped). Rows of one runtime
@@ -160,8 +161,8 @@ bool runtime_annotation_allowed(const runtime_profile *p, const char *key, size_
 
 const char *runtime_allow_list(const runtime_profile *p, char *buf, size_t cap)
 {
-    size_t len = 0;
-    buf[0] = '\0';
+    namelist l;
+    namelist_init(&l, buf, cap);
     for (size_t i = 0; i < COUNT(allow_rows); i++) {
         const allow_row *r = &allow_rows[i];
         if (r->type != p->type || !r->added ||
@@ -171,12 +172,7 @@ const char *runtime_allow_list(const runtime_profile *p, char *buf, size_t cap)
         int n = snprintf(key, sizeof key, "%s%s", RUNTIME_HYPERVISOR_PREFIX, r->key);
         if (n < 0 || (size_t)n >= sizeof key || !runtime_annotation_allowed(p, key, (size_t)n))
             continue; /* dropped by a later row */
-        size_t need = strlen(r->key) + (len ? 2 : 0);
-        if (len + need + 6 >= cap) {
-            snprintf(buf + len, cap - len, ", ...");
-            break;
-        }
-        len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", r->key);
+        namelist_add(&l, r->key);
     }
     return buf;
 }
