@@ -597,6 +597,7 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
         goto fail;
     }
     p.in = in;
+    p.share_values = req->patch_text_max != 0;
     initdata_target(&p, loc, kind);
     r = read_inputs(&p, object, template, ns, in);
     if (r == CW_OK && !p.denied)
