@@ -151,6 +151,11 @@ bool arena_hooks_installed(void)
     return hooks_installed;
 }
 
+bool arena_active(void)
+{
+    return tls_arena.active;
+}
+
 void arena_begin(void)
 {
     tls_arena.active = true;

@@ -27,6 +27,8 @@
 /* Installs the hooks. Call once, before any thread uses cJSON. */
 void arena_install_cjson_hooks(void);
 bool arena_hooks_installed(void);
+/* True between arena_begin and arena_end on the calling thread. */
+bool arena_active(void);
 
 /* Makes the calling thread's arena active. Not nestable. */
 void arena_begin(void);
