@@ -5,6 +5,9 @@ coco_unit_test(test_server_units ${CMAKE_SOURCE_DIR}/tests/server/test_units.c)
 coco_unit_test(test_json_nul ${CMAKE_SOURCE_DIR}/tests/unit/test_json_nul.c)
 coco_fuzz_target(fuzz_admission ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_admission.c)
 coco_fuzz_target(fuzz_json_text ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_json_text.c)
+coco_unit_test(test_json_prune ${CMAKE_SOURCE_DIR}/tests/unit/test_json_prune.c)
+target_compile_definitions(test_json_prune PRIVATE COCO_SRCDIR="${CMAKE_SOURCE_DIR}")
+coco_fuzz_target(fuzz_json_prune ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_json_prune.c)
 
 foreach(group cli admission http budget parallel flood tls testssl reload shutdown)
   coco_script_test(server_${group} /usr/bin/python3

@@ -12,4 +12,4 @@ target_link_libraries(torture PRIVATE coco_core ${CMAKE_DL_LIBS})
 add_test(NAME torture COMMAND torture ${CMAKE_SOURCE_DIR})
 set_tests_properties(torture PROPERTIES ENVIRONMENT "${COCO_TEST_ENV}" TIMEOUT 900)
 # Wrapped to tell where a failed allocation was made (engine.c, or the request's JSON parse).
-target_link_options(torture PRIVATE -Wl,--wrap=engine_mutate -Wl,--wrap=cJSON_ParseWithLengthOpts)
+target_link_options(torture PRIVATE -Wl,--wrap=engine_mutate -Wl,--wrap=json_prune_parse)

@@ -45,6 +45,7 @@
 #include "arena.h"
 #include "config.h"
 #include "engine.h"
+#include "json_prune.h"
 #include "manifest.h"
 
 /* ---- the interposer ---------------------------------------------------------------------- */
@@ -230,8 +231,10 @@ char *strndup(const char *s, size_t max)
 /* The link wraps these (-Wl,--wrap): to know where a failed allocation was made. */
 cw_result __real_engine_mutate(const config *cfg, const engine_request *req, engine_result *res);
 cw_result __wrap_engine_mutate(const config *cfg, const engine_request *req, engine_result *res);
-cJSON *__real_cJSON_ParseWithLengthOpts(const char *v, size_t n, const char **end, cJSON_bool z);
-cJSON *__wrap_cJSON_ParseWithLengthOpts(const char *v, size_t n, const char **end, cJSON_bool z);
+cJSON *__real_json_prune_parse(const char *v, size_t n, const json_prune_rules *rules,
+                               json_prune_result *out);
+cJSON *__wrap_json_prune_parse(const char *v, size_t n, const json_prune_rules *rules,
+                               json_prune_result *out);
 
 cw_result __wrap_engine_mutate(const config *cfg, const engine_request *req, engine_result *res)
 {
@@ -241,10 +244,11 @@ cw_result __wrap_engine_mutate(const config *cfg, const engine_request *req, eng
     return r;
 }
 
-cJSON *__wrap_cJSON_ParseWithLengthOpts(const char *v, size_t n, const char **end, cJSON_bool z)
+cJSON *__wrap_json_prune_parse(const char *v, size_t n, const json_prune_rules *rules,
+                               json_prune_result *out)
 {
     in_parse = true;
-    cJSON *r = __real_cJSON_ParseWithLengthOpts(v, n, end, z);
+    cJSON *r = __real_json_prune_parse(v, n, rules, out);
     in_parse = false;
     return r;
 }

@@ -151,6 +151,11 @@ bool arena_hooks_installed(void)
     return hooks_installed;
 }
 
+bool arena_active(void)
+{
+    return tls_arena.active;
+}
+
 void arena_begin(void)
 {
     tls_arena.active = true;
@@ -187,6 +192,43 @@ void arena_end(void)
     a->used = 0;
     a->active = false;
     a->paused = false;
+}
+
+arena_mark arena_mark_here(void)
+{
+    const arena *a = &tls_arena;
+    if (!a->active)
+        return (arena_mark){0};
+    return (arena_mark){
+        .chunk = a->head, .chunk_used = a->head ? a->head->used : 0, .used = a->used};
+}
+
+void arena_rewind(arena_mark mark)
+{
+    arena *a = &tls_arena;
+    if (!a->active)
+        return;
+    /* Chunks made after the mark go, except the kept one (made first, so only when the arena
+     * had no chunk at the mark): it stays for the next request, emptied. */
+    while (a->head && a->head != mark.chunk) {
+        chunk *c = a->head;
+        a->head = c->next;
+        if (c == a->kept) {
+            c->used = 0;
+            c->next = NULL;
+            POISON(c->data, c->size);
+        } else {
+            free(c);
+        }
+    }
+    if (!a->head && a->kept && !mark.chunk)
+        a->head = a->kept;
+    if (a->head && mark.chunk) {
+        chunk *c = a->head;
+        POISON(c->data + mark.chunk_used, c->used - mark.chunk_used);
+        c->used = mark.chunk_used;
+    }
+    a->used = mark.used;
 }
 
 void arena_thread_release(void)

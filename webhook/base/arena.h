@@ -27,6 +27,8 @@
 /* Installs the hooks. Call once, before any thread uses cJSON. */
 void arena_install_cjson_hooks(void);
 bool arena_hooks_installed(void);
+/* True between arena_begin and arena_end on the calling thread. */
+bool arena_active(void);
 
 /* Makes the calling thread's arena active. Not nestable. */
 void arena_begin(void);
@@ -40,6 +42,18 @@ void arena_end(void);
  * until arena_end. */
 void arena_pause(void);
 void arena_resume(void);
+
+/* A point in the calling thread's arena to come back to: arena_rewind(mark) releases what was
+ * allocated after arena_mark, for a value parsed only to be checked and dropped (json_prune).
+ * Marks nest like a stack. While no arena is active both are no-ops (frees are real then). */
+typedef struct arena_mark {
+    void *chunk; /* the chunk being filled at the mark, or NULL */
+    size_t chunk_used;
+    size_t used;
+} arena_mark;
+arena_mark arena_mark_here(void);
+/* Nothing allocated after the mark may be used afterwards. */
+void arena_rewind(arena_mark mark);
 
 /* Frees the calling thread's kept chunk (thread exit, tests). */
 void arena_thread_release(void);

@@ -10,8 +10,10 @@
 #include "b64.h"
 #include "buf.h"
 #include "json_nul.h"
+#include "json_prune.h"
 #include "jsonesc.h"
 #include "jsonutil.h"
+#include "review_fields.h"
 
 CW_MUST_USE static cw_result add_string(buf *o, const char *s)
 {
@@ -270,15 +272,16 @@ CW_MUST_USE static cw_result encode(buf *o, const admission_decision *d, const a
 /* Decides the review: a 400 or 503 in out, or the engine's decision in out and what the
  * answer needs of its work in *parts (*decided). */
 CW_MUST_USE static cw_result answer(const config *cfg, engine_scope scope, uint64_t deadline_ns,
-                                    cJSON *root, admission_response *out, answer_parts *parts,
-                                    bool *decided)
+                                    cJSON *root, const char *dropped_dup, admission_response *out,
+                                    answer_parts *parts, bool *decided)
 {
     admission_decision *d = &out->decision;
     cw_error err = {{0}};
     review r = {0};
     bool oom = false;
 
-    const char *dup = jsonutil_find_duplicate_key(root, &oom);
+    /* A duplicate the parse found where it dropped the values, else one in the tree. */
+    const char *dup = dropped_dup[0] ? dropped_dup : jsonutil_find_duplicate_key(root, &oom);
     if (oom)
         return CW_ENOMEM;
     if (dup) {
@@ -349,15 +352,17 @@ CW_MUST_USE static cw_result review_text(const config *cfg, engine_scope scope, 
     if (arena)
         arena_begin();
 
-    const char *end = NULL;
     char nul_path[JSON_NUL_PATH_MAX + 1];
     json_text_fault fault;
-    /* Not null-terminated mode: the body is length-bounded; trailing bytes other than
-     * whitespace (garbage, a second document, an embedded NUL) are checked below. */
-    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    /* What the webhook never reads (the old object, managedFields, most of each container) is
+     * checked and dropped as it is parsed: review_fields.h. Length-bounded: trailing bytes
+     * other than whitespace (garbage, a second document, an embedded NUL) are checked below. */
+    json_prune_result pruned;
+    cJSON *root = json_prune_parse(body, len, &review_fields_rules, &pruned);
+    const char *end = pruned.end;
     /* The parse, the engine and the patch encoding all allocate from the arena: every
      * cJSON allocation of this request is released at once by arena_end. */
-    if (!root && arena && arena_alloc_failed()) {
+    if (!root && (pruned.oom || (arena && arena_alloc_failed()))) {
         /* cJSON returns NULL for both malformed input and allocation failure; only the hooks
          * can tell them apart. A valid review must not get a 400 "not valid JSON" (logged and
          * counted as a bad client) when the server is out of memory. Without the hooks
@@ -376,7 +381,7 @@ CW_MUST_USE static cw_result review_text(const config *cfg, engine_scope scope, 
         /* cJSON copied every string it kept: the body is read no more. */
         if (release)
             buf_free(release);
-        rc = answer(cfg, scope, deadline_ns, root, out, &parts, &decided);
+        rc = answer(cfg, scope, deadline_ns, root, pruned.duplicate, out, &parts, &decided);
     }
     /* With the arena every node of the request is released at once by arena_end: walking the
      * tree to free it node by node would only cost time. Released before the answer is

@@ -1,0 +1,333 @@
+/* json_prune: see json_prune.h. */
+#include "json_prune.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "jsonutil.h"
+
+/* Keys of one walked object held on the stack; more spill to the heap. */
+#define KEYS_INLINE 32
+
+typedef struct prune {
+    const char *text;
+    size_t len;
+    size_t pos;
+    const json_prune_rules *rules;
+    json_prune_result *out;
+    unsigned depth;
+    bool oom;
+} prune;
+
+/* A key as read: its bytes in the text when it has no escape, else decoded by cJSON. */
+typedef struct key_view {
+    const char *s;
+    size_t n;
+    bool owned; /* s is a decoded name of a dropped member: freed with the list */
+} key_view;
+
+/* The keys of the object being walked, for the duplicate check. */
+typedef struct key_list {
+    key_view *keys;
+    size_t count, cap;
+    key_view inline_keys[KEYS_INLINE];
+} key_list;
+
+/* cJSON skips every byte up to the space between tokens (buffer_skip_whitespace). */
+static void skip_space(prune *p)
+{
+    while (p->pos < p->len && (unsigned char)p->text[p->pos] <= 32)
+        p->pos++;
+}
+
+/* Whether a JSON value may start with c. Checked before handing the text to cJSON, which
+ * would also skip a UTF-8 byte order mark at the start of what it is given. */
+static bool value_start(char c)
+{
+    return c == '{' || c == '[' || c == '"' || c == '-' || (c >= '0' && c <= '9') || c == 't' ||
+           c == 'f' || c == 'n';
+}
+
+/* cJSON's parse of the value at pos (which starts a value); pos moves past it. */
+static cJSON *parse_here(prune *p)
+{
+    if (p->pos >= p->len || !value_start(p->text[p->pos]))
+        return NULL;
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(p->text + p->pos, p->len - p->pos, &end, 0);
+    if (v)
+        p->pos = (size_t)(end - p->text);
+    return v;
+}
+
+static void note_duplicate(prune *p, const key_view *key)
+{
+    if (p->out->duplicate[0] || !key)
+        return;
+    size_t n = key->n < JSON_PRUNE_DUP_MAX ? key->n : JSON_PRUNE_DUP_MAX;
+    memcpy(p->out->duplicate, key->s, n);
+    p->out->duplicate[n] = '\0';
+    if (!p->out->duplicate[0]) /* the empty key */
+        memcpy(p->out->duplicate, "\"\"", 3);
+}
+
+/* Reads the key at pos (a string) into *key; pos moves past it. *decoded is set when cJSON
+ * had to decode escapes: a string of cJSON's allocator, which the caller owns. */
+static bool parse_key(prune *p, key_view *key, char **decoded)
+{
+    *decoded = NULL;
+    if (p->pos >= p->len || p->text[p->pos] != '"')
+        return false;
+    size_t start = p->pos + 1, i = start;
+    while (i < p->len && p->text[i] != '"' && p->text[i] != '\\')
+        i++;
+    if (i < p->len && p->text[i] == '"') {
+        /* No escape: the bytes as they are, which is what cJSON would copy. */
+        *key = (key_view){p->text + start, i - start, false};
+        p->pos = i + 1;
+        return true;
+    }
+    /* Escapes: cJSON decodes them (and refuses bad ones). */
+    cJSON *s = parse_here(p);
+    if (!cJSON_IsString(s)) {
+        cJSON_Delete(s);
+        return false;
+    }
+    *decoded = s->valuestring;
+    s->valuestring = NULL;
+    cJSON_Delete(s);
+    *key = (key_view){*decoded, strlen(*decoded), false};
+    return true;
+}
+
+static const json_prune_member *rule_for(const json_prune_state *st, const key_view *key)
+{
+    for (size_t i = 0; i < st->count; i++)
+        if (strlen(st->members[i].key) == key->n && memcmp(st->members[i].key, key->s, key->n) == 0)
+            return &st->members[i];
+    return NULL;
+}
+
+static bool keys_add(prune *p, key_list *k, key_view key)
+{
+    if (k->count == k->cap) {
+        key_view *keys = malloc(k->cap * 2 * sizeof *keys);
+        if (!keys) {
+            p->oom = true;
+            return false;
+        }
+        memcpy(keys, k->keys, k->count * sizeof *keys);
+        if (k->keys != k->inline_keys)
+            free(k->keys);
+        k->keys = keys;
+        k->cap *= 2;
+    }
+    k->keys[k->count++] = key;
+    return true;
+}
+
+static void keys_free(key_list *k)
+{
+    for (size_t i = 0; i < k->count; i++)
+        if (k->keys[i].owned)
+            cJSON_free((void *)k->keys[i].s);
+    if (k->keys != k->inline_keys)
+        free(k->keys);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    const key_view *x = a, *y = b;
+    int c = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* The first duplicate among the object's keys, or NULL (sorts them when there are many). */
+static const key_view *keys_duplicate(key_list *k)
+{
+    if (k->count <= 16) {
+        for (size_t a = 0; a < k->count; a++)
+            for (size_t b = a + 1; b < k->count; b++)
+                if (k->keys[a].n == k->keys[b].n &&
+                    memcmp(k->keys[a].s, k->keys[b].s, k->keys[a].n) == 0)
+                    return &k->keys[a];
+        return NULL;
+    }
+    qsort(k->keys, k->count, sizeof *k->keys, key_cmp);
+    for (size_t i = 1; i < k->count; i++)
+        if (key_cmp(&k->keys[i - 1], &k->keys[i]) == 0)
+            return &k->keys[i];
+    return NULL;
+}
+
+/* Parses a dropped value: checked as cJSON checks it, its duplicate keys noted, released. */
+static bool drop_value(prune *p)
+{
+    arena_mark mark = arena_mark_here();
+    cJSON *v = parse_here(p);
+    bool ok = v != NULL;
+    if (ok) {
+        bool oom = false;
+        const char *dup = jsonutil_find_duplicate_key(v, &oom);
+        if (oom) {
+            p->oom = true;
+            ok = false;
+        }
+        if (dup)
+            note_duplicate(p, &(key_view){dup, strlen(dup), false});
+    }
+    /* In the arena the rewind releases it all at once: a walk freeing node by node (each
+     * free a no-op there) would only cost time. */
+    if (!arena_active())
+        cJSON_Delete(v);
+    arena_rewind(mark);
+    p->out->dropped += ok;
+    return ok;
+}
+
+static cJSON *walk(prune *p, int state);
+
+static cJSON *walk_array(prune *p, const json_prune_state *st)
+{
+    cJSON *node = cJSON_CreateArray();
+    if (!node)
+        return NULL;
+    p->pos++; /* [ */
+    skip_space(p);
+    if (p->pos < p->len && p->text[p->pos] == ']') {
+        p->pos++;
+        return node;
+    }
+    for (;;) {
+        cJSON *item = walk(p, st->element_state);
+        if (!item)
+            goto fail;
+        cJSON_AddItemToArray(node, item);
+        skip_space(p);
+        if (p->pos >= p->len)
+            goto fail;
+        char c = p->text[p->pos++];
+        if (c == ']')
+            return node;
+        if (c != ',')
+            goto fail;
+        skip_space(p);
+    }
+fail:
+    cJSON_Delete(node);
+    return NULL;
+}
+
+/* Walks one member (pos at its key); false when the text is not JSON or memory ran out. */
+static bool walk_member(prune *p, const json_prune_state *st, cJSON *node, key_list *keys)
+{
+    key_view key;
+    char *name = NULL;
+    if (!parse_key(p, &key, &name))
+        return false;
+    skip_space(p);
+    if (p->pos >= p->len || p->text[p->pos] != ':') {
+        cJSON_free(name);
+        return false;
+    }
+    p->pos++;
+    skip_space(p);
+    const json_prune_member *rule = rule_for(st, &key);
+    json_prune_action action = rule ? rule->action : st->other;
+    if (action == JSON_PRUNE_DROP) {
+        key.owned = name != NULL;
+        if (!keys_add(p, keys, key)) {
+            cJSON_free(name);
+            return false;
+        }
+        return drop_value(p);
+    }
+    if (!name) {
+        if (!(name = cJSON_malloc(key.n + 1))) {
+            p->oom = true;
+            return false;
+        }
+        memcpy(name, key.s, key.n);
+        name[key.n] = '\0';
+    }
+    cJSON *v = action == JSON_PRUNE_ENTER ? walk(p, rule->state) : parse_here(p);
+    if (!v) {
+        cJSON_free(name);
+        return false;
+    }
+    /* The name becomes the member's: cJSON_Delete frees it with the node. */
+    v->string = name;
+    cJSON_AddItemToArray(node, v);
+    return keys_add(p, keys, key);
+}
+
+static cJSON *walk_object(prune *p, const json_prune_state *st)
+{
+    cJSON *node = cJSON_CreateObject();
+    if (!node)
+        return NULL;
+    key_list keys = {.count = 0, .cap = KEYS_INLINE};
+    keys.keys = keys.inline_keys;
+    p->pos++; /* { */
+    skip_space(p);
+    if (p->pos < p->len && p->text[p->pos] == '}') {
+        p->pos++;
+        return node;
+    }
+    for (;;) {
+        if (!walk_member(p, st, node, &keys))
+            goto fail;
+        skip_space(p);
+        if (p->pos >= p->len)
+            goto fail;
+        char c = p->text[p->pos++];
+        if (c == '}')
+            break;
+        if (c != ',')
+            goto fail;
+        skip_space(p);
+    }
+    /* Dropped keys count too: a key twice is refused whether or not its value is read. */
+    note_duplicate(p, keys_duplicate(&keys));
+    keys_free(&keys);
+    return node;
+fail:
+    keys_free(&keys);
+    cJSON_Delete(node);
+    return NULL;
+}
+
+/* The value at pos (which starts a value) in the given state. */
+static cJSON *walk(prune *p, int state)
+{
+    const json_prune_state *st = &p->rules->states[state];
+    char c = p->pos < p->len ? p->text[p->pos] : '\0';
+    bool array = st->element_state >= 0;
+    if (c != (array ? '[' : '{') || p->depth >= JSON_PRUNE_DEPTH_MAX)
+        return parse_here(p);
+    p->depth++;
+    cJSON *v = array ? walk_array(p, st) : walk_object(p, st);
+    p->depth--;
+    return v;
+}
+
+cJSON *json_prune_parse(const char *text, size_t len, const json_prune_rules *rules,
+                        json_prune_result *out)
+{
+    memset(out, 0, sizeof *out);
+    prune p = {.text = text, .len = len, .rules = rules, .out = out};
+    /* As cJSON_ParseWithLengthOpts: a UTF-8 byte order mark first is skipped. */
+    if (len > 4 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        p.pos = 3;
+    skip_space(&p);
+    cJSON *root = walk(&p, 0);
+    if (!root || p.oom) {
+        out->oom = p.oom;
+        cJSON_Delete(root);
+        return NULL;
+    }
+    out->end = text + p.pos;
+    return root;
+}
