@@ -376,6 +376,70 @@ static void test_patch_as_text(void **state)
     config_free(cfg);
 }
 
+/* Nodes of v that reference other nodes' members (cJSON_IsReference). */
+static size_t references_in(const cJSON *v)
+{
+    size_t n = (v->type & cJSON_IsReference) ? 1 : 0;
+    for (const cJSON *m = v->child; m; m = m->next)
+        n += references_in(m);
+    return n;
+}
+
+/* With patch_text_max a mount repeated in every container and the emptyDir of every replaced
+ * volume are one value and references to its members: the same text as the copies an offline
+ * caller gets, an equal object that prints the same, and everything freed once (ASan). */
+static void test_repeated_values_shared(void **state)
+{
+    (void)state;
+    config *cfg = config_new_default();
+    cfg->empty_dir_size_limit = strdup("1Gi");
+    assert_non_null(cfg->empty_dir_size_limit);
+    const char *text =
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labels\":"
+        "{\"coco.confidentialcontainers.org/enabled\":\"true\"},\"annotations\":"
+        "{\"coco.confidentialcontainers.org/sealed-secrets\":\"s1,s2:/keys\"}},\"spec\":"
+        "{\"volumes\":[{\"name\":\"a\",\"persistentVolumeClaim\":{\"claimName\":\"ca\"}},"
+        "{\"name\":\"b\",\"ephemeral\":{}},{\"name\":\"c\",\"persistentVolumeClaim\":"
+        "{\"claimName\":\"cc\"}}],\"containers\":[{\"name\":\"x\"},{\"name\":\"y\","
+        "\"volumeMounts\":[{\"name\":\"a\",\"mountPath\":\"/a\"}]},{\"name\":\"z\"}]}}";
+    cJSON *o = cJSON_Parse(text), *copy = cJSON_Parse(text);
+    assert_non_null(o);
+    assert_non_null(copy);
+    engine_result r = run(cfg, o, ENGINE_OP_CREATE, ENGINE_SCOPE_OBJECT, NULL);
+    assert_int_equal(r.decision.outcome, ENGINE_MUTATED);
+    assert_int_equal(r.decision.secrets_mounted, 6);
+    assert_int_equal(references_in(o), 0); /* offline: copies */
+    char *want = cJSON_PrintUnformatted(r.patch);
+
+    engine_request req = {.object = copy,
+                          .operation = ENGINE_OP_CREATE,
+                          .scope = ENGINE_SCOPE_OBJECT,
+                          .patch_text_max = 1 << 20};
+    engine_result t;
+    assert_int_equal(engine_mutate(cfg, &req, &t), CW_OK);
+    assert_int_equal(t.decision.outcome, ENGINE_MUTATED);
+    assert_string_equal(t.patch_text, want);
+    /* Two more containers per entry and two more emptyDirs reference the first one. */
+    assert_int_equal(references_in(copy), 2 * 2 + 2);
+    const cJSON *z =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(copy, "spec"), "containers"), 2);
+    const cJSON *mount = cJSON_GetArrayItem(cJSON_GetObjectItem(z, "volumeMounts"), 1);
+    assert_true(mount->type & cJSON_IsReference);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(mount, "mountPath")), "/keys");
+    assert_true(jsonpatch_equal(copy, o));
+    char *printed = cJSON_PrintUnformatted(copy), *printed_offline = cJSON_PrintUnformatted(o);
+    assert_string_equal(printed, printed_offline);
+    cJSON_free(printed);
+    cJSON_free(printed_offline);
+    engine_result_clear(&t);
+
+    cJSON_free(want);
+    engine_result_clear(&r);
+    cJSON_Delete(copy);
+    cJSON_Delete(o);
+    config_free(cfg);
+}
+
 static void test_patch_reapplies_to_pristine_copy(void **state)
 {
     (void)state;
@@ -415,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_too_many_entries),
         cmocka_unit_test(test_patch_reapplies_to_pristine_copy),
         cmocka_unit_test(test_patch_as_text),
+        cmocka_unit_test(test_repeated_values_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -913,13 +913,6 @@ static void expect_text_same(const char *doc_text, const text_case_op *ops, size
         assert_int_equal(jsonpatch_text_append(t, ops[i].op, &path, v2, &err), CW_OK);
     }
     assert_int_equal(jsonpatch_text_count(t), n);
-    char *want = cJSON_PrintUnformatted(patch), *got = NULL;
-    size_t len = 0;
-    assert_int_equal(jsonpatch_text_take(t, &got, &len), CW_OK);
-    assert_string_equal(got, want);
-    assert_int_equal(len, strlen(want));
-    free(got);
-    cJSON_free(want);
 
     cJSON *doc = parse(doc_text), *tdoc = parse(doc_text);
     cw_error terr = {{0}};
@@ -932,6 +925,16 @@ static void expect_text_same(const char *doc_text, const text_case_op *ops, size
         check_links(tdoc);
         assert_true(jsonpatch_equal(tdoc, doc));
     }
+
+    char *want = cJSON_PrintUnformatted(patch), *got = NULL;
+    size_t len = 0;
+    assert_int_equal(jsonpatch_text_take(t, &got, &len), CW_OK);
+    assert_string_equal(got, want);
+    assert_int_equal(len, strlen(want));
+    free(got);
+    cJSON_free(want);
+    /* The paths are read from the text: no apply after it was taken. */
+    assert_int_equal(jsonpatch_text_apply(&tdoc, t, &terr), CW_EINVAL);
     cJSON_Delete(doc);
     cJSON_Delete(tdoc);
     cJSON_Delete(patch);
@@ -947,7 +950,12 @@ static void test_text(void **state)
         {{"c"}, "replace", "\"y\""},
         {{"a", "b", "0"}, "remove", NULL},
         {{"d/e~"}, "add", "[true,null,1.5,-0,1e300,{}]"},
+        /* Paths JSON escapes (kept apart) between paths printed as they are (read back from
+         * the text). */
+        {{"q\"\\\n\\"}, "add", "2"},
         {{"a", "b", "1"}, "replace", "{\"x\":{\"y\":[]}}"},
+        {{"\\"}, "add", "3"},
+        {{"q\"\\\n\\"}, "replace", "4"},
     };
     expect_text_same(doc, ok, sizeof ok / sizeof ok[0]);
     const text_case_op bad[] = {

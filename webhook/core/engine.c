@@ -597,6 +597,7 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
         goto fail;
     }
     p.in = in;
+    p.share_values = req->patch_text_max != 0;
     initdata_target(&p, loc, kind);
     r = read_inputs(&p, object, template, ns, in);
     if (r == CW_OK && !p.denied)
@@ -617,9 +618,20 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
         goto done;
     }
 
-    /* Check: apply the patch to the object and plan again; nothing may be left to do. */
+    /* Check: apply the patch to the object and plan again; nothing may be left to do. The
+     * text is taken after the apply, which reads the paths from it. */
     cJSON *applied = object;
     cw_error err;
+    r = jsonpatch_text_apply(&applied, p.text, &err);
+    if (r == CW_ENOMEM)
+        goto fail;
+    if (r || applied != object) {
+        plan_deny(&p, 500, "internal", "internal error: the webhook's patch does not apply (%s)",
+                  r ? err.msg : "root replaced");
+        finish_denied(res, &p);
+        r = CW_OK;
+        goto done;
+    }
     r = jsonpatch_text_take(p.text, &res->patch_text, &res->patch_len);
     if (r != CW_OK)
         goto fail;
@@ -633,16 +645,6 @@ cw_result engine_mutate(const config *cfg, const engine_request *req, engine_res
             r = CW_ENOMEM;
             goto fail;
         }
-    }
-    r = jsonpatch_text_apply(&applied, p.text, &err);
-    if (r == CW_ENOMEM)
-        goto fail;
-    if (r || applied != object) {
-        plan_deny(&p, 500, "internal", "internal error: the webhook's patch does not apply (%s)",
-                  r ? err.msg : "root replaced");
-        finish_denied(res, &p);
-        r = CW_OK;
-        goto done;
     }
     /* What the webhook adds (initdata, the record of thousands of replaced volumes) counts
      * against the API server's total of annotation bytes too: past it the mutated object

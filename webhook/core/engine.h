@@ -63,7 +63,10 @@ typedef struct engine_request {
      * and the check's apply moves its values into the object instead of copying them. Given
      * a max, it is returned as that text of at most this many bytes (engine_result.patch_text;
      * CW_ELIMIT when longer); 0: as a tree read back from the text (engine_result.patch), for
-     * offline callers, up to ENGINE_PATCH_TREE_MAX bytes of text. */
+     * offline callers, up to ENGINE_PATCH_TREE_MAX bytes of text. Given a max, the values the
+     * patch repeats (a mount in every container) are one value and references to its members
+     * in the mutated object (cJSON_IsReference): it reads, prints and frees as usual, but is not
+     * for editing further; with 0 every value is a copy of its own. */
     size_t patch_text_max;
 } engine_request;
 

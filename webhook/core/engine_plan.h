@@ -132,6 +132,8 @@ typedef struct plan {
     /* the annotations of initdata_target (what the pod carries), found once per pass by
      * plan_preflight; NULL when absent or not an object */
     const cJSON *carrier_annotations;
+    /* Under the server: values repeated per container or volume are shared (plan_reference) */
+    bool share_values;
 
     /* The large buffers come last: plan_init zeroes only the fields above them (zeroing
      * 12 KB twice per request was a tenth of the engine's cost). */
@@ -171,6 +173,27 @@ CW_MUST_USE cw_result plan_emit(plan *p, const char *op, const jsonpatch_path *p
 static inline bool plan_building(const plan *p)
 {
     return p->text != NULL;
+}
+
+/* Values emitted the same in many operations (a sealed Secret's mount in every container, the
+ * emptyDir of every replaced volume). Under the server (p->share_values) only the first is
+ * built: once emitted, plan_keep_first notes it in *first, and every later one is
+ * plan_reference(*first), a node referencing its members (cJSON_CreateObjectReference: 64
+ * bytes instead of a copy; the 32,768 mounts of a 5.4 MB review were 12 MB). The check's apply
+ * moves the first into the object ahead of its references, so the mutated object holds both:
+ * it reads, prints and frees as usual (cJSON_Delete does not follow a reference), but an edit
+ * of the first would show through every reference. Offline callers, who edit and write the
+ * object further, and the check pass, whose values are freed at once, get copies (*first stays
+ * NULL). */
+static inline cJSON *plan_reference(const cJSON *first)
+{
+    return cJSON_CreateObjectReference(first->child);
+}
+
+static inline void plan_keep_first(const plan *p, cJSON **first, cJSON *value, cw_result emitted)
+{
+    if (p->share_values && !*first && emitted == CW_OK && !p->denied)
+        *first = value;
 }
 
 /* Adds a warning to the answer (building mode; at most ENGINE_WARNINGS_MAX, each cut at

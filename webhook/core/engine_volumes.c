@@ -69,6 +69,7 @@ cw_result plan_storage(plan *p)
         return plan_deny(p, 400, "invalid_object", "spec.volumes must be a list");
 
     size_t i = 0;
+    cJSON *first_empty = NULL; /* plan_keep_first */
     for (cJSON *v = volumes->child; v; v = v->next, i++) {
         const char *name = jsonutil_string(v, "name");
         if (!name)
@@ -118,10 +119,13 @@ cw_result plan_storage(plan *p)
         STEP(p, plan_emit(p, "remove", &path, NULL));
         jsonpatch_path_truncate(&path, base);
         jsonpatch_path_key(&path, "emptyDir");
-        cJSON *empty = make_empty_dir(p->cfg);
+        cJSON *empty = first_empty ? plan_reference(first_empty) : make_empty_dir(p->cfg);
         if (!empty)
             return CW_ENOMEM;
-        STEP(p, plan_emit(p, "add", &path, empty));
+        r = plan_emit(p, "add", &path, empty);
+        plan_keep_first(p, &first_empty, empty, r);
+        if (r || p->denied)
+            return r;
         if (p->res) {
             p->res->decision.volumes_replaced++;
             if ((r = warn_replaced(p, name, claim)) || (r = record_volume(p, name, claim)))
@@ -251,9 +255,23 @@ CW_MUST_USE static cw_result check_containers(plan *p, const char *field)
     }
 }
 
-/* Mounts volume at e->path in one container, unless it is there already. */
+/* The read-only mount of volume at e->path. Returns owned, or NULL when out of memory. */
+static cJSON *make_mount(const char *volume, const sealed_entry *e)
+{
+    cJSON *mount = cJSON_CreateObject();
+    if (!mount || !cJSON_AddStringToObject(mount, "name", volume) ||
+        !cJSON_AddStringToObject(mount, "mountPath", e->path) ||
+        !cJSON_AddTrueToObject(mount, "readOnly")) {
+        cJSON_Delete(mount);
+        return NULL;
+    }
+    return mount;
+}
+
+/* Mounts volume at e->path in one container, unless it is there already. *first: the
+ * entry's first mount emitted (plan_keep_first). */
 CW_MUST_USE static cw_result mount_in_container(plan *p, container_slot *slot, const char *volume,
-                                                const sealed_entry *e)
+                                                const sealed_entry *e, cJSON **first)
 {
     uint32_t tag = TAG_MOUNT + (uint32_t)(slot - p->slots);
     cJSON *existing = strmap_get(&p->index, tag, e->path, mount_path_len(e->path));
@@ -268,13 +286,9 @@ CW_MUST_USE static cw_result mount_in_container(plan *p, container_slot *slot, c
             slot->name, e->path, e->secret, mname);
     }
 
-    cJSON *mount = cJSON_CreateObject();
-    if (!mount || !cJSON_AddStringToObject(mount, "name", volume) ||
-        !cJSON_AddStringToObject(mount, "mountPath", e->path) ||
-        !cJSON_AddTrueToObject(mount, "readOnly")) {
-        cJSON_Delete(mount);
+    cJSON *mount = *first ? plan_reference(*first) : make_mount(volume, e);
+    if (!mount)
         return CW_ENOMEM;
-    }
     jsonpatch_path path;
     path_at_spec(&path, p);
     jsonpatch_path_key(&path, slot->field);
@@ -285,6 +299,7 @@ CW_MUST_USE static cw_result mount_in_container(plan *p, container_slot *slot, c
         p->res->decision.secrets_mounted++;
     /* A container gets at most one mount per entry, but several entries: the list made by
      * the first is appended to by the next. Checking mode sees the real object. */
+    cw_result r;
     if (!slot->has_mounts && !slot->mounts_created) {
         cJSON *list = cJSON_CreateArray();
         if (!list) {
@@ -293,10 +308,13 @@ CW_MUST_USE static cw_result mount_in_container(plan *p, container_slot *slot, c
         }
         cJSON_AddItemToArray(list, mount);
         slot->mounts_created = plan_building(p);
-        return plan_emit(p, "add", &path, list);
+        r = plan_emit(p, "add", &path, list);
+    } else {
+        jsonpatch_path_append_end(&path);
+        r = plan_emit(p, "add", &path, mount);
     }
-    jsonpatch_path_append_end(&path);
-    return plan_emit(p, "add", &path, mount);
+    plan_keep_first(p, first, mount, r);
+    return r;
 }
 
 CW_MUST_USE static cw_result record_secret(plan *p, const sealed_entry *e)
@@ -338,17 +356,18 @@ cw_result plan_sealed(plan *p)
         const sealed_entry *e = &in->sealed[i];
         char volume[K8S_DNS_LABEL_MAX + 1];
         size_t mounts_before = p->mounts_added;
+        cJSON *first = NULL; /* plan_keep_first */
         STEP(p, sealed_volume(p, e, volume, sizeof volume));
         if (in->target_count == 0) {
             for (size_t c = 0; c < p->slot_count && p->slots[c].field[0] == 'c'; c++)
-                STEP(p, mount_in_container(p, &p->slots[c], volume, e));
+                STEP(p, mount_in_container(p, &p->slots[c], volume, e, &first));
         } else {
             for (size_t t = 0; t < in->target_count; t++) {
                 container_slot *slot = container_named(p, in->targets[t]);
                 if (slot->entry_mark == i + 1)
                     continue;
                 slot->entry_mark = i + 1;
-                STEP(p, mount_in_container(p, slot, volume, e));
+                STEP(p, mount_in_container(p, slot, volume, e, &first));
             }
         }
         if (p->mounts_added > mounts_before && (r = record_secret(p, e)))

@@ -1062,17 +1062,20 @@ cw_result jsonpatch_print(const cJSON *patch, size_t max, char **text, size_t *l
  * A patch built as text */
 
 struct jsonpatch_text_op {
-    const char *op; /* static text */
-    size_t path;    /* offset of the NUL-terminated path in paths */
-    cJSON *value;   /* owned until applied, or NULL */
+    const char *op;    /* static text */
+    cJSON *value;      /* owned until applied, or NULL */
+    uint32_t path;     /* offset of the path: in text when in_text, else in paths */
+    uint16_t path_len; /* bytes, less than JSONPATCH_PATH_MAX */
+    bool in_text;      /* the path was printed as is (no escapes): read from the text */
 };
 
 struct jsonpatch_text {
     buf text;                      /* "[" and the operations so far, comma-separated */
-    buf paths;                     /* the operations' paths, each NUL-terminated */
+    buf paths;                     /* the paths printed with escapes, each NUL-terminated */
     struct jsonpatch_text_op *ops; /* owned */
     size_t count, cap;
-    size_t max; /* bytes the text may have */
+    size_t max; /* bytes the text may have (and paths: the text holds each of them) */
+    bool taken; /* jsonpatch_text_take was called: text no longer holds the paths */
 };
 
 jsonpatch_text *jsonpatch_text_new(size_t max)
@@ -1084,9 +1087,10 @@ jsonpatch_text *jsonpatch_text_new(size_t max)
         max = INT_MAX - PRINT_SLACK;
     t->max = max;
     buf_init(&t->text, max + PRINT_SLACK);
-    buf_init(&t->paths, SIZE_MAX);
+    buf_init(&t->paths, max);
     t->ops = NULL;
     t->count = t->cap = 0;
+    t->taken = false;
     return t;
 }
 
@@ -1142,6 +1146,23 @@ CW_MUST_USE static cw_result print_op(buf *text, const char *op, const char *pat
     return rc;
 }
 
+/* Where the operation printed at text[at..] holds its path when cJSON printed the path as is,
+ * else 0. Checked on the bytes, not assumed: the object's start, op and member name as
+ * expected, then the path's bytes and the closing quote. Had cJSON escaped a byte of the path,
+ * its text would differ within those bytes, or have a backslash after them, not a quote. */
+static size_t path_in_text(const buf *text, size_t at, const char *op, const jsonpatch_path *path)
+{
+    static const char before_op[] = "{\"op\":\"", before_path[] = "\",\"path\":\"";
+    const char *s = text->data + at;
+    size_t op_len = strlen(op), start = sizeof before_op - 1 + op_len + sizeof before_path - 1;
+    if (start + path->len + 1 > text->len - at || memcmp(s, before_op, sizeof before_op - 1) ||
+        memcmp(s + sizeof before_op - 1, op, op_len) ||
+        memcmp(s + sizeof before_op - 1 + op_len, before_path, sizeof before_path - 1) ||
+        memcmp(s + start, path->buf, path->len) || s[start + path->len] != '"')
+        return 0;
+    return at + start;
+}
+
 cw_result jsonpatch_text_append(jsonpatch_text *t, const char *op, const jsonpatch_path *path,
                                 cJSON *value, cw_error *err)
 {
@@ -1158,14 +1179,14 @@ cw_result jsonpatch_text_append(jsonpatch_text *t, const char *op, const jsonpat
         t->ops = grown;
         t->cap = ncap;
     }
-    size_t at = t->paths.len, mark = t->text.len;
-    r = buf_add(&t->paths, path->buf, path->len + 1);
-    if (r == CW_OK)
-        r = buf_addc(&t->text, t->count ? ',' : '[');
+    size_t at = t->paths.len, mark = t->text.len, path_at = 0;
+    r = buf_addc(&t->text, t->count ? ',' : '[');
     if (r == CW_OK)
         r = print_op(&t->text, op_text, path->buf, value);
     if (r == CW_OK && t->text.len + 1 > t->max) /* with the closing "]" */
         r = CW_ELIMIT;
+    if (r == CW_OK && !(path_at = path_in_text(&t->text, mark + 1, op_text, path)))
+        r = buf_add(&t->paths, path->buf, path->len + 1);
     if (r != CW_OK) {
         /* Nothing of a failed operation stays (a buffer's failure is sticky: one that failed
          * stays failed, and so the patch). */
@@ -1185,7 +1206,11 @@ cw_result jsonpatch_text_append(jsonpatch_text *t, const char *op, const jsonpat
                     t->max);
         goto fail;
     }
-    t->ops[t->count++] = (struct jsonpatch_text_op){.op = op_text, .path = at, .value = value};
+    t->ops[t->count++] = (struct jsonpatch_text_op){.op = op_text,
+                                                    .value = value,
+                                                    .path = (uint32_t)(path_at ? path_at : at),
+                                                    .path_len = (uint16_t)path->len,
+                                                    .in_text = path_at != 0};
     return CW_OK;
 
 nomem:
@@ -1199,15 +1224,24 @@ cw_result jsonpatch_text_apply(cJSON **doc, jsonpatch_text *t, cw_error *err)
 {
     if (!doc || !*doc)
         return cw_fail(err, CW_EINVAL, "JSON patch: no document");
+    if (t->taken)
+        return cw_fail(err, CW_EINVAL, "JSON patch: applied after its text was taken");
     if (t->count > JSONPATCH_OPS_MAX)
         return cw_fail(err, CW_ELIMIT, "JSON patch: more than %d operations", JSONPATCH_OPS_MAX);
     apply_ctx c = {.doc = doc, .budget = JSONPATCH_NODES_MAX, .err = err, .take = true};
     cw_result r = CW_OK;
+    char path[JSONPATCH_PATH_MAX];
     for (size_t i = 0; i < t->count && !r; i++) {
         struct jsonpatch_text_op *o = &t->ops[i];
         c.index = i;
         c.op = o->op;
-        c.path = t->paths.data + o->path;
+        if (o->in_text) {
+            memcpy(path, t->text.data + o->path, o->path_len);
+            path[o->path_len] = '\0';
+            c.path = path;
+        } else {
+            c.path = t->paths.data + o->path;
+        }
         c.slot = &o->value;
         switch (o->op[0]) {
         case 'a': r = op_add(&c, c.path, NULL, o->value); break;
@@ -1232,5 +1266,6 @@ cw_result jsonpatch_text_take(jsonpatch_text *t, char **text, size_t *len)
         return rc;
     *text = buf_take(&t->text, len);
     buf_init(&t->text, t->max + PRINT_SLACK);
+    t->taken = true;
     return *text ? CW_OK : CW_ENOMEM;
 }

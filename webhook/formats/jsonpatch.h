@@ -77,8 +77,9 @@ CW_MUST_USE cw_result jsonpatch_print(const cJSON *patch, size_t max, char **tex
 
 /* A patch built as text: each operation is printed as it is appended (together, byte for
  * byte what cJSON_PrintUnformatted prints of the same operations as an array), and only what
- * applying it takes is kept, its op, path and value, with no cJSON object per operation. For
- * the request path, where the patch is answered as text and applied once, by the check. */
+ * applying it takes is kept, its op, path and value, with no cJSON object per operation; a
+ * path printed without escapes is read back from the text, not copied. For the request path,
+ * where the patch is answered as text and applied once, by the check. */
 typedef struct jsonpatch_text jsonpatch_text;
 
 /* An empty patch whose text may have at most max bytes (owned; jsonpatch_text_free), or NULL
@@ -94,9 +95,11 @@ CW_MUST_USE cw_result jsonpatch_text_append(jsonpatch_text *t, const char *op,
                                             const jsonpatch_path *path, cJSON *value,
                                             cw_error *err);
 /* jsonpatch_apply_taking of the patch's operations: the same checks, errors and result. The
- * values go to *doc; apply once. */
+ * values go to *doc; apply once, before jsonpatch_text_take (the paths are read from the
+ * text: CW_EINVAL after it). */
 CW_MUST_USE cw_result jsonpatch_text_apply(cJSON **doc, jsonpatch_text *t, cw_error *err);
-/* The text, "[...]" (owned by the caller, free(); *len bytes): CW_ELIMIT past max. Once. */
+/* The text, "[...]" (owned by the caller, free(); *len bytes): CW_ELIMIT past max. Once,
+ * after jsonpatch_text_apply when the patch is applied. */
 CW_MUST_USE cw_result jsonpatch_text_take(jsonpatch_text *t, char **text, size_t *len);
 
 /* RFC 6902 §4.6 equality of two JSON values (objects: same members regardless of order;
