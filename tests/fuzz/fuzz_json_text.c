@@ -3,12 +3,13 @@
  * For every input that cJSON parses, json_text_check must find a fault exactly when the
  * reference does: a code point read the long way (lead byte, continuation count, value
  * ranges: no overlong form, no surrogate, nothing past U+10FFFF), a raw byte below 0x20 in
- * a string, or \u0000 in a string, the string state followed byte by byte. And the kind of
- * the first fault must agree. */
+ * a string, or \u0000 or a \u without four hex digits in a string, the string state
+ * followed byte by byte. And the kind of the first fault must agree. */
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "json_nul.h"
 
@@ -52,9 +53,13 @@ static json_text_fault slow_check(const uint8_t *s, size_t len)
     for (size_t i = 0; i < len;) {
         uint8_t c = s[i];
         if (in_string && c == '\\') {
-            if (i + 5 < len && s[i + 1] == 'u' && s[i + 2] == '0' && s[i + 3] == '0' &&
-                s[i + 4] == '0' && s[i + 5] == '0')
-                return JSON_TEXT_NUL;
+            if (i + 1 < len && s[i + 1] == 'u') {
+                for (size_t k = 2; k < 6; k++)
+                    if (i + k >= len || !strchr("0123456789abcdefABCDEF", s[i + k]) || !s[i + k])
+                        return JSON_TEXT_ESCAPE;
+                if (s[i + 2] == '0' && s[i + 3] == '0' && s[i + 4] == '0' && s[i + 5] == '0')
+                    return JSON_TEXT_NUL;
+            }
             i += 2;
             continue;
         }

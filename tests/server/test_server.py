@@ -310,6 +310,9 @@ def malformed_bodies():
         "labels", {"app\u0000x": "y"}))
     cases["uid of invalid UTF-8"] = json.dumps(good).encode().replace(
         good["request"]["uid"].encode(), b"\xff\xfe", 1)
+    # cJSON reads \uZZZZ as U+0000: the uid would be echoed cut to "ab".
+    cases["uid with a \\u escape that is not hex"] = json.dumps(good).encode().replace(
+        good["request"]["uid"].encode(), b"ab\\uZZZZ", 1)
     for name, raw in STRICT_TEXT_CASES.items():
         cases[name] = json.dumps(good).encode().replace(b'"image": "', b'"image": "' + raw, 1)
     mod("wrong apiVersion", lambda r: r.__setitem__("apiVersion", "admission.k8s.io/v1beta1"))
@@ -336,6 +339,7 @@ STRICT_TEXT_CASES = {
     "a UTF-16 surrogate in an image": b"\xed\xa0\x80",
     "a raw newline in an image": b"\n",
     "a raw tab in an image": b"\t",
+    "a \\u escape without hex digits in an image": b"\\u12G4",
 }
 
 

@@ -77,6 +77,14 @@ static void test_text(void **state)
 {
     (void)state;
     expect_fault("{\"a\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \x7f\"}", JSON_TEXT_OK, NULL);
+    /* cJSON reads \u with a non-hex digit as U+0000: "ab\uZZZZ" would be "ab". Found by the
+     * ASCII fast path and by the full scan (a UTF-8 byte elsewhere) alike. */
+    expect_fault("{\"uid\":\"ab\\uZZZZ\"}", JSON_TEXT_ESCAPE, "uid");
+    expect_fault("{\"a\":\"\\u00e9\",\"b\":\"\\u12G4\"}", JSON_TEXT_ESCAPE, "b");
+    expect_fault("{\"a\":\"\\\\uZZZZ\"}", JSON_TEXT_OK, NULL); /* an escaped backslash */
+    expect_fault("{\"a\":\"\\\\\\uZZZZ\"}", JSON_TEXT_ESCAPE, "a");
+    expect_fault("{\"x\":\"\xc3\xa9\",\"a\":[\"\\uAbCd\",\"\\u0g00\"]}", JSON_TEXT_ESCAPE, "a[1]");
+    expect_fault("{\"x\":\"\xc3\xa9\",\"a\":\"\\uD83D\\uDE00\"}", JSON_TEXT_OK, NULL);
     expect_fault("{\"a\":{\"b\":\"x\xff\"}}", JSON_TEXT_UTF8, "a.b");
     expect_fault("{\"a\":\"\xc0\xaf\"}", JSON_TEXT_UTF8, "a");         /* overlong '/' */
     expect_fault("{\"a\":\"\xe0\x80\xaf\"}", JSON_TEXT_UTF8, "a");     /* overlong, 3 bytes */

@@ -57,15 +57,31 @@ static inline bool word_plain(uint64_t w)
     return (hits & BYTES_80) == 0;
 }
 
-/* The offset of the first real \u0000 escape, or SIZE_MAX. An escape is real when the
+static bool hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* What the \u escape at u (the 'u', end bounding it) is: JSON_TEXT_OK, JSON_TEXT_NUL for
+ * \u0000, JSON_TEXT_ESCAPE without four hex digits. */
+static json_text_fault u_escape(const char *u, const char *end)
+{
+    if (end - u < 5 || !hex((unsigned char)u[1]) || !hex((unsigned char)u[2]) ||
+        !hex((unsigned char)u[3]) || !hex((unsigned char)u[4]))
+        return JSON_TEXT_ESCAPE;
+    return memcmp(u + 1, "0000", 4) == 0 ? JSON_TEXT_NUL : JSON_TEXT_OK;
+}
+
+/* The offset of the first real \u0000 or malformed \u escape (its kind in *fault), or
+ * SIZE_MAX. An escape is real when the
  * backslash is not itself escaped: in a run of backslashes they pair up, and only an odd
  * run's last one starts an escape. Each byte is looked at once (memchr between runs). */
-static size_t first_nul_escape(const char *s, size_t len)
+static size_t first_bad_escape(const char *s, size_t len, json_text_fault *fault)
 {
     const char *p = s, *end = s + len;
     while ((p = memchr(p, '\\', (size_t)(end - p)))) {
         if (end - p >= 2 && p[1] != '\\') { /* the usual escape: \" \n \uXXXX */
-            if (p[1] == 'u' && end - p >= 6 && memcmp(p + 2, "0000", 4) == 0)
+            if (p[1] == 'u' && (*fault = u_escape(p + 1, end)) != JSON_TEXT_OK)
                 return (size_t)(p - s);
             p += 2;
             continue;
@@ -75,7 +91,7 @@ static size_t first_nul_escape(const char *s, size_t len)
         while (q < end && *q == '\\')
             q++;
         size_t run = (size_t)(q - p);
-        if (run % 2 == 1 && end - q >= 5 && memcmp(q, "u0000", 5) == 0)
+        if (run % 2 == 1 && q < end && *q == 'u' && (*fault = u_escape(q, end)) != JSON_TEXT_OK)
             return (size_t)(q - 1 - s);
         p = q;
     }
@@ -124,10 +140,9 @@ static size_t first_fault(const char *text, size_t len, json_text_fault *fault)
                 break;
             }
             if (c == '\\') {
-                if (end - p >= 6 && p[1] == 'u' && memcmp(p + 2, "0000", 4) == 0) {
-                    *fault = JSON_TEXT_NUL;
+                if (end - p >= 2 && p[1] == 'u' &&
+                    (*fault = u_escape((const char *)p + 1, (const char *)end)) != JSON_TEXT_OK)
                     return (size_t)(p - s);
-                }
                 p += 2;
                 continue;
             }
@@ -259,10 +274,11 @@ json_text_fault json_text_check(const char *s, size_t len, char *path, size_t ca
 {
     json_text_fault fault = JSON_TEXT_NUL;
     /* The API server's bodies are compact JSON of printable ASCII (Go escapes the rest): for
-     * them only a \u0000 can be wrong, found by a jump from backslash to backslash. Any other
-     * text (whitespace between tokens, UTF-8) takes the full scan. */
-    size_t at = any_control_or_high((const unsigned char *)s, len) ? first_fault(s, len, &fault)
-                                                                   : first_nul_escape(s, len);
+     * them only a \u escape can be wrong, found by a jump from backslash to backslash. Any
+     * other text (whitespace between tokens, UTF-8) takes the full scan. */
+    size_t at = any_control_or_high((const unsigned char *)s, len)
+                    ? first_fault(s, len, &fault)
+                    : first_bad_escape(s, len, &fault);
     if (at == SIZE_MAX)
         return JSON_TEXT_OK;
     path_of(s, at, path, cap);
@@ -280,6 +296,7 @@ const char *json_text_fault_text(json_text_fault f)
     case JSON_TEXT_NUL: return "a NUL character (\\u0000)";
     case JSON_TEXT_UTF8: return "bytes that are not UTF-8";
     case JSON_TEXT_CONTROL: return "an unescaped control character";
+    case JSON_TEXT_ESCAPE: return "a \\u escape without four hex digits";
     case JSON_TEXT_OK: break;
     }
     return "nothing wrong";

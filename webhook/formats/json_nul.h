@@ -8,6 +8,8 @@
  *   cJSON passes the bytes through.
  * - A raw control character (U+0000 to U+001F) in a string, which RFC 8259 §7 says must be
  *   escaped (Go's decoder refuses it too): cJSON takes it.
+ * - A \u escape without four hex digits (RFC 8259 §7): cJSON reads it as U+0000, so
+ *   "ab\uZZZZ" would be judged, and echoed, as "ab".
  * The server refuses such bodies with a 400 that names the field.
  *
  * One pass over the text, each byte looked at once; the path is only worked out when a fault
@@ -25,6 +27,7 @@ typedef enum json_text_fault {
     JSON_TEXT_NUL,     /* \u0000 in a string */
     JSON_TEXT_UTF8,    /* bytes that are not UTF-8 */
     JSON_TEXT_CONTROL, /* a raw byte below 0x20 in a string */
+    JSON_TEXT_ESCAPE,  /* \u not followed by four hex digits */
 } json_text_fault;
 
 /* Checks text[0..len), a text that has parsed as JSON, for the faults above; at the first,
