@@ -525,8 +525,8 @@ def timed_post(port, path, body, out, timeout=60):
         c.close()
 
 
-# A budget with room for one 1 MiB review at a time (SERVER_MEMORY_PER_BODY_BYTE 14, two
-# would take 28 MiB): memoryLimit less the 24 MiB reserve leaves 26 MiB.
+# A budget with room for one 1 MiB review at a time (ADMISSION_MEMORY_PER_BODY_BYTE 16, two
+# would take 32 MiB): memoryLimit less the 24 MiB reserve leaves 26 MiB.
 ONE_AT_A_TIME = "memoryLimit: 50Mi\n"
 
 
@@ -645,29 +645,16 @@ def test_concurrent_large_reviews_within_a_memory_limit():
     assert srv.stop() == 0
 
 
-# SERVER_MEMORY_PER_BODY_BYTE: what the server charges a request per byte of its body.
-MEMORY_PER_BODY_BYTE = 14
+# ADMISSION_MEMORY_PER_BODY_BYTE: what the server charges a request per byte of its body.
+MEMORY_PER_BODY_BYTE = 16
 
 
-@group("budget")
-def test_large_review_within_its_charge():
-    """The densest real shape (bench/scale-objects.py's Pod at scale 4096, 5.4 MB) takes at
-    its peak no more memory than the server charges it: SERVER_MEMORY_PER_BODY_BYTE times
-    its body over the RSS after a small review (measured: 11.7 times)."""
-    d = tmpdir()
-    crt, key = make_cert(d)
-    srv = Server(crt, key)
-    scale = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench",
-                         "scale-objects.py")
-    subprocess.run([sys.executable, scale, d, "--review", "--max-bytes", str(6 << 20)],
-                   check=True, stdout=subprocess.DEVNULL)
-    with open(os.path.join(d, "review-pod-4096.json"), "rb") as f:
-        big = f.read()
-    assert len(big) > 5 << 20
-    c = srv.conn(timeout=120)
+def peak_over_base(srv, c, body, timeout="60s"):
+    """Posts body on c after a small review; returns (status, answer, peak RSS over the RSS
+    after the small one, per byte of body)."""
     rev = review(simple_pod({LABEL: "true"}))
-    r, body = post(c, "/mutate?timeout=10s", rev)
-    check_response(rev, r.status, body)
+    r, data = post(c, "/mutate?timeout=10s", rev)
+    check_response(rev, r.status, data)
 
     def field(name):
         with open("/proc/%d/status" % srv.proc.pid) as f:
@@ -676,12 +663,94 @@ def test_large_review_within_its_charge():
                     return int(line.split()[1])
         return 0
     base = field("VmRSS")
-    r, _ = post(c, "/mutate?timeout=60s", big)
-    assert r.status == 200
-    per_byte = (field("VmHWM") - base) * 1024 / len(big)
-    print("  peak over the body: %.1f times (charged %d)" % (per_byte, MEMORY_PER_BODY_BYTE))
+    r, data = post(c, "/mutate?timeout=" + timeout, body)
+    return r.status, data, (field("VmHWM") - base) * 1024 / len(body)
+
+
+def dense_review(spec, size):
+    """A labelled Pod whose spec holds spec, with "@@" in it replaced by as many copies of
+    its item (spec["@item"], JSON text) as make the body about size bytes."""
+    item = spec.pop("@item")
+    text = json.dumps(review(simple_pod({LABEL: "true"}, **spec)), separators=(",", ":"))
+    n = max(1, (size - len(text)) // (len(item) + 1))
+    return text.replace('"@@"', ",".join([item] * n)).encode()
+
+
+@group("budget")
+def test_large_review_within_its_charge():
+    """The densest shapes take at their peak no more memory than the server charges them,
+    ADMISSION_MEMORY_PER_BODY_BYTE times the body over the RSS after a small review: the Pod
+    at scale 4096 of bench/scale-objects.py (5.4 MB; measured 6.4 times), a list of bare
+    volumes and one of bare containers, the densest lists a pod spec keeps (measured 13 and
+    14.2 times)."""
+    d = tmpdir()
+    crt, key = make_cert(d)
+    scale = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench",
+                         "scale-objects.py")
+    subprocess.run([sys.executable, scale, d, "--review", "--max-bytes", str(6 << 20)],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(d, "review-pod-4096.json"), "rb") as f:
+        big = f.read()
+    assert len(big) > 5 << 20
+    shapes = {
+        "Pod at scale 4096": big,
+        "bare volumes": dense_review({"volumes": ["@@"], "@item": '{"name":""}'}, 3 << 20),
+        "bare containers": dense_review({"containers": ["@@"], "@item": '{"name":"c"}'},
+                                        3 << 20),
+    }
+    for name, body in shapes.items():
+        srv = Server(crt, key)
+        c = srv.conn(timeout=120)
+        status, _, per_byte = peak_over_base(srv, c, body)
+        assert status == 200, (name, status)
+        print("  %s: peak over the body %.1f times (charged %d)"
+              % (name, per_byte, MEMORY_PER_BODY_BYTE))
+        if not os.environ.get("COCO_SANITIZED"):
+            assert per_byte <= MEMORY_PER_BODY_BYTE, (name, per_byte)
+        c.close()
+        assert srv.stop() == 0
+
+
+@group("budget")
+def test_review_denser_than_its_charge_is_413():
+    """A body no API server sends, a kept list of 2 MiB of zeros (cJSON's tree of it would be
+    32 times its size), is answered 413 once it has taken its charge, not the memory of the
+    requests beside it; the next review is served."""
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    c = srv.conn(timeout=60)
+    body = dense_review({"volumes": ["@@"], "@item": "0"}, 2 << 20)
+    status, data, per_byte = peak_over_base(srv, c, body)
+    assert status == 413, status
+    err = json.loads(data)["error"]
+    assert "no object the API server sends is that dense" in err, err
+    print("  peak over the body: %.1f times" % per_byte)
     if not os.environ.get("COCO_SANITIZED"):
-        assert per_byte <= MEMORY_PER_BODY_BYTE, per_byte
+        assert per_byte <= MEMORY_PER_BODY_BYTE + 2, per_byte
+    rev = review(simple_pod({LABEL: "true"}))
+    r, data = post(c, "/mutate?timeout=10s", rev)
+    check_response(rev, r.status, data)
+    c.close()
+    assert srv.stop() == 0
+
+
+@group("budget")
+def test_dropped_values_cost_nothing():
+    """What the webhook never reads (here a container's command of 700,000 empty strings, 24
+    times its size as a tree) is checked and dropped as it is parsed: the review is served
+    within about its own size."""
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    c = srv.conn(timeout=60)
+    body = dense_review({"containers": [{"name": "c", "command": ["@@"]}], "@item": '""'},
+                        2 << 20)
+    status, data, per_byte = peak_over_base(srv, c, body)
+    assert status == 200, (status, data[:200])
+    print("  peak over the body: %.1f times" % per_byte)
+    if not os.environ.get("COCO_SANITIZED"):
+        assert per_byte <= 3, per_byte
     c.close()
     assert srv.stop() == 0
 

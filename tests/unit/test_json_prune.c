@@ -104,6 +104,60 @@ static void test_refused(void **state)
         agree(bad[i], &review_fields_rules, false);
 }
 
+/* A dropped value is read as cJSON reads it, laxness included (agree() compares). */
+static void test_dropped_grammar(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value;
+        bool ok;
+    } cases[] = {
+        {"\"\\u12\"", false},         /* \u cut short by the string's end */
+        {"\"\\uD83D\\uDE00\"", true}, /* a surrogate pair */
+        {"\"\\uD83Dx\"", false},      /* a high surrogate alone */
+        {"\"\\uDC00\"", false},       /* a low one alone */
+        {"\"\\uZZZZ\"", true},        /* cJSON reads it as U+0000 (the text check refuses it) */
+        {"\"\\u12\\\"ab\"", true},    /* \u12\" read as one escape, as cJSON does */
+        {"\"\\x\"", false},
+        {"\"a", false},
+        {"01", true}, /* strtod takes what JSON does not */
+        {"99999999999999999999999999999999999999999999999999999999999999999999999.5e3", true},
+        {"9999999999999999999999999999999999999999999999999999999999999999999.1.2", false},
+        {"1.", true},
+        {"-", false},
+        {"1e", false}, /* strtod stops before the e, which then ends nothing */
+        {"-0.5e+3", true},
+        {"nul", false},
+        {"truex", false},
+        {"[1,[true,false,null],{\"a\":{}}]", true},
+        {"[1 2]", false},
+        {"{\"a\" 1}", false},
+        {"{\"a\":1,}", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "{\"request\":{\"oldObject\":%s}}", cases[i].value);
+        json_prune_result r = agree(text, &review_fields_rules, cases[i].ok);
+        if (cases[i].ok)
+            assert_int_equal(r.dropped, 1);
+    }
+    /* cJSON's nesting limit, counted from the dropped value: 1000 levels, not 1001. */
+    for (size_t depth = 1000; depth <= 1001; depth++) {
+        size_t cap = 2 * depth + 64;
+        char *deep = malloc(cap);
+        assert_non_null(deep);
+        size_t len = (size_t)snprintf(deep, cap, "{\"request\":{\"oldObject\":");
+        memset(deep + len, '[', depth);
+        memset(deep + len + depth, ']', depth);
+        snprintf(deep + len + 2 * depth, cap - len - 2 * depth, "}}");
+        json_prune_result out;
+        cJSON *root = json_prune_parse(deep, strlen(deep), &review_fields_rules, &out);
+        assert_true((root != NULL) == (depth == 1000));
+        cJSON_Delete(root);
+        free(deep);
+    }
+}
+
 static void test_duplicates(void **state)
 {
     (void)state;
@@ -176,8 +230,9 @@ int main(void)
     arena_install_cjson_hooks();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_review_dropped), cmocka_unit_test(test_shapes_kept),
-        cmocka_unit_test(test_refused),        cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_arena_rewound),  cmocka_unit_test(test_sample_reviews),
+        cmocka_unit_test(test_refused),        cmocka_unit_test(test_dropped_grammar),
+        cmocka_unit_test(test_duplicates),     cmocka_unit_test(test_arena_rewound),
+        cmocka_unit_test(test_sample_reviews),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     arena_thread_release();

@@ -32,13 +32,15 @@ typedef struct chunk {
 } chunk;
 
 typedef struct arena {
-    chunk *head; /* the chunk being filled; older ones follow */
-    chunk *kept; /* the first chunk, kept between requests */
-    size_t used; /* bytes handed out since arena_begin */
-    bool active; /* from arena_begin to arena_end: allocations come from the arena and frees
-                  * of arena memory are no-ops */
-    bool failed; /* a hook allocation returned NULL since arena_begin */
-    bool paused; /* arena_pause: allocations come from malloc; frees still tell arena memory */
+    chunk *head;     /* the chunk being filled; older ones follow */
+    chunk *kept;     /* the first chunk, kept between requests */
+    size_t used;     /* bytes handed out since arena_begin */
+    bool active;     /* from arena_begin to arena_end: allocations come from the arena and frees
+                      * of arena memory are no-ops */
+    bool failed;     /* a hook allocation returned NULL since arena_begin */
+    bool paused;     /* arena_pause: allocations come from malloc; frees still tell arena memory */
+    size_t limit;    /* arena_limit, or 0 */
+    bool over_limit; /* an allocation failed at the limit since arena_begin */
 } arena;
 
 static _Thread_local arena tls_arena;
@@ -88,6 +90,10 @@ static void *arena_alloc(arena *a, size_t n)
 {
     const size_t align = ARENA_ALIGN;
     n = n ? (n + align - 1) & ~(align - 1) : align;
+    if (a->limit && (n > a->limit || a->used > a->limit - n)) {
+        a->over_limit = true;
+        return NULL;
+    }
     chunk *c = a->head;
     if (!c || c->size - c->used < n) {
         size_t size = c ? c->size * 2 : ARENA_CHUNK_FIRST;
@@ -161,6 +167,18 @@ void arena_begin(void)
     tls_arena.active = true;
     tls_arena.used = 0;
     tls_arena.failed = false;
+    tls_arena.limit = 0;
+    tls_arena.over_limit = false;
+}
+
+void arena_limit(size_t bytes)
+{
+    tls_arena.limit = bytes;
+}
+
+bool arena_over_limit(void)
+{
+    return tls_arena.over_limit;
 }
 
 void arena_pause(void)

@@ -32,6 +32,11 @@ bool arena_active(void);
 
 /* Makes the calling thread's arena active. Not nestable. */
 void arena_begin(void);
+/* Caps what the active arena hands out until arena_end (0: no cap): an allocation past it
+ * fails as if memory ran out, and arena_over_limit() says why. */
+void arena_limit(size_t bytes);
+bool arena_over_limit(void);
+
 /* Releases everything allocated since arena_begin (keeps the first chunk for the next
  * request) and deactivates the arena. */
 void arena_end(void);

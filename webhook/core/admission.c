@@ -321,6 +321,16 @@ CW_MUST_USE static cw_result answer(const config *cfg, engine_scope scope, uint6
     return take_parts(parts);
 }
 
+/* The answer to a review that needs more memory than its size is granted (arena_limit). */
+static void too_dense(admission_response *out, size_t len)
+{
+    snprintf(out->decision.error, sizeof out->decision.error,
+             "the review needs more than the %zu MiB the webhook grants a body of %zu bytes: no "
+             "object the API server sends is that dense",
+             (size_t)ADMISSION_MEMORY_FOR(len) >> 20, len);
+    out->http_status = 413;
+}
+
 /* True when every byte of s[0..n) is JSON whitespace (RFC 8259 §2). */
 static bool only_whitespace(const char *s, size_t n)
 {
@@ -349,8 +359,12 @@ CW_MUST_USE static cw_result review_text(const config *cfg, engine_scope scope, 
     answer_parts parts = {0};
     bool decided = false;
     bool arena = arena_hooks_installed();
-    if (arena)
+    if (arena) {
+        /* The parse may take what the request was charged: the tree of a body denser than
+         * any the API server sends is refused (413) before it takes the memory of others. */
         arena_begin();
+        arena_limit(ADMISSION_MEMORY_FOR(len));
+    }
 
     char nul_path[JSON_NUL_PATH_MAX + 1];
     json_text_fault fault;
@@ -360,9 +374,13 @@ CW_MUST_USE static cw_result review_text(const config *cfg, engine_scope scope, 
     json_prune_result pruned;
     cJSON *root = json_prune_parse(body, len, &review_fields_rules, &pruned);
     const char *end = pruned.end;
+    if (arena)
+        arena_limit(0); /* the engine's work is bounded by its own caps (JSONPATCH_OPS_MAX) */
     /* The parse, the engine and the patch encoding all allocate from the arena: every
      * cJSON allocation of this request is released at once by arena_end. */
-    if (!root && (pruned.oom || (arena && arena_alloc_failed()))) {
+    if (!root && arena && arena_over_limit()) {
+        too_dense(out, len);
+    } else if (!root && (pruned.oom || (arena && arena_alloc_failed()))) {
         /* cJSON returns NULL for both malformed input and allocation failure; only the hooks
          * can tell them apart. A valid review must not get a 400 "not valid JSON" (logged and
          * counted as a bad client) when the server is out of memory. Without the hooks
@@ -396,7 +414,7 @@ CW_MUST_USE static cw_result review_text(const config *cfg, engine_scope scope, 
     if (rc != CW_OK)
         goto fail;
 
-    if (out->http_status == 400 || out->http_status == 503) {
+    if (out->http_status != 200) {
         buf_reset(&o);
         rc = add_error(&o, out->decision.error);
         if (rc != CW_OK)

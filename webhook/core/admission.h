@@ -32,6 +32,16 @@
  * CW_ELIMIT (an error answer) instead of taking the server's memory. */
 #define ADMISSION_ANSWER_MAX (64 * 1024 * 1024)
 
+/* What working on a review of n body bytes may take: the server charges it against its memory
+ * budget before reading the body (server.c), and the parse of the review may take no more
+ * (arena_limit). The densest objects the API server sends (bench/README.md) take well under
+ * it; a body denser than that (a direct POST of "[0,0,0...]" in a kept field would take 32
+ * times its size) is answered 413 instead of taking the memory of the requests beside it. What
+ * the engine adds is bounded by its own caps (JSONPATCH_OPS_MAX operations), not by this. */
+#define ADMISSION_MEMORY_PER_BODY_BYTE 16
+#define ADMISSION_MEMORY_BASE (64 * 1024)
+#define ADMISSION_MEMORY_FOR(n) (ADMISSION_MEMORY_BASE + (n)*ADMISSION_MEMORY_PER_BODY_BYTE)
+
 /* The decision record of one AdmissionReview: who asked (copied, so that it outlives the
  * request's JSON tree; cut to the Kubernetes limits) and what the engine decided. The answer,
  * the metrics and the decision log line all read this one record. */
@@ -46,11 +56,12 @@ typedef struct admission_decision {
      * admission_review. ENGINE_ERROR when the work failed (set by the caller that got the
      * error). */
     engine_decision engine;
-    char error[CW_ERROR_MAX]; /* 400, 503: why there is no decision */
+    char error[CW_ERROR_MAX]; /* 400, 413, 503: why there is no decision */
 } admission_decision;
 
 typedef struct admission_response {
-    unsigned int http_status; /* 200, 400 for a body that is not a valid review, 503 */
+    unsigned int http_status; /* 200, 400 for a body that is not a valid review, 413 for one
+                                 that needs more than ADMISSION_MEMORY_FOR its size, 503 */
     char *body;               /* owned (free()), NUL-terminated JSON */
     size_t len;
     admission_decision decision;
@@ -58,7 +69,7 @@ typedef struct admission_response {
 
 /* Answers one AdmissionReview. body[0..len) is the request body; it need not be
  * NUL-terminated. cfg is borrowed for the call (out->decision.engine's initdata strings point
- * into it). On CW_OK, *out holds the answer (status 200, 400 or 503) and owns its body.
+ * into it). On CW_OK, *out holds the answer (status 200, 400, 413 or 503) and owns its body.
  * Returns CW_ENOMEM when out of memory, CW_ELIMIT when the answer would pass
  * ADMISSION_ANSWER_MAX (out->body NULL; answer 500). */
 CW_MUST_USE cw_result admission_review(const config *cfg, engine_scope scope, const char *body,

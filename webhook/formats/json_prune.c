@@ -1,12 +1,12 @@
 /* json_prune: see json_prune.h. */
 #include "json_prune.h"
 
+#include <locale.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
-#include "jsonutil.h"
 
 /* Keys of one walked object held on the stack; more spill to the heap. */
 #define KEYS_INLINE 32
@@ -162,26 +162,217 @@ static const key_view *keys_duplicate(key_list *k)
     return NULL;
 }
 
-/* Parses a dropped value: checked as cJSON checks it, its duplicate keys noted, released. */
+/* ---- a dropped value: checked as cJSON would parse it, nothing built ----------------- */
+
+/* cJSON's parse_hex4: the value of four hex digits, 0 at the first that is not one. */
+static unsigned hex4(const char *s)
+{
+    unsigned h = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9')
+            h = h << 4 | (unsigned)(c - '0');
+        else if (c >= 'A' && c <= 'F')
+            h = h << 4 | (unsigned)(c - 'A' + 10);
+        else if (c >= 'a' && c <= 'f')
+            h = h << 4 | (unsigned)(c - 'a' + 10);
+        else
+            return 0;
+    }
+    return h;
+}
+
+/* The string at pos, as cJSON's parse_string takes it: the closing quote found first (a
+ * backslash hides the byte after it), then each escape read up to it (\u: four hex digits,
+ * a high surrogate only with its low one). */
+static bool skip_string(prune *p)
+{
+    const char *t = p->text;
+    size_t end = p->pos + 1;
+    while (end < p->len && t[end] != '"') {
+        if (t[end] == '\\' && ++end >= p->len)
+            return false;
+        end++;
+    }
+    if (end >= p->len)
+        return false;
+    for (size_t i = p->pos + 1; i < end;) {
+        if (t[i] != '\\') {
+            i++;
+            continue;
+        }
+        switch (t[i + 1]) {
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+        case '"':
+        case '\\':
+        case '/': i += 2; break;
+        case 'u': {
+            if (end - i < 6)
+                return false;
+            unsigned first = hex4(t + i + 2);
+            if (first >= 0xDC00 && first <= 0xDFFF)
+                return false;
+            if (first >= 0xD800 && first <= 0xDBFF) {
+                if (end - i < 12 || t[i + 6] != '\\' || t[i + 7] != 'u')
+                    return false;
+                unsigned second = hex4(t + i + 8);
+                if (second < 0xDC00 || second > 0xDFFF)
+                    return false;
+                i += 12;
+            } else {
+                i += 6;
+            }
+            break;
+        }
+        default: return false;
+        }
+    }
+    p->pos = end + 1;
+    return true;
+}
+
+/* The number at pos, as cJSON's parse_number takes it (Debian's, with the fix for
+ * CVE-2023-26819): every byte of [0-9+-eE.] there read by strtod (with the locale's decimal
+ * point, as cJSON), which must take at least one. */
+static bool skip_number(prune *p)
+{
+    size_t n = 0;
+    while (p->pos + n < p->len && strchr("0123456789+-eE.", p->text[p->pos + n]) &&
+           p->text[p->pos + n])
+        n++;
+    char small[64];
+    char *digits = n < sizeof small ? small : malloc(n + 1);
+    if (!digits) {
+        p->oom = true;
+        return false;
+    }
+    memcpy(digits, p->text + p->pos, n);
+    digits[n] = '\0';
+    char point = localeconv()->decimal_point[0];
+    for (char *d = memchr(digits, '.', n); d; d = memchr(d + 1, '.', n - (size_t)(d + 1 - digits)))
+        *d = point;
+    char *after = NULL;
+    (void)strtod(digits, &after);
+    size_t took = (size_t)(after - digits);
+    if (digits != small)
+        free(digits);
+    p->pos += took;
+    return took > 0;
+}
+
+static bool skip_value(prune *p, unsigned depth);
+
+static bool skip_array(prune *p, unsigned depth)
+{
+    p->pos++; /* [ */
+    skip_space(p);
+    if (p->pos < p->len && p->text[p->pos] == ']') {
+        p->pos++;
+        return true;
+    }
+    for (;;) {
+        if (!skip_value(p, depth))
+            return false;
+        skip_space(p);
+        if (p->pos >= p->len)
+            return false;
+        char c = p->text[p->pos++];
+        if (c == ']')
+            return true;
+        if (c != ',')
+            return false;
+        skip_space(p);
+    }
+}
+
+static bool skip_object(prune *p, unsigned depth)
+{
+    key_list keys = {.count = 0, .cap = KEYS_INLINE};
+    keys.keys = keys.inline_keys;
+    bool ok = false;
+    p->pos++; /* { */
+    skip_space(p);
+    if (p->pos < p->len && p->text[p->pos] == '}') {
+        p->pos++;
+        return true;
+    }
+    for (;;) {
+        key_view key;
+        char *name = NULL;
+        if (!parse_key(p, &key, &name))
+            goto done;
+        key.owned = name != NULL;
+        if (!keys_add(p, &keys, key)) {
+            cJSON_free(name);
+            goto done;
+        }
+        skip_space(p);
+        if (p->pos >= p->len || p->text[p->pos] != ':')
+            goto done;
+        p->pos++;
+        skip_space(p);
+        if (!skip_value(p, depth))
+            goto done;
+        skip_space(p);
+        if (p->pos >= p->len)
+            goto done;
+        char c = p->text[p->pos++];
+        if (c == '}')
+            break;
+        if (c != ',')
+            goto done;
+        skip_space(p);
+    }
+    note_duplicate(p, keys_duplicate(&keys));
+    ok = true;
+done:
+    keys_free(&keys);
+    return ok;
+}
+
+/* The value at pos, as cJSON's parse_value takes it; depth counts the arrays and objects it
+ * is in, from the dropped value, to cJSON's limit. */
+static bool skip_value(prune *p, unsigned depth)
+{
+    if (p->pos >= p->len)
+        return false;
+    const char *t = p->text + p->pos;
+    size_t left = p->len - p->pos;
+    switch (*t) {
+    case 'n':
+    case 't':
+        if (left < 4 || (memcmp(t, "null", 4) != 0 && memcmp(t, "true", 4) != 0))
+            return false;
+        p->pos += 4;
+        return true;
+    case 'f':
+        if (left < 5 || memcmp(t, "false", 5) != 0)
+            return false;
+        p->pos += 5;
+        return true;
+    case '"': return skip_string(p);
+    case '[':
+    case '{':
+        if (depth >= CJSON_NESTING_LIMIT)
+            return false;
+        return *t == '[' ? skip_array(p, depth + 1) : skip_object(p, depth + 1);
+    default:
+        if (*t == '-' || (*t >= '0' && *t <= '9'))
+            return skip_number(p);
+        return false;
+    }
+}
+
+/* A dropped value: checked, its duplicate keys noted, nothing kept. Keys with escapes are
+ * decoded (by cJSON) to be compared: the arena is rewound past them. */
 static bool drop_value(prune *p)
 {
     arena_mark mark = arena_mark_here();
-    cJSON *v = parse_here(p);
-    bool ok = v != NULL;
-    if (ok) {
-        bool oom = false;
-        const char *dup = jsonutil_find_duplicate_key(v, &oom);
-        if (oom) {
-            p->oom = true;
-            ok = false;
-        }
-        if (dup)
-            note_duplicate(p, &(key_view){dup, strlen(dup), false});
-    }
-    /* In the arena the rewind releases it all at once: a walk freeing node by node (each
-     * free a no-op there) would only cost time. */
-    if (!arena_active())
-        cJSON_Delete(v);
+    bool ok = skip_value(p, 0);
     arena_rewind(mark);
     p->out->dropped += ok;
     return ok;

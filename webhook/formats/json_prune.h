@@ -5,14 +5,16 @@
  * costs about six times the text (a 64-byte node per value), so a large review's memory went
  * mostly to values nobody looks at. This parse walks the levels the rules name itself and hands
  * every value it keeps to cJSON (cJSON_ParseWithLengthOpts at that point of the text): what is
- * kept is exactly what cJSON makes of it. A dropped member's value is parsed by cJSON too, so
- * that the text is refused exactly when cJSON refuses it, then released at once (the arena is
- * rewound: arena.h); its duplicate keys are still reported.
+ * kept is exactly what cJSON makes of it. A dropped member's value is read the way cJSON's
+ * parser reads it (its grammar, as lax or strict as cJSON is: numbers by strtod, \u escapes
+ * by parse_hex4, its nesting limit) without building anything, so that the text is refused
+ * exactly when cJSON refuses it and a dropped value costs no memory however dense it is; its
+ * duplicate keys are still reported.
  *
  * Differences from cJSON_ParseWithLengthOpts(text, len, end, 0), by design:
  *  - the tree lacks the dropped members (nothing else: order, keys and values are cJSON's);
  *  - cJSON's nesting limit (1000) counts from each kept or dropped value, so a document may
- *    nest that much deeper than cJSON takes by the levels the rules walk (at most
+ *    nest deeper than cJSON takes by the levels the rules walk (at most
  *    JSON_PRUNE_DEPTH_MAX).
  * Duplicate keys: found in dropped values and among the keys of the objects the rules walk
  * (dropped ones included); those of kept values are left to jsonutil_find_duplicate_key on the

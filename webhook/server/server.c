@@ -76,7 +76,7 @@ typedef struct request {
 /* What working on a body of n bytes takes, charged before the body is read. */
 static size_t charge_for(size_t n)
 {
-    return SERVER_REQUEST_MEMORY + n * SERVER_MEMORY_PER_BODY_BYTE;
+    return ADMISSION_MEMORY_FOR(n);
 }
 
 /* budget's wake: the request's turn came, or its deadline passed; its connection goes on. */
@@ -448,7 +448,9 @@ static enum MHD_Result finish_review(server *s, struct MHD_Connection *conn, req
         log_end(&l);
     } else if (resp.http_status != 200) {
         log_line l;
-        log_begin(&l, LOG_LEVEL_WARN, "not a valid AdmissionReview");
+        log_begin(&l, LOG_LEVEL_WARN,
+                  resp.http_status == 413 ? "a review denser than its charge"
+                                          : "not a valid AdmissionReview");
         log_str(&l, "error", d->error);
         log_end(&l);
     } else {

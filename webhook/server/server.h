@@ -47,18 +47,15 @@
     (4 * SERVER_BODY_MAX) /* chunked bytes read past the cap before                                \
                              the connection is dropped */
 /* Memory (SPEC §3, budget.h): before its body is read, a request is charged what working on
- * it takes: SERVER_REQUEST_MEMORY plus SERVER_MEMORY_PER_BODY_BYTE times its body. Measured
- * with bench/memory-bench.py on the scaled objects of bench/scale-objects.py, the most nodes
- * per byte a real object has: 11.7 times for the Pod, 11.9 for the Notebook, at the check
- * (the parsed tree, the values the patch adds, the patch's text, the check's name index; the
- * body is freed once parsed and the answer written once the tree is released); charged with
- * a fifth more. The budget is the container's memory limit (cgroup, or config memoryLimit;
- * SERVER_MEMORY_DEFAULT when neither says) less SERVER_MEMORY_RESERVE for the rest of the
- * process (threads, TLS sessions, connection pools, config), and never under
- * SERVER_BUDGET_MIN. A request that does not fit waits; one whose ?timeout= passes first is
- * answered 503. */
-#define SERVER_MEMORY_PER_BODY_BYTE 14
-#define SERVER_REQUEST_MEMORY (64 * 1024)
+ * it may take, ADMISSION_MEMORY_FOR its body (admission.h: 64 KiB plus 16 times the body),
+ * which is also the most its parse may take (a denser body gets a 413). Measured with
+ * bench/memory-bench.py: the 5.4 MB Pod of bench/scale-objects.py peaks at 6.4 times its
+ * body, the Notebook at 6.5; the densest shapes a body can take, lists of bare volumes and of
+ * bare containers, at 13 and 14.2 (bench/README.md). The budget is the container's memory limit
+ * (cgroup, or config memoryLimit; SERVER_MEMORY_DEFAULT when neither says) less
+ * SERVER_MEMORY_RESERVE for the rest of the process (threads, TLS sessions, connection pools,
+ * config), and never under SERVER_BUDGET_MIN. A request that does not fit waits; one whose
+ * ?timeout= passes first is answered 503. */
 #define SERVER_MEMORY_DEFAULT ((uint64_t)256 * 1024 * 1024)
 #define SERVER_MEMORY_RESERVE ((uint64_t)24 * 1024 * 1024)
 #define SERVER_BUDGET_MIN ((uint64_t)8 * 1024 * 1024)
