@@ -5,7 +5,10 @@ while large ones are in flight.
 Usage: memory-bench.py BIN [BIN...]   (each binary measured in turn, same inputs)
 
 For each binary: (1) one 5.4 MB review (bench/scale-objects.py's pod-4096): the peak RSS
-(VmHWM) above the RSS after a warm-up review, and that over the body size; (2) 8 concurrent
+(VmHWM) above the RSS after a warm-up review, and that over the body size; the same for the
+densest shapes a body can take, each on a fresh server: 3 MB of bare volumes, 3 MB of bare
+containers, 2 MB of a container's command (dropped at the parse), 2 MB of zeros in a kept
+list (no API server sends it: answered 413 once it has used its charge); (2) 8 concurrent
 1 MiB reviews, several rounds: answers by status and the peak RSS; (3) small reviews (the
 fraud-detection Pod) on one keep-alive connection while 8 clients post 1 MiB reviews: p50
 and p99. The server runs with its defaults (budget: the cgroup's limit or 256 MiB)."""
@@ -36,6 +39,41 @@ def padded_review(size):
     rev["request"]["object"]["metadata"].setdefault("annotations", {})["bench/pad"] = \
         "x" * (size - len(body) - 40)
     return json.dumps(rev).encode()
+
+
+def dense_review(field, item, size):
+    """A labelled Pod whose spec field (a list) holds copies of item (JSON text) up to about
+    size bytes; field "command" puts them in the first container's command."""
+    rev = serverlib.review(serverlib.fraud_pod())
+    spec = rev["request"]["object"]["spec"]
+    spec["volumes"] = []
+    if field == "command":
+        spec["containers"][0]["command"] = ["@@"]
+    else:
+        spec[field] = ["@@"]
+    text = json.dumps(rev, separators=(",", ":"))
+    n = max(1, (size - len(text)) // (len(item) + 1))
+    return text.replace('"@@"', ",".join([item] * n)).encode()
+
+
+SHAPES = {
+    "bare_volumes": ("volumes", '{"name":""}', 3 << 20),
+    "bare_containers": ("containers", '{"name":"c"}', 3 << 20),
+    "dropped_command": ("command", '""', 2 << 20),
+    "zeros_in_volumes": ("volumes", "0", 2 << 20),
+}
+
+
+def peak_of(binary, crt, key, small, body):
+    srv = start(binary, crt, key)
+    c = srv.conn(timeout=120)
+    serverlib.post(c, "/mutate", small)
+    base = status_kb(srv.proc.pid, "VmRSS")
+    r, _ = serverlib.post(c, "/mutate?timeout=30s", body)
+    peak = status_kb(srv.proc.pid, "VmHWM")
+    c.close()
+    srv.stop()
+    return r.status, peak / 1024, (peak - base) * 1024 / len(body)
 
 
 def start(binary, crt, key):
@@ -80,6 +118,10 @@ def measure(binary, big):
     out["large_per_byte"] = (peak - base) * 1024 / len(big)
     c.close()
     srv.stop()
+    for name, (field, item, size) in SHAPES.items():
+        status, peak_mib, per_byte = peak_of(binary, crt, key, small,
+                                             dense_review(field, item, size))
+        out[name] = "%d, %.1f MiB, %.1f times" % (status, peak_mib, per_byte)
     # (2) 8 concurrent 1 MiB reviews, 5 rounds
     srv = start(binary, crt, key)
     mib = padded_review(1 << 20)

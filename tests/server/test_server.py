@@ -727,7 +727,7 @@ def test_review_denser_than_its_charge_is_413():
     assert "no object the API server sends is that dense" in err, err
     print("  peak over the body: %.1f times" % per_byte)
     if not os.environ.get("COCO_SANITIZED"):
-        assert per_byte <= MEMORY_PER_BODY_BYTE + 2, per_byte
+        assert per_byte <= MEMORY_PER_BODY_BYTE, per_byte
     rev = review(simple_pod({LABEL: "true"}))
     r, data = post(c, "/mutate?timeout=10s", rev)
     check_response(rev, r.status, data)

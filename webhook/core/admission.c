@@ -360,10 +360,11 @@ CW_MUST_USE static cw_result review_text(const config *cfg, engine_scope scope, 
     bool decided = false;
     bool arena = arena_hooks_installed();
     if (arena) {
-        /* The parse may take what the request was charged: the tree of a body denser than
+        /* The parse may take what the request was charged less twice its body (the body,
+         * alive until the parse ends, and room for the rest): the tree of a body denser than
          * any the API server sends is refused (413) before it takes the memory of others. */
         arena_begin();
-        arena_limit(ADMISSION_MEMORY_FOR(len));
+        arena_limit(ADMISSION_MEMORY_FOR(len) - 2 * len);
     }
 
     char nul_path[JSON_NUL_PATH_MAX + 1];
