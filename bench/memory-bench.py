@@ -106,18 +106,9 @@ def measure(binary, big):
     crt, key = serverlib.make_cert(d)
     out = {}
     small = json.dumps(serverlib.review(serverlib.fraud_pod())).encode()
-    # (1) one large review
-    srv = start(binary, crt, key)
-    c = srv.conn(timeout=120)
-    serverlib.post(c, "/mutate", small)
-    base = status_kb(srv.proc.pid, "VmRSS")
-    r, _ = serverlib.post(c, "/mutate?timeout=30s", big)
-    peak = status_kb(srv.proc.pid, "VmHWM")
-    out["large_status"] = r.status
-    out["large_peak_mib"] = peak / 1024
-    out["large_per_byte"] = (peak - base) * 1024 / len(big)
-    c.close()
-    srv.stop()
+    # (1) one large review, then the densest shapes
+    out["large_status"], out["large_peak_mib"], out["large_per_byte"] = peak_of(
+        binary, crt, key, small, big)
     for name, (field, item, size) in SHAPES.items():
         status, peak_mib, per_byte = peak_of(binary, crt, key, small,
                                              dense_review(field, item, size))

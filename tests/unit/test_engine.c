@@ -38,6 +38,18 @@ static engine_result run(const config *cfg, cJSON *obj, engine_operation op, eng
     return res;
 }
 
+/* run() as the server runs the engine: the patch as text (of at most 1 MiB). */
+static engine_result run_as_server(const config *cfg, cJSON *obj)
+{
+    engine_request req = {.object = obj,
+                          .operation = ENGINE_OP_CREATE,
+                          .scope = ENGINE_SCOPE_OBJECT,
+                          .patch_text_max = 1 << 20};
+    engine_result res;
+    assert_int_equal(engine_mutate(cfg, &req, &res), CW_OK);
+    return res;
+}
+
 static void test_delete_and_connect_admitted(void **state)
 {
     (void)state;
@@ -346,12 +358,7 @@ static void test_patch_as_text(void **state)
     assert_null(r.patch_text);
     char *want = cJSON_PrintUnformatted(r.patch);
 
-    engine_request req = {.object = copy,
-                          .operation = ENGINE_OP_CREATE,
-                          .scope = ENGINE_SCOPE_OBJECT,
-                          .patch_text_max = 1 << 20};
-    engine_result t;
-    assert_int_equal(engine_mutate(cfg, &req, &t), CW_OK);
+    engine_result t = run_as_server(cfg, copy);
     assert_int_equal(t.decision.outcome, ENGINE_MUTATED);
     assert_null(t.patch);
     assert_non_null(t.patch_text);
@@ -361,8 +368,10 @@ static void test_patch_as_text(void **state)
     assert_true(jsonpatch_equal(copy, o));
     engine_result_clear(&t);
 
-    req.object = copy2;
-    req.patch_text_max = strlen(want) - 1;
+    engine_request req = {.object = copy2,
+                          .operation = ENGINE_OP_CREATE,
+                          .scope = ENGINE_SCOPE_OBJECT,
+                          .patch_text_max = strlen(want) - 1};
     assert_int_equal(engine_mutate(cfg, &req, &t), CW_ELIMIT);
     assert_null(t.patch_text);
     assert_null(t.patch);
@@ -411,12 +420,7 @@ static void test_repeated_values_shared(void **state)
     assert_int_equal(references_in(o), 0); /* offline: copies */
     char *want = cJSON_PrintUnformatted(r.patch);
 
-    engine_request req = {.object = copy,
-                          .operation = ENGINE_OP_CREATE,
-                          .scope = ENGINE_SCOPE_OBJECT,
-                          .patch_text_max = 1 << 20};
-    engine_result t;
-    assert_int_equal(engine_mutate(cfg, &req, &t), CW_OK);
+    engine_result t = run_as_server(cfg, copy);
     assert_int_equal(t.decision.outcome, ENGINE_MUTATED);
     assert_string_equal(t.patch_text, want);
     /* Two more containers per entry and two more emptyDirs reference the first one. */

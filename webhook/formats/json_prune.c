@@ -162,6 +162,49 @@ static const key_view *keys_duplicate(key_list *k)
     return NULL;
 }
 
+/* Reads the items of the array or object at pos ('[' or '{', closed by close), calling item
+ * for each with pos at its start (a value, or a member's key): the one place of the
+ * separators' grammar, as cJSON's parse_array and parse_object read it. */
+typedef bool item_fn(prune *p, void *ctx);
+static bool each_item(prune *p, char close, item_fn *item, void *ctx)
+{
+    p->pos++; /* [ or { */
+    skip_space(p);
+    if (p->pos < p->len && p->text[p->pos] == close) {
+        p->pos++;
+        return true;
+    }
+    for (;;) {
+        if (!item(p, ctx))
+            return false;
+        skip_space(p);
+        if (p->pos >= p->len)
+            return false;
+        char c = p->text[p->pos++];
+        if (c == close)
+            return true;
+        if (c != ',')
+            return false;
+        skip_space(p);
+    }
+}
+
+/* A member's key and the colon after it; pos moves to its value. *decoded as parse_key. */
+static bool member_key(prune *p, key_view *key, char **decoded)
+{
+    if (!parse_key(p, key, decoded))
+        return false;
+    skip_space(p);
+    if (p->pos >= p->len || p->text[p->pos] != ':') {
+        cJSON_free(*decoded);
+        *decoded = NULL;
+        return false;
+    }
+    p->pos++;
+    skip_space(p);
+    return true;
+}
+
 /* ---- a dropped value: checked as cJSON would parse it, nothing built ----------------- */
 
 /* cJSON's parse_hex4: the value of four hex digits, 0 at the first that is not one. */
@@ -266,71 +309,39 @@ static bool skip_number(prune *p)
 
 static bool skip_value(prune *p, unsigned depth);
 
-static bool skip_array(prune *p, unsigned depth)
+static bool skip_item(prune *p, void *depth)
 {
-    p->pos++; /* [ */
-    skip_space(p);
-    if (p->pos < p->len && p->text[p->pos] == ']') {
-        p->pos++;
-        return true;
+    return skip_value(p, *(unsigned *)depth);
+}
+
+typedef struct skip_members {
+    unsigned depth;
+    key_list keys;
+} skip_members;
+
+static bool skip_member(prune *p, void *ctx)
+{
+    skip_members *m = ctx;
+    key_view key;
+    char *name = NULL;
+    if (!member_key(p, &key, &name))
+        return false;
+    key.owned = name != NULL;
+    if (!keys_add(p, &m->keys, key)) {
+        cJSON_free(name);
+        return false;
     }
-    for (;;) {
-        if (!skip_value(p, depth))
-            return false;
-        skip_space(p);
-        if (p->pos >= p->len)
-            return false;
-        char c = p->text[p->pos++];
-        if (c == ']')
-            return true;
-        if (c != ',')
-            return false;
-        skip_space(p);
-    }
+    return skip_value(p, m->depth);
 }
 
 static bool skip_object(prune *p, unsigned depth)
 {
-    key_list keys = {.count = 0, .cap = KEYS_INLINE};
-    keys.keys = keys.inline_keys;
-    bool ok = false;
-    p->pos++; /* { */
-    skip_space(p);
-    if (p->pos < p->len && p->text[p->pos] == '}') {
-        p->pos++;
-        return true;
-    }
-    for (;;) {
-        key_view key;
-        char *name = NULL;
-        if (!parse_key(p, &key, &name))
-            goto done;
-        key.owned = name != NULL;
-        if (!keys_add(p, &keys, key)) {
-            cJSON_free(name);
-            goto done;
-        }
-        skip_space(p);
-        if (p->pos >= p->len || p->text[p->pos] != ':')
-            goto done;
-        p->pos++;
-        skip_space(p);
-        if (!skip_value(p, depth))
-            goto done;
-        skip_space(p);
-        if (p->pos >= p->len)
-            goto done;
-        char c = p->text[p->pos++];
-        if (c == '}')
-            break;
-        if (c != ',')
-            goto done;
-        skip_space(p);
-    }
-    note_duplicate(p, keys_duplicate(&keys));
-    ok = true;
-done:
-    keys_free(&keys);
+    skip_members m = {.depth = depth, .keys = {.count = 0, .cap = KEYS_INLINE}};
+    m.keys.keys = m.keys.inline_keys;
+    bool ok = each_item(p, '}', skip_member, &m);
+    if (ok)
+        note_duplicate(p, keys_duplicate(&m.keys));
+    keys_free(&m.keys);
     return ok;
 }
 
@@ -359,7 +370,8 @@ static bool skip_value(prune *p, unsigned depth)
     case '{':
         if (depth >= CJSON_NESTING_LIMIT)
             return false;
-        return *t == '[' ? skip_array(p, depth + 1) : skip_object(p, depth + 1);
+        depth++;
+        return *t == '[' ? each_item(p, ']', skip_item, &depth) : skip_object(p, depth);
     default:
         if (*t == '-' || (*t >= '0' && *t <= '9'))
             return skip_number(p);
@@ -380,56 +392,35 @@ static bool drop_value(prune *p)
 
 static cJSON *walk(prune *p, int state);
 
-static cJSON *walk_array(prune *p, const json_prune_state *st)
+typedef struct walked {
+    const json_prune_state *st;
+    cJSON *node;    /* the array or object being built */
+    key_list *keys; /* an object's */
+} walked;
+
+static bool walk_item(prune *p, void *ctx)
 {
-    cJSON *node = cJSON_CreateArray();
-    if (!node)
-        return NULL;
-    p->pos++; /* [ */
-    skip_space(p);
-    if (p->pos < p->len && p->text[p->pos] == ']') {
-        p->pos++;
-        return node;
-    }
-    for (;;) {
-        cJSON *item = walk(p, st->element_state);
-        if (!item)
-            goto fail;
-        cJSON_AddItemToArray(node, item);
-        skip_space(p);
-        if (p->pos >= p->len)
-            goto fail;
-        char c = p->text[p->pos++];
-        if (c == ']')
-            return node;
-        if (c != ',')
-            goto fail;
-        skip_space(p);
-    }
-fail:
-    cJSON_Delete(node);
-    return NULL;
+    walked *w = ctx;
+    cJSON *item = walk(p, w->st->element_state);
+    if (!item)
+        return false;
+    cJSON_AddItemToArray(w->node, item);
+    return true;
 }
 
 /* Walks one member (pos at its key); false when the text is not JSON or memory ran out. */
-static bool walk_member(prune *p, const json_prune_state *st, cJSON *node, key_list *keys)
+static bool walk_member(prune *p, void *ctx)
 {
+    walked *w = ctx;
     key_view key;
     char *name = NULL;
-    if (!parse_key(p, &key, &name))
+    if (!member_key(p, &key, &name))
         return false;
-    skip_space(p);
-    if (p->pos >= p->len || p->text[p->pos] != ':') {
-        cJSON_free(name);
-        return false;
-    }
-    p->pos++;
-    skip_space(p);
-    const json_prune_member *rule = rule_for(st, &key);
-    json_prune_action action = rule ? rule->action : st->other;
+    const json_prune_member *rule = rule_for(w->st, &key);
+    json_prune_action action = rule ? rule->action : w->st->other;
     if (action == JSON_PRUNE_DROP) {
         key.owned = name != NULL;
-        if (!keys_add(p, keys, key)) {
+        if (!keys_add(p, w->keys, key)) {
             cJSON_free(name);
             return false;
         }
@@ -450,44 +441,28 @@ static bool walk_member(prune *p, const json_prune_state *st, cJSON *node, key_l
     }
     /* The name becomes the member's: cJSON_Delete frees it with the node. */
     v->string = name;
-    cJSON_AddItemToArray(node, v);
-    return keys_add(p, keys, key);
+    cJSON_AddItemToArray(w->node, v);
+    return keys_add(p, w->keys, key);
 }
 
-static cJSON *walk_object(prune *p, const json_prune_state *st)
+static cJSON *walk_container(prune *p, const json_prune_state *st, bool array)
 {
-    cJSON *node = cJSON_CreateObject();
-    if (!node)
-        return NULL;
     key_list keys = {.count = 0, .cap = KEYS_INLINE};
     keys.keys = keys.inline_keys;
-    p->pos++; /* { */
-    skip_space(p);
-    if (p->pos < p->len && p->text[p->pos] == '}') {
-        p->pos++;
-        return node;
-    }
-    for (;;) {
-        if (!walk_member(p, st, node, &keys))
-            goto fail;
-        skip_space(p);
-        if (p->pos >= p->len)
-            goto fail;
-        char c = p->text[p->pos++];
-        if (c == '}')
-            break;
-        if (c != ',')
-            goto fail;
-        skip_space(p);
-    }
+    walked w = {
+        .st = st, .node = array ? cJSON_CreateArray() : cJSON_CreateObject(), .keys = &keys};
+    if (!w.node)
+        return NULL;
+    bool ok = array ? each_item(p, ']', walk_item, &w) : each_item(p, '}', walk_member, &w);
     /* Dropped keys count too: a key twice is refused whether or not its value is read. */
-    note_duplicate(p, keys_duplicate(&keys));
+    if (ok && !array)
+        note_duplicate(p, keys_duplicate(&keys));
     keys_free(&keys);
-    return node;
-fail:
-    keys_free(&keys);
-    cJSON_Delete(node);
-    return NULL;
+    if (!ok) {
+        cJSON_Delete(w.node);
+        return NULL;
+    }
+    return w.node;
 }
 
 /* The value at pos (which starts a value) in the given state. */
@@ -499,7 +474,7 @@ static cJSON *walk(prune *p, int state)
     if (c != (array ? '[' : '{') || p->depth >= JSON_PRUNE_DEPTH_MAX)
         return parse_here(p);
     p->depth++;
-    cJSON *v = array ? walk_array(p, st) : walk_object(p, st);
+    cJSON *v = walk_container(p, st, array);
     p->depth--;
     return v;
 }
