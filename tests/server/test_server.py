@@ -736,6 +736,42 @@ def test_review_denser_than_its_charge_is_413():
 
 
 @group("budget")
+def test_amplified_patch_within_the_charge():
+    """64 sealed secrets in every container make a patch far larger than the body (1,500
+    containers: 12.5 MB of patch from 0.54 MB, 61 times the body at the peak before). The
+    patch may take what the charge leaves after the parse, at least 1 MiB: 100 containers
+    (0.9 MB of patch) are mutated, 1,500 denied (400) saying what to do, within the charge."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("scale_objects", os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "scale-objects.py"))
+    scale = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scale)
+    d = tmpdir()
+    crt, key = make_cert(d)
+    srv = Server(crt, key)
+    c = srv.conn(timeout=60)
+    rev = review(scale.worst_case_pod(containers=100))
+    r, data = post(c, "/mutate?timeout=30s", rev)
+    check_response(rev, r.status, data)
+    assert json.loads(data)["response"]["allowed"] is True
+    big = json.dumps(review(scale.worst_case_pod(containers=1500)),
+                     separators=(",", ":")).encode()
+    status, data, per_byte = peak_over_base(srv, c, big)
+    assert status == 200, status
+    resp = json.loads(data)["response"]
+    assert resp["allowed"] is False and resp["status"]["code"] == 400, resp
+    msg = resp["status"]["message"]
+    assert "needs a patch of more than" in msg and "sealed-secrets-containers" in msg, msg
+    # The charge, plus the floor's work (3 times 1 MiB), which is not charged.
+    limit = MEMORY_PER_BODY_BYTE + (64 * 1024 + 3 * (1 << 20)) / len(big)
+    print("  peak over the body: %.1f times (limit %.1f)" % (per_byte, limit))
+    if not os.environ.get("COCO_SANITIZED"):
+        assert per_byte <= limit, per_byte
+    c.close()
+    assert srv.stop() == 0
+
+
+@group("budget")
 def test_dropped_values_cost_nothing():
     """What the webhook never reads (here a container's command of 700,000 empty strings, 24
     times its size as a tree) is checked and dropped as it is parsed: the review is served

@@ -272,8 +272,8 @@ CW_MUST_USE static cw_result encode(buf *o, const admission_decision *d, const a
 /* Decides the review: a 400 or 503 in out, or the engine's decision in out and what the
  * answer needs of its work in *parts (*decided). */
 CW_MUST_USE static cw_result answer(const config *cfg, engine_scope scope, uint64_t deadline_ns,
-                                    cJSON *root, const char *dropped_dup, admission_response *out,
-                                    answer_parts *parts, bool *decided)
+                                    cJSON *root, const char *dropped_dup, size_t patch_max,
+                                    admission_response *out, answer_parts *parts, bool *decided)
 {
     admission_decision *d = &out->decision;
     cw_error err = {{0}};
@@ -306,9 +306,22 @@ CW_MUST_USE static cw_result answer(const config *cfg, engine_scope scope, uint6
         .operation = r.op,
         .scope = scope,
         .deadline_ns = deadline_ns,
-        .patch_text_max = ADMISSION_ANSWER_MAX,
+        .patch_text_max = patch_max,
     };
     cw_result rc = engine_mutate(cfg, &ereq, &parts->res);
+    if (rc == CW_ELIMIT) {
+        /* The patch outgrew what the request's charge leaves for it: a denial that says what
+         * to do, as the engine's for too many operations, not a 500. */
+        *decided = true;
+        d->engine = (engine_decision){.outcome = ENGINE_DENIED, .reason = "too_large", .code = 400};
+        snprintf(d->engine.message, sizeof d->engine.message,
+                 "making this object confidential needs a patch of more than %zu bytes, more "
+                 "than the webhook works on for an object of this size (every sealed secret is "
+                 "mounted in every container); name the containers that need them with "
+                 "annotation %s",
+                 patch_max, ENGINE_ANN_SEALED_CONTAINERS);
+        return CW_OK;
+    }
     if (rc == CW_ETIMEOUT) {
         snprintf(d->error, sizeof d->error,
                  "the request's timeout passed while the webhook worked on it");
@@ -319,6 +332,21 @@ CW_MUST_USE static cw_result answer(const config *cfg, engine_scope scope, uint6
     *decided = true;
     d->engine = parts->res.decision;
     return take_parts(parts);
+}
+
+/* The bytes of patch a review of len bytes may get: what its charge leaves after its parsed
+ * tree (the arena's use so far; the body is freed before the engine runs), at
+ * ADMISSION_MEMORY_PER_PATCH_BYTE, at least ADMISSION_PATCH_FLOOR and never past
+ * ADMISSION_ANSWER_MAX. Sealed secrets mounted in thousands of containers make a patch a
+ * hundred times the body: bounded so, the work of a small body cannot take the memory of the
+ * requests beside it. */
+static size_t patch_room(size_t len)
+{
+    size_t charge = ADMISSION_MEMORY_FOR(len), used = arena_used();
+    size_t room = charge > used ? (charge - used) / ADMISSION_MEMORY_PER_PATCH_BYTE : 0;
+    if (room < ADMISSION_PATCH_FLOOR)
+        room = ADMISSION_PATCH_FLOOR;
+    return room < ADMISSION_ANSWER_MAX ? room : ADMISSION_ANSWER_MAX;
 }
 
 /* The answer to a review that needs more memory than its size is granted (arena_limit). */
@@ -400,7 +428,8 @@ CW_MUST_USE static cw_result review_text(const config *cfg, engine_scope scope, 
         /* cJSON copied every string it kept: the body is read no more. */
         if (release)
             buf_free(release);
-        rc = answer(cfg, scope, deadline_ns, root, pruned.duplicate, out, &parts, &decided);
+        rc = answer(cfg, scope, deadline_ns, root, pruned.duplicate, patch_room(len), out, &parts,
+                    &decided);
     }
     /* With the arena every node of the request is released at once by arena_end: walking the
      * tree to free it node by node would only cost time. Released before the answer is
