@@ -110,6 +110,14 @@ static const json_prune_member *rule_for(const json_prune_state *st, const key_v
     return NULL;
 }
 
+/* Makes k empty. Not an initializer: that would zero the inline keys of every object walked. */
+static void keys_init(key_list *k)
+{
+    k->keys = k->inline_keys;
+    k->count = 0;
+    k->cap = KEYS_INLINE;
+}
+
 static bool keys_add(prune *p, key_list *k, key_view key)
 {
     if (k->count == k->cap) {
@@ -336,8 +344,9 @@ static bool skip_member(prune *p, void *ctx)
 
 static bool skip_object(prune *p, unsigned depth)
 {
-    skip_members m = {.depth = depth, .keys = {.count = 0, .cap = KEYS_INLINE}};
-    m.keys.keys = m.keys.inline_keys;
+    skip_members m;
+    m.depth = depth;
+    keys_init(&m.keys);
     bool ok = each_item(p, '}', skip_member, &m);
     if (ok)
         note_duplicate(p, keys_duplicate(&m.keys));
@@ -447,8 +456,8 @@ static bool walk_member(prune *p, void *ctx)
 
 static cJSON *walk_container(prune *p, const json_prune_state *st, bool array)
 {
-    key_list keys = {.count = 0, .cap = KEYS_INLINE};
-    keys.keys = keys.inline_keys;
+    key_list keys;
+    keys_init(&keys);
     walked w = {
         .st = st, .node = array ? cJSON_CreateArray() : cJSON_CreateObject(), .keys = &keys};
     if (!w.node)
