@@ -3,8 +3,9 @@
  * For every input that cJSON parses, json_text_check must find a fault exactly when the
  * reference does: a code point read the long way (lead byte, continuation count, value
  * ranges: no overlong form, no surrogate, nothing past U+10FFFF), a raw byte below 0x20 in
- * a string, or \u0000 or a \u without four hex digits in a string, the string state
- * followed byte by byte. And the kind of the first fault must agree. */
+ * a string or, other than tab, LF and CR, between tokens, or \u0000 or a \u without four hex digits
+ * in a string, the string state followed byte by byte. And the kind of the first fault must agree.
+ */
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -65,7 +66,7 @@ static json_text_fault slow_check(const uint8_t *s, size_t len)
         }
         if (c == '"')
             in_string = !in_string;
-        else if (in_string && c < 0x20)
+        else if (c < 0x20 && (in_string || (c != '\t' && c != '\n' && c != '\r')))
             return JSON_TEXT_CONTROL;
         size_t n = slow_utf8(s + i, len - i);
         if (n == 0)

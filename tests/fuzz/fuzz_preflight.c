@@ -1,8 +1,9 @@
 /* Fuzz target for SPEC §2.6 (webhook/core/engine_preflight.c, runtime_profile.c) and the
  * initdata value as kata reads it (initdata_check_value): bytes -> as an initdata annotation
  * value, as an annotation key and a kata release; then as a JSON object through the engine
- * under three runtime profiles (peer pods 3.17 with preflight: warn, bare metal 3.21, peer pods
- * 3.21), whose patch re-applied to a pristine copy must give the engine's mutated object. */
+ * under three runtime profiles (peer pods 3.17 with preflight: warn, bare metal 3.21 as the
+ * default class, bare metal 3.31 as kata-qemu-tdx, workloads there as an UPDATE), whose patch
+ * re-applied to a pristine copy must give the engine's mutated object. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,12 @@ static void as_strings(const uint8_t *data, size_t size)
     free(s);
 }
 
+static bool is_pod(const cJSON *obj)
+{
+    const char *kind = jsonutil_string(obj, "kind");
+    return kind && strcmp(kind, "Pod") == 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     as_strings(data, size);
@@ -76,7 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cJSON *pristine = cJSON_Duplicate(obj, 1);
         engine_request req = {
             .object = obj,
-            .operation = i == 2 ? ENGINE_OP_UPDATE : ENGINE_OP_CREATE,
+            /* UPDATE only for workloads: a Pod's spec is immutable, its UPDATE skipped. */
+            .operation = i == 2 && !is_pod(obj) ? ENGINE_OP_UPDATE : ENGINE_OP_CREATE,
             .scope = ENGINE_SCOPE_NAMESPACE,
             .namespace = "ns",
         };

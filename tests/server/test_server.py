@@ -315,6 +315,9 @@ def malformed_bodies():
         good["request"]["uid"].encode(), b"ab\\uZZZZ", 1)
     for name, raw in STRICT_TEXT_CASES.items():
         cases[name] = json.dumps(good).encode().replace(b'"image": "', b'"image": "' + raw, 1)
+    # cJSON skips any byte up to the space between tokens; RFC 8259 only tab, LF, CR, space.
+    cases["a control byte between tokens"] = json.dumps(good).encode().replace(
+        b'"AdmissionReview",', b'"AdmissionReview",\x01', 1)
     mod("wrong apiVersion", lambda r: r.__setitem__("apiVersion", "admission.k8s.io/v1beta1"))
     mod("wrong kind", lambda r: r.__setitem__("kind", "AdmissionRequest"))
     mod("no request.kind", lambda r: r["request"].pop("kind"))

@@ -99,6 +99,9 @@ static void test_text(void **state)
     expect_fault("{\"a\":\"\\u0000\",\"b\":\"\xff\"}", JSON_TEXT_NUL, "a"); /* the first */
     expect_fault("{\"a\":\"\xff\",\"b\":\"\\u0000\"}", JSON_TEXT_UTF8, "a");
     expect_fault("\n{ \"a\" : 1 }\r\n", JSON_TEXT_OK, NULL); /* whitespace between tokens */
+    /* cJSON skips any byte up to the space between tokens; RFC 8259 only these four. */
+    expect_fault("{\"a\":\"x\",\x01\"b\":1}", JSON_TEXT_CONTROL, "the document");
+    expect_fault("{\"a\":[1,\0132]}", JSON_TEXT_CONTROL, "a[1]");
 }
 
 int main(void)

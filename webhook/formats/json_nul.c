@@ -115,15 +115,21 @@ static bool any_control_or_high(const unsigned char *s, size_t len)
 }
 
 /* The offset and kind of the first fault, or SIZE_MAX. Outside strings a parsed text holds
- * only ASCII structure (cJSON refuses anything else there), so the scan jumps from quote to
- * quote (memchr); inside, plain bytes are skipped 8 at a time, escapes two bytes at a time (a
- * \\ pair never starts an escape), and other bytes one sequence at a time. */
+ * only ASCII structure (cJSON refuses anything else there) and the bytes cJSON skips as
+ * whitespace: every one up to the space, where RFC 8259 §2 allows only tab, LF and CR. Inside,
+ * plain bytes are skipped 8 at a time, escapes two bytes at a time (a \\ pair never starts an
+ * escape), and other bytes one sequence at a time. */
 static size_t first_fault(const char *text, size_t len, json_text_fault *fault)
 {
     const unsigned char *s = (const unsigned char *)text, *end = s + len, *p = s;
     while (p < end) {
-        p = memchr(p, '"', (size_t)(end - p));
-        if (!p)
+        for (; p < end && *p != '"'; p++) {
+            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
+                *fault = JSON_TEXT_CONTROL;
+                return (size_t)(p - s);
+            }
+        }
+        if (p >= end)
             break;
         p++; /* the opening quote */
         for (;;) {

@@ -7,7 +7,8 @@
  * - Invalid UTF-8 (RFC 8259 §8.1: overlong forms, surrogates, past U+10FFFF, cut sequences):
  *   cJSON passes the bytes through.
  * - A raw control character (U+0000 to U+001F) in a string, which RFC 8259 §7 says must be
- *   escaped (Go's decoder refuses it too): cJSON takes it.
+ *   escaped (Go's decoder refuses it too): cJSON takes it. Or between tokens, other than tab,
+ *   LF and CR (RFC 8259 §2): cJSON skips every byte up to the space as whitespace.
  * - A \u escape without four hex digits (RFC 8259 §7): cJSON reads it as U+0000, so
  *   "ab\uZZZZ" would be judged, and echoed, as "ab".
  * The server refuses such bodies with a 400 that names the field.
