@@ -14,7 +14,7 @@
 static void expect(const char *text, const char *want)
 {
     char path[JSON_NUL_PATH_MAX + 1];
-    bool found = json_nul_find(text, strlen(text), path, sizeof path);
+    bool found = json_text_check(text, strlen(text), path, sizeof path) == JSON_TEXT_NUL;
     if (!want) {
         assert_false(found);
         return;
@@ -57,7 +57,7 @@ static void test_long_path(void **state)
         text[n++] = '}';
     text[n] = '\0';
     char path[JSON_NUL_PATH_MAX + 1];
-    assert_true(json_nul_find(text, n, path, sizeof path));
+    assert_int_equal(json_text_check(text, n, path, sizeof path), JSON_TEXT_NUL);
     assert_true(strlen(path) <= JSON_NUL_PATH_MAX);
     assert_memory_equal(path, "...", 3);
     assert_non_null(strstr(path, "key99"));

@@ -38,7 +38,6 @@ typedef struct arena {
     bool active;     /* from arena_begin to arena_end: allocations come from the arena and frees
                       * of arena memory are no-ops */
     bool failed;     /* a hook allocation returned NULL since arena_begin */
-    bool paused;     /* arena_pause: allocations come from malloc; frees still tell arena memory */
     size_t limit;    /* arena_limit, or 0 */
     bool over_limit; /* an allocation failed at the limit since arena_begin */
 } arena;
@@ -124,7 +123,7 @@ static void *arena_alloc(arena *a, size_t n)
 static void *hook_malloc(size_t n)
 {
     arena *a = &tls_arena;
-    void *p = a->active && !a->paused ? arena_alloc(a, n) : malloc(n);
+    void *p = a->active ? arena_alloc(a, n) : malloc(n);
     /* cJSON reports an allocation failure as a parse error: remember it, so that the
      * request path answers 500, not "malformed JSON" (arena_alloc_failed). */
     if (!p)
@@ -157,11 +156,6 @@ bool arena_hooks_installed(void)
     return hooks_installed;
 }
 
-bool arena_active(void)
-{
-    return tls_arena.active;
-}
-
 void arena_begin(void)
 {
     tls_arena.active = true;
@@ -179,16 +173,6 @@ void arena_limit(size_t bytes)
 bool arena_over_limit(void)
 {
     return tls_arena.over_limit;
-}
-
-void arena_pause(void)
-{
-    tls_arena.paused = true;
-}
-
-void arena_resume(void)
-{
-    tls_arena.paused = false;
 }
 
 void arena_end(void)
@@ -209,7 +193,6 @@ void arena_end(void)
     a->head = a->kept;
     a->used = 0;
     a->active = false;
-    a->paused = false;
 }
 
 arena_mark arena_mark_here(void)

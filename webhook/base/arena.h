@@ -27,8 +27,6 @@
 /* Installs the hooks. Call once, before any thread uses cJSON. */
 void arena_install_cjson_hooks(void);
 bool arena_hooks_installed(void);
-/* True between arena_begin and arena_end on the calling thread. */
-bool arena_active(void);
 
 /* Makes the calling thread's arena active. Not nestable. */
 void arena_begin(void);
@@ -40,13 +38,6 @@ bool arena_over_limit(void);
 /* Releases everything allocated since arena_begin (keeps the first chunk for the next
  * request) and deactivates the arena. */
 void arena_end(void);
-
-/* Between arena_pause and arena_resume, cJSON allocations of the calling thread come from
- * malloc (and are freed for real), while frees of arena memory stay no-ops: for a large
- * buffer that cJSON grows by copying (a print), whose every old copy would stay in the arena
- * until arena_end. */
-void arena_pause(void);
-void arena_resume(void);
 
 /* A point in the calling thread's arena to come back to: arena_rewind(mark) releases what was
  * allocated after arena_mark, for a value parsed only to be checked and dropped (json_prune).

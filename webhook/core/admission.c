@@ -349,13 +349,20 @@ static size_t patch_room(size_t len)
     return room < ADMISSION_ANSWER_MAX ? room : ADMISSION_ANSWER_MAX;
 }
 
-/* The answer to a review that needs more memory than its size is granted (arena_limit). */
+/* The most the parse of a review of len bytes may take: its charge, less the body (alive
+ * until the parse ends) and as much again for the rest of its work. */
+static size_t parse_limit(size_t len)
+{
+    return ADMISSION_MEMORY_FOR(len) - 2 * len;
+}
+
+/* The answer to a review whose parse needed more than parse_limit (arena_limit). */
 static void too_dense(admission_response *out, size_t len)
 {
     snprintf(out->decision.error, sizeof out->decision.error,
-             "the review needs more than the %zu MiB the webhook grants a body of %zu bytes: no "
-             "object the API server sends is that dense",
-             (size_t)ADMISSION_MEMORY_FOR(len) >> 20, len);
+             "the review needs more than the %zu KiB the webhook grants the parse of a body of %zu "
+             "bytes: no object the API server sends is that dense",
+             parse_limit(len) >> 10, len);
     out->http_status = 413;
 }
 
@@ -388,11 +395,10 @@ CW_MUST_USE static cw_result review_text(const config *cfg, engine_scope scope, 
     bool decided = false;
     bool arena = arena_hooks_installed();
     if (arena) {
-        /* The parse may take what the request was charged less twice its body (the body,
-         * alive until the parse ends, and room for the rest): the tree of a body denser than
-         * any the API server sends is refused (413) before it takes the memory of others. */
+        /* The tree of a body denser than any the API server sends is refused (413) before
+         * it takes the memory of others. */
         arena_begin();
-        arena_limit(ADMISSION_MEMORY_FOR(len) - 2 * len);
+        arena_limit(parse_limit(len));
     }
 
     char nul_path[JSON_NUL_PATH_MAX + 1];

@@ -298,10 +298,10 @@ CW_MUST_USE static cw_result read_inputs(plan *p, cJSON *object, cJSON *template
         return plan_deny(p, 400, "annotation", "annotation %s: %s", ENGINE_ANN_SEALED, err.msg);
 
     STEP(p, read_annotation(p, object, template, INITDATA_ANN_PICK, &v));
-    initdata_denial denial;
-    initdata_choose(cfg, ns, v, &in->initdata, &denial);
-    if (denial.denied)
-        return plan_deny(p, denial.code, denial.reason, "%s", denial.message);
+    denial why;
+    initdata_choose(cfg, ns, v, &in->initdata, &why);
+    if (why.denied)
+        return plan_deny(p, why.code, why.reason, "%s", why.message);
 
     in->podvm = config_podvm_profile_of(cfg, ns);
 
@@ -458,15 +458,7 @@ static void skip(engine_result *res, const char *reason)
 /* Makes the plan's denial the result: nothing of the work done so far is answered. */
 static void finish_denied(engine_result *res, const plan *p)
 {
-    cJSON_Delete(res->patch);
-    free(res->patch_text);
-    res->patch_text = NULL;
-    res->patch_len = 0;
-    for (size_t i = 0; i < res->decision.warning_count; i++)
-        free(res->warnings[i]);
-    cJSON_free(res->record);
-    res->patch = NULL;
-    res->record = NULL;
+    engine_result_clear(res);
     engine_decision *d = &res->decision;
     *d =
         (engine_decision){.outcome = ENGINE_DENIED, .reason = p->deny_reason, .code = p->deny_code};

@@ -122,14 +122,14 @@ cw_result plan_initdata(plan *p)
 {
     const config_initdata_document *doc = p->in->initdata.document;
     initdata_action action;
-    initdata_denial denial;
+    denial why;
     const char *key = runtime_initdata_key(p->runtime);
     if (plan_building(p)) /* the building pass: preflight ran (run_plan) */
         STEP(p, warn_ignored_keys(p, key, doc));
     CW_GUARD(initdata_decide(key, &p->in->initdata, jsonutil_member(p->initdata_target, "metadata"),
-                             p->in->prior, &action, &denial));
-    if (denial.denied)
-        return plan_deny(p, denial.code, denial.reason, "%s", denial.message);
+                             p->in->prior, &action, &why));
+    if (why.denied)
+        return plan_deny(p, why.code, why.reason, "%s", why.message);
     /* An own value other than the document: the decision compared them already. */
     if (plan_building(p) && (!doc || action == INITDATA_KEEP_OTHER))
         STEP(p, check_own_value(p, key));
@@ -192,10 +192,10 @@ cw_result plan_podvm(plan *p)
         if (!podvm_runtime_allows(p->runtime, k))
             continue;
         podvm_action action;
-        podvm_denial denial;
-        podvm_decide(prof, k, annotations, prior, &action, &denial);
-        if (denial.denied)
-            return plan_deny(p, denial.code, denial.reason, "%s", denial.message);
+        denial why;
+        podvm_decide(prof, k, annotations, prior, &action, &why);
+        if (why.denied)
+            return plan_deny(p, why.code, why.reason, "%s", why.message);
         if (action != PODVM_SET && action != PODVM_REPLACE)
             continue;
         const char *value = podvm_value(prof, k);

@@ -14,22 +14,6 @@
 #define NAMES_SHOWN_MAX 240          /* bytes of the list of documents in a message */
 #define ALG_NAME_MAX 7               /* bytes of a digest's algorithm name ("sha512") */
 
-/* Records a denial in d and returns CW_OK: nothing failed. */
-static cw_result deny(initdata_denial *d, int code, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static cw_result deny(initdata_denial *d, int code, const char *reason, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(d->message, sizeof d->message, fmt, ap);
-    va_end(ap);
-    d->denied = true;
-    d->code = code;
-    d->reason = reason;
-    return CW_OK;
-}
-
 const cJSON *prior_record_tree(prior_record *r)
 {
     if (!r->parsed && r->text)
@@ -46,7 +30,7 @@ void prior_record_free(prior_record *r)
 }
 
 void initdata_choose(const config *cfg, const char *ns, const char *picked, initdata_choice *c,
-                     initdata_denial *d)
+                     denial *d)
 {
     d->denied = false;
     c->document = NULL;
@@ -63,17 +47,18 @@ void initdata_choose(const config *cfg, const char *ns, const char *picked, init
     const config_initdata_document *doc = config_initdata_document_named(cfg, picked);
     if (!doc) {
         char names[NAMES_SHOWN_MAX];
-        (void)deny(d, 400, "initdata_unknown",
-                   "annotation %s: \"%.*s\" is not a listed initdata document (listed: %s)",
-                   INITDATA_ANN_PICK, NAME_SHOWN, picked,
-                   config_initdata_document_list(cfg, names, sizeof names));
+        (void)denial_set(d, 400, "initdata_unknown",
+                         "annotation %s: \"%.*s\" is not a listed initdata document (listed: %s)",
+                         INITDATA_ANN_PICK, NAME_SHOWN, picked,
+                         config_initdata_document_list(cfg, names, sizeof names));
         return;
     }
     if (c->enforced && doc != c->document) {
-        (void)deny(d, 403, "initdata_enforced",
-                   "annotation %s asks for initdata document \"%s\", but namespace %s enforces "
-                   "document \"%s\"",
-                   INITDATA_ANN_PICK, doc->name, ns, c->document->name);
+        (void)denial_set(
+            d, 403, "initdata_enforced",
+            "annotation %s asks for initdata document \"%s\", but namespace %s enforces "
+            "document \"%s\"",
+            INITDATA_ANN_PICK, doc->name, ns, c->document->name);
         return;
     }
     c->document = doc;
@@ -156,24 +141,24 @@ cw_result initdata_check_value(const char *value, size_t len, initdata_alg *alg,
 }
 
 cw_result initdata_decide(const char *key, const initdata_choice *c, const cJSON *meta,
-                          prior_record *prior, initdata_action *action, initdata_denial *d)
+                          prior_record *prior, initdata_action *action, denial *d)
 {
     *action = INITDATA_NOTHING;
     d->denied = false;
     if (!c->document || !key)
         return CW_OK;
     if (!jsonutil_is_absent(meta) && !cJSON_IsObject(meta))
-        return deny(d, 400, "invalid_object", "metadata must be an object");
+        return denial_set(d, 400, "invalid_object", "metadata must be an object");
     const cJSON *annotations = jsonutil_member(meta, "annotations");
     if (!jsonutil_is_absent(annotations) && !cJSON_IsObject(annotations))
-        return deny(d, 400, "invalid_object", "metadata.annotations must be an object");
+        return denial_set(d, 400, "invalid_object", "metadata.annotations must be an object");
     const cJSON *v = jsonutil_member(annotations, key);
     if (jsonutil_is_absent(v)) {
         *action = INITDATA_SET;
         return CW_OK;
     }
     if (!cJSON_IsString(v))
-        return deny(d, 400, "annotation", "annotation %s must be a string", key);
+        return denial_set(d, 400, "annotation", "annotation %s must be a string", key);
     bool same;
     CW_GUARD(holds_document(v->valuestring, &c->document->doc, &same));
     if (same) {
@@ -187,10 +172,10 @@ cw_result initdata_decide(const char *key, const initdata_choice *c, const cJSON
         return CW_OK;
     }
     if (c->enforced)
-        return deny(d, 403, "initdata_enforced",
-                    "annotation %s holds another initdata document than \"%s\", which this "
-                    "namespace enforces; remove the annotation",
-                    key, c->document->name);
+        return denial_set(d, 403, "initdata_enforced",
+                          "annotation %s holds another initdata document than \"%s\", which this "
+                          "namespace enforces; remove the annotation",
+                          key, c->document->name);
     *action = INITDATA_KEEP_OTHER;
     return CW_OK;
 }

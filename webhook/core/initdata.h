@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "denial.h"
 #include "result.h"
 
 #define INITDATA_ANN_PICK "coco.confidentialcontainers.org/initdata"
@@ -22,14 +23,6 @@ typedef struct initdata_choice {
     const config_initdata_document *document; /* borrowed from the config; NULL: none applies */
     bool enforced;                            /* the object's namespace enforces this document */
 } initdata_choice;
-
-/* Whether an object is denied, and why. A denial is a decision, not an error. */
-typedef struct initdata_denial {
-    bool denied;
-    int code;           /* 400 or 403 */
-    const char *reason; /* static metric label */
-    char message[CW_ERROR_MAX];
-} initdata_denial;
 
 typedef enum initdata_action {
     INITDATA_NOTHING,    /* no document applies */
@@ -57,7 +50,7 @@ void prior_record_free(prior_record *r);
  * unknown name (400, listing the documents), or another document than the one the namespace
  * enforces (403). */
 void initdata_choose(const config *cfg, const char *ns, const char *picked, initdata_choice *c,
-                     initdata_denial *d);
+                     denial *d);
 
 /* Reads value[0..len) as kata's runtime reads a pod's own initdata annotation (FACTS.md,
  * "Initdata": Go's base64.StdEncoding, padded, CR and LF skipped; one gzip stream; TOML whose
@@ -80,7 +73,6 @@ CW_MUST_USE cw_result initdata_check_value(const char *value, size_t len, initda
  * A value that is not a string, or metadata or annotations that are not objects, are a 400
  * (d->denied). Returns CW_ENOMEM when out of memory, else CW_OK. */
 CW_MUST_USE cw_result initdata_decide(const char *key, const initdata_choice *c, const cJSON *meta,
-                                      prior_record *prior, initdata_action *action,
-                                      initdata_denial *d);
+                                      prior_record *prior, initdata_action *action, denial *d);
 
 #endif

@@ -51,20 +51,6 @@ bool podvm_runtime_allows(const runtime_profile *runtime, podvm_key k)
     return runtime_annotation_allowed(runtime, key, strlen(key));
 }
 
-static void deny(podvm_denial *d, int code, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void deny(podvm_denial *d, int code, const char *reason, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(d->message, sizeof d->message, fmt, ap);
-    va_end(ap);
-    d->denied = true;
-    d->code = code;
-    d->reason = reason;
-}
-
 /* At most PODVM_VALUE_SHOWN bytes of s, control bytes as '?', cut with "...". */
 static void value_shown(char *out, size_t size, const char *s)
 {
@@ -99,7 +85,7 @@ static void allowed_list(char *buf, size_t cap, const config_strings *list)
 }
 
 void podvm_decide(const config_podvm_profile *p, podvm_key k, const cJSON *annotations,
-                  const cJSON *prior, podvm_action *action, podvm_denial *d)
+                  const cJSON *prior, podvm_action *action, denial *d)
 {
     *action = PODVM_NOTHING;
     d->denied = false;
@@ -111,7 +97,8 @@ void podvm_decide(const config_podvm_profile *p, podvm_key k, const cJSON *annot
         return;
     }
     if (!cJSON_IsString(v)) {
-        deny(d, 400, "annotation", "annotation %s must be a string", podvm_annotation(k));
+        (void)denial_set(d, 400, "annotation", "annotation %s must be a string",
+                         podvm_annotation(k));
         return;
     }
     const char *own = v->valuestring;
@@ -134,18 +121,19 @@ void podvm_decide(const config_podvm_profile *p, podvm_key k, const cJSON *annot
         value_shown(shown, sizeof shown, own);
         profile_named(profile, sizeof profile, p);
         allowed_list(allowed, sizeof allowed, &p->allowed_machine_types);
-        deny(d, 403, "pod_vm_machine_type",
-             "annotation %s: machine type \"%s\" is not allowed by %s (allowed: %s)",
-             podvm_annotation(k), shown, profile, allowed);
+        (void)denial_set(d, 403, "pod_vm_machine_type",
+                         "annotation %s: machine type \"%s\" is not allowed by %s (allowed: %s)",
+                         podvm_annotation(k), shown, profile, allowed);
         return;
     }
     if (want && p->enforce) {
         value_shown(shown, sizeof shown, own);
         profile_named(profile, sizeof profile, p);
-        deny(d, 403, "pod_vm_enforced",
-             "annotation %s: \"%s\" differs from the value %s enforces (allowed: \"%s\"); "
-             "remove the annotation",
-             podvm_annotation(k), shown, profile, want);
+        (void)denial_set(
+            d, 403, "pod_vm_enforced",
+            "annotation %s: \"%s\" differs from the value %s enforces (allowed: \"%s\"); "
+            "remove the annotation",
+            podvm_annotation(k), shown, profile, want);
         return;
     }
     *action = PODVM_KEEP;

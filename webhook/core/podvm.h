@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "denial.h"
 #include "result.h"
 #include "runtime_profile.h"
 
@@ -48,14 +49,6 @@ typedef enum podvm_action {
     PODVM_REPLACE, /* the value is one the webhook set earlier from an older profile */
 } podvm_action;
 
-/* Whether an object is denied, and why. A denial is a decision, not an error. */
-typedef struct podvm_denial {
-    bool denied;
-    int code;           /* 400 or 403 */
-    const char *reason; /* static metric label */
-    char message[CW_ERROR_MAX];
-} podvm_denial;
-
 /* Decides key k for an object of profile p (borrowed, not NULL) whose metadata.annotations is
  * annotations (borrowed; NULL or JSON null: none; checked to be an object by the caller).
  * prior is the podVM object of the record the object carries (borrowed; may be NULL): a value
@@ -64,6 +57,6 @@ typedef struct podvm_denial {
  * naming the allowed values) when it is a machine type outside allowedMachineTypes or differs
  * from the set value under enforce; a value that is not a string is a 400. */
 void podvm_decide(const config_podvm_profile *p, podvm_key k, const cJSON *annotations,
-                  const cJSON *prior, podvm_action *action, podvm_denial *d);
+                  const cJSON *prior, podvm_action *action, denial *d);
 
 #endif

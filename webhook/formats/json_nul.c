@@ -224,7 +224,7 @@ static void format_path(const frame *frames, size_t depth, bool in_key, char *ou
     snprintf(out, cap, "...%s", buf + n - keep);
 }
 
-/* Writes into path where offset at of s is, as json_nul_find says. */
+/* Writes into path where offset at of s is, as json_text_check says. */
 static void path_of(const char *s, size_t at, char *path, size_t cap)
 {
     frame *frames = calloc(DEPTH_MAX, sizeof *frames);
@@ -289,11 +289,6 @@ json_text_fault json_text_check(const char *s, size_t len, char *path, size_t ca
         return JSON_TEXT_OK;
     path_of(s, at, path, cap);
     return fault;
-}
-
-bool json_nul_find(const char *s, size_t len, char *path, size_t cap)
-{
-    return json_text_check(s, len, path, cap) == JSON_TEXT_NUL;
 }
 
 const char *json_text_fault_text(json_text_fault f)

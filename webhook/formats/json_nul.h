@@ -32,16 +32,11 @@ typedef enum json_text_fault {
 } json_text_fault;
 
 /* Checks text[0..len), a text that has parsed as JSON, for the faults above; at the first,
- * writes where it is into path (cap bytes, at least 16) as json_nul_find does. */
+ * writes where it is into path (cap bytes, at least 16), e.g.
+ * "request.object.metadata.labels[\"app\"]" or "a key in request.object.spec". */
 json_text_fault json_text_check(const char *text, size_t len, char *path, size_t cap);
 
 /* What a fault is, for a message: "a NUL character (\u0000)", ... */
 const char *json_text_fault_text(json_text_fault f);
-
-/* Looks for \u0000 in the strings of text[0..len), a text that has parsed as JSON. When one
- * is found, writes where into path (cap bytes, at least 16), e.g.
- * "request.object.metadata.labels[\"app\"]" or "a key in request.object.spec", and returns
- * true. */
-bool json_nul_find(const char *text, size_t len, char *path, size_t cap);
 
 #endif
