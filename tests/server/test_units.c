@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -14,6 +15,7 @@
 
 #include "admission.h"
 #include "arena.h"
+#include "budget.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
@@ -375,6 +377,48 @@ static void test_log_line(void **state)
     cJSON_Delete(b);
 }
 
+/* Writes text into dir/name (dir/memory made first, for names under it). */
+static void put(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/memory", dir);
+    (void)mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* SPEC §3: the budget follows the container's limit, cgroup v2 first, then v1; "max", an
+ * unset v1 value (a page count near 2^63), text that is not a number or no file: none (the
+ * default applies). */
+static void test_cgroup_limit(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/coco-cgroup-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(budget_cgroup_limit(dir), 0);                     /* no file */
+    put(dir, "memory/memory.limit_in_bytes", "9223372036854771712\n"); /* v1, unset */
+    assert_int_equal(budget_cgroup_limit(dir), 0);
+    put(dir, "memory/memory.limit_in_bytes", "536870912\n"); /* v1 */
+    assert_int_equal(budget_cgroup_limit(dir), 536870912);
+    put(dir, "memory.max", "max\n"); /* v2 without a limit: v1 is read */
+    assert_int_equal(budget_cgroup_limit(dir), 536870912);
+    put(dir, "memory.max", "268435456\n"); /* v2 wins */
+    assert_int_equal(budget_cgroup_limit(dir), 268435456);
+    put(dir, "memory.max", "12ab\n");
+    assert_int_equal(budget_cgroup_limit(dir), 536870912);
+    char path[600];
+    snprintf(path, sizeof path, "%s/memory.max", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/memory/memory.limit_in_bytes", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/memory", dir);
+    rmdir(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_log_line),
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_review_mutates_with_arena),
+        cmocka_unit_test(test_cgroup_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -82,6 +82,8 @@ static void assert_defaults(const config *cfg)
     assert_string_equal(cfg->runtime_class, "kata-remote");
     assert_strings(&cfg->runtime_class_allowed, allowed, 1);
     assert_int_equal(cfg->tls_min_version, CONFIG_TLS_1_2);
+    assert_int_equal(cfg->shutdown_delay_ms, 10000); /* SPEC §4 */
+    assert_int_equal(cfg->memory_limit, 0);          /* the cgroup's, else 256 MiB */
     assert_true(cfg->replace_persistent_volumes);
     assert_null(cfg->empty_dir_size_limit);
     assert_null(cfg->empty_dir_medium);

@@ -141,6 +141,24 @@ static void test_dropped_grammar(void **state)
         if (cases[i].ok)
             assert_int_equal(r.dropped, 1);
     }
+    /* Objects 1000 deep in a dropped value: each level keeps its keys on the stack. */
+    {
+        size_t depth = 1000, cap = 7 * depth + 64;
+        char *deep = malloc(cap);
+        assert_non_null(deep);
+        size_t len = (size_t)snprintf(deep, cap, "{\"request\":{\"oldObject\":");
+        for (size_t i = 0; i < depth; i++)
+            len += (size_t)snprintf(deep + len, cap - len, "{\"a\":");
+        deep[len++] = '1';
+        memset(deep + len, '}', depth);
+        snprintf(deep + len + depth, cap - len - depth, "}}");
+        json_prune_result out;
+        cJSON *root = json_prune_parse(deep, strlen(deep), &review_fields_rules, &out);
+        assert_non_null(root);
+        assert_int_equal(out.dropped, 1);
+        cJSON_Delete(root);
+        free(deep);
+    }
     /* cJSON's nesting limit, counted from the dropped value: 1000 levels, not 1001. */
     for (size_t depth = 1000; depth <= 1001; depth++) {
         size_t cap = 2 * depth + 64;
