@@ -206,6 +206,14 @@ def test_encode_decodes_with_independent_tools_byte_for_byte():
     assert r.returncode == 0 and b"another encoding" in r.stdout, r
     r = run("initdata", "inspect", "bm90IGd6aXA=")
     assert r.returncode == 1 and b"not base64 of gzip" in r.stderr, r.stderr
+    # Read as kata reads it (Go's StdEncoding): padding required, no space inside. OpenSSL's
+    # decoder took both, so such a value passed for a document kata refuses.
+    good = base64.b64encode(gzip.compress(doc_text())).decode()
+    assert run("initdata", "inspect", good).returncode == 0
+    for bad in (good.rstrip("="), good[:8] + " " + good[8:]):
+        assert bad != good
+        r = run("initdata", "inspect", bad)
+        assert r.returncode == 1, (bad, r.stdout)
 
 
 @group("cli")

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "b64.h"
 #include "intparse.h"
 
 #define KEY_MAX 64     /* bytes of a key or short string value kept for comparison */
@@ -48,7 +49,7 @@ typedef struct scan {
 
 /* A short text kept from a key or string: the decoded bytes, or "long" when cut. */
 typedef struct short_text {
-    char buf[KEY_MAX + 1];
+    char mem[KEY_MAX + 1];
     size_t len;
     bool long_text;
 } short_text;
@@ -56,15 +57,15 @@ typedef struct short_text {
 static void text_add(short_text *t, unsigned char c)
 {
     if (t->len < KEY_MAX)
-        t->buf[t->len++] = (char)c;
+        t->mem[t->len++] = (char)c;
     else
         t->long_text = true;
-    t->buf[t->len] = '\0';
+    t->mem[t->len] = '\0';
 }
 
 static bool text_is(const short_text *t, const char *s)
 {
-    return !t->long_text && strcmp(t->buf, s) == 0;
+    return !t->long_text && strcmp(t->mem, s) == 0;
 }
 
 __attribute__((format(printf, 2, 3))) static cw_result fail(scan *sc, const char *fmt, ...)
@@ -476,9 +477,9 @@ CW_MUST_USE static cw_result key_value(scan *sc, table_kind table, found *f, ini
         bool is_version = text_is(&seg[0], "version");
         bool *has = is_version ? &f->has_version : &f->has_algorithm;
         if (*has)
-            return fail(sc, "%s is defined twice", seg[0].buf);
+            return fail(sc, "%s is defined twice", seg[0].mem);
         if (type != VALUE_STRING)
-            return fail(sc, "%s must be a string", seg[0].buf);
+            return fail(sc, "%s must be a string", seg[0].mem);
         *has = true;
         if (is_version) {
             f->version = text;
@@ -494,10 +495,10 @@ CW_MUST_USE static cw_result key_value(scan *sc, table_kind table, found *f, ini
 
 /* The document check; kata_only: only what kata's runtime needs (a known algorithm), as it
  * reads a pod's own value (no version check, [data] may be absent). */
-CW_MUST_USE static cw_result check_document(const char *name, const unsigned char *buf, size_t len,
+CW_MUST_USE static cw_result check_document(const char *name, const unsigned char *mem, size_t len,
                                             bool kata_only, initdata_info *info, cw_error *err)
 {
-    scan sc = {.s = buf, .len = len, .line = 1, .name = name ? name : "initdata", .err = err};
+    scan sc = {.s = mem, .len = len, .line = 1, .name = name ? name : "initdata", .err = err};
     found f = {0};
     memset(info, 0, sizeof *info);
     if (len == 0)
@@ -530,39 +531,39 @@ CW_MUST_USE static cw_result check_document(const char *name, const unsigned cha
         return fail(&sc, "no top-level version (version = \"0.1.0\")");
     if (!kata_only && !text_is(&f.version, "0.1.0")) {
         sc.line = f.version_line;
-        return fail(&sc, "version must be \"0.1.0\", not \"%.32s%s\"", f.version.buf,
+        return fail(&sc, "version must be \"0.1.0\", not \"%.32s%s\"", f.version.mem,
                     f.version.long_text ? "..." : "");
     }
     if (!f.has_algorithm)
         return fail(&sc, "no top-level algorithm (sha256, sha384 or sha512)");
-    if (f.algorithm.long_text || !initdata_alg_parse(f.algorithm.buf, &info->alg)) {
+    if (f.algorithm.long_text || !initdata_alg_parse(f.algorithm.mem, &info->alg)) {
         sc.line = f.algorithm_line;
         return fail(&sc, "algorithm must be sha256, sha384 or sha512, not \"%.32s%s\"",
-                    f.algorithm.buf, f.algorithm.long_text ? "..." : "");
+                    f.algorithm.mem, f.algorithm.long_text ? "..." : "");
     }
     if (!kata_only && !f.has_data)
         return fail(&sc, "no [data] table");
     return CW_OK;
 }
 
-cw_result initdata_check(const char *name, const unsigned char *buf, size_t len,
+cw_result initdata_check(const char *name, const unsigned char *mem, size_t len,
                          initdata_info *info, cw_error *err)
 {
-    return check_document(name, buf, len, false, info, err);
+    return check_document(name, mem, len, false, info, err);
 }
 
-cw_result initdata_check_kata(const char *name, const unsigned char *buf, size_t len,
+cw_result initdata_check_kata(const char *name, const unsigned char *mem, size_t len,
                               initdata_info *info, cw_error *err)
 {
-    return check_document(name, buf, len, true, info, err);
+    return check_document(name, mem, len, true, info, err);
 }
 
 /* ---- files ------------------------------------------------------------------------- */
 
-cw_result initdata_read_file(const char *path, unsigned char **buf, size_t *len, cw_error *err)
+cw_result initdata_read_file(const char *path, unsigned char **mem, size_t *len, cw_error *err)
 {
     char ebuf[128];
-    *buf = NULL;
+    *mem = NULL;
     *len = 0;
     /* O_NONBLOCK: opening a FIFO must not wait for a writer; non-regular files are refused. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -612,7 +613,7 @@ cw_result initdata_read_file(const char *path, unsigned char **buf, size_t *len,
     }
     data[n] = '\0';
     unsigned char *fit = realloc(data, n + 1);
-    *buf = fit ? fit : data;
+    *mem = fit ? fit : data;
     *len = n;
     data = NULL;
 out:
@@ -629,21 +630,21 @@ void initdata_doc_clear(initdata_doc *doc)
     memset(doc, 0, sizeof *doc);
 }
 
-cw_result initdata_doc_from_bytes(const char *name, const unsigned char *buf, size_t len,
+cw_result initdata_doc_from_bytes(const char *name, const unsigned char *mem, size_t len,
                                   initdata_doc *doc, cw_error *err)
 {
     memset(doc, 0, sizeof *doc);
-    cw_result r = initdata_check(name, buf, len, &doc->info, err);
+    cw_result r = initdata_check(name, mem, len, &doc->info, err);
     if (r)
         return r;
     doc->path = strdup(name);
     doc->bytes = malloc(len + 1);
     if (!doc->path || !doc->bytes)
         goto oom;
-    memcpy(doc->bytes, buf, len);
+    memcpy(doc->bytes, mem, len);
     doc->bytes[len] = '\0';
     doc->len = len;
-    if (initdata_encode(buf, len, &doc->value, &doc->value_len) != CW_OK)
+    if (initdata_encode(mem, len, &doc->value, &doc->value_len) != CW_OK)
         goto oom;
     if (doc->value_len > INITDATA_VALUE_MAX) {
         r = cw_fail(err, CW_ELIMIT,
@@ -652,7 +653,7 @@ cw_result initdata_doc_from_bytes(const char *name, const unsigned char *buf, si
         initdata_doc_clear(doc);
         return r;
     }
-    doc->digest_len = initdata_hash(doc->info.alg, buf, len, doc->digest);
+    doc->digest_len = initdata_hash(doc->info.alg, mem, len, doc->digest);
     if (doc->digest_len == 0)
         goto oom;
     int n = snprintf(doc->digest_text, sizeof doc->digest_text,
@@ -666,20 +667,20 @@ oom:
 
 cw_result initdata_doc_load(const char *path, initdata_doc *doc, cw_error *err)
 {
-    unsigned char *buf;
+    unsigned char *mem;
     size_t len;
     memset(doc, 0, sizeof *doc);
-    cw_result r = initdata_read_file(path, &buf, &len, err);
+    cw_result r = initdata_read_file(path, &mem, &len, err);
     if (r)
         return r;
-    r = initdata_doc_from_bytes(path, buf, len, doc, err);
-    free(buf);
+    r = initdata_doc_from_bytes(path, mem, len, doc, err);
+    free(mem);
     return r;
 }
 
 /* ---- encoding ---------------------------------------------------------------------- */
 
-cw_result initdata_encode(const unsigned char *buf, size_t len, char **out, size_t *out_len)
+cw_result initdata_encode(const unsigned char *mem, size_t len, char **out, size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;
@@ -693,7 +694,7 @@ cw_result initdata_encode(const unsigned char *buf, size_t len, char **out, size
     cw_result r = CW_ENOMEM;
     if (!gz)
         goto out;
-    z.next_in = (Bytef *)(uintptr_t)buf;
+    z.next_in = (Bytef *)(uintptr_t)mem;
     z.avail_in = (uInt)len;
     z.next_out = gz;
     z.avail_out = (uInt)cap;
@@ -769,37 +770,26 @@ cw_result initdata_decode(const char *value, size_t len, size_t max, unsigned ch
 {
     *out = NULL;
     *out_len = 0;
-    unsigned char *gz = malloc(len / 4 * 3 + 4);
-    EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
-    cw_result r = CW_ENOMEM;
-    if (!gz || !ctx)
-        goto out;
-    int n1 = 0, n2 = 0;
-    EVP_DecodeInit(ctx);
-    if (len > INT32_MAX ||
-        EVP_DecodeUpdate(ctx, gz, &n1, (const unsigned char *)value, (int)len) < 0 ||
-        EVP_DecodeFinal(ctx, gz + n1, &n2) != 1) {
-        r = cw_fail(err, CW_EINVAL, "not base64");
-        goto out;
-    }
-    r = initdata_gunzip(gz, (size_t)n1 + (size_t)n2, max, out, out_len, err);
-out:
-    if (r == CW_ENOMEM)
-        cw_fail(err, CW_ENOMEM, "out of memory");
-    EVP_ENCODE_CTX_free(ctx);
+    /* As kata reads the annotation (Go's base64.StdEncoding): a value only a laxer decoder
+     * takes must not pass for a document kata would refuse. */
+    unsigned char *gz = NULL;
+    size_t gz_len = 0;
+    cw_result r = b64_decode(value, len, B64_GO_STD, &gz, &gz_len, err);
+    if (r == CW_OK)
+        r = initdata_gunzip(gz, gz_len, max, out, out_len, err);
     free(gz);
     return r;
 }
 
 /* ---- digests ----------------------------------------------------------------------- */
 
-size_t initdata_hash(initdata_alg alg, const void *buf, size_t len, unsigned char *out)
+size_t initdata_hash(initdata_alg alg, const void *mem, size_t len, unsigned char *out)
 {
     const EVP_MD *md = alg == INITDATA_SHA512   ? EVP_sha512()
                        : alg == INITDATA_SHA384 ? EVP_sha384()
                                                 : EVP_sha256();
     unsigned int n = 0;
-    if (EVP_Digest(buf, len, out, &n, md, NULL) != 1)
+    if (EVP_Digest(mem, len, out, &n, md, NULL) != 1)
         return 0;
     return n;
 }
@@ -810,20 +800,20 @@ void initdata_fit(const unsigned char *digest, size_t len, unsigned char *out, s
     memcpy(out, digest, len < size ? len : size);
 }
 
-bool initdata_pcr8(const unsigned char *buf, size_t len, unsigned char *out)
+bool initdata_pcr8(const unsigned char *mem, size_t len, unsigned char *out)
 {
     unsigned char ext[64] = {0};
-    if (initdata_hash(INITDATA_SHA256, buf, len, ext + 32) != 32)
+    if (initdata_hash(INITDATA_SHA256, mem, len, ext + 32) != 32)
         return false;
     return initdata_hash(INITDATA_SHA256, ext, sizeof ext, out) == 32;
 }
 
-void initdata_hex(const unsigned char *buf, size_t len, char *out)
+void initdata_hex(const unsigned char *mem, size_t len, char *out)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[buf[i] >> 4];
-        out[2 * i + 1] = digits[buf[i] & 15];
+        out[2 * i] = digits[mem[i] >> 4];
+        out[2 * i + 1] = digits[mem[i] & 15];
     }
     out[2 * len] = '\0';
 }

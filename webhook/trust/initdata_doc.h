@@ -59,18 +59,18 @@ typedef struct initdata_doc {
     char digest_text[INITDATA_DIGEST_TEXT_MAX]; /* "sha256:<hex>" */
 } initdata_doc;
 
-/* Checks buf[0..len) as a document. name is used in messages ("NAME:LINE: ..."). */
-CW_MUST_USE cw_result initdata_check(const char *name, const unsigned char *buf, size_t len,
+/* Checks mem[0..len) as a document. name is used in messages ("NAME:LINE: ..."). */
+CW_MUST_USE cw_result initdata_check(const char *name, const unsigned char *mem, size_t len,
                                      initdata_info *info, cw_error *err);
 
 /* Reads a document file (a regular file of at most INITDATA_FILE_MAX bytes). Returns owned
- * bytes in *buf (NUL-terminated; *len excludes the NUL). Errors name the file. */
-CW_MUST_USE cw_result initdata_read_file(const char *path, unsigned char **buf, size_t *len,
+ * bytes in *mem (NUL-terminated; *len excludes the NUL). Errors name the file. */
+CW_MUST_USE cw_result initdata_read_file(const char *path, unsigned char **mem, size_t *len,
                                          cw_error *err);
 
-/* Checks, encodes and hashes buf[0..len); name is kept as doc->path. Copies buf. Refuses
+/* Checks, encodes and hashes mem[0..len); name is kept as doc->path. Copies mem. Refuses
  * empty documents and values over INITDATA_VALUE_MAX. On failure doc is cleared. */
-CW_MUST_USE cw_result initdata_doc_from_bytes(const char *name, const unsigned char *buf,
+CW_MUST_USE cw_result initdata_doc_from_bytes(const char *name, const unsigned char *mem,
                                               size_t len, initdata_doc *doc, cw_error *err);
 
 /* initdata_read_file then initdata_doc_from_bytes. */
@@ -78,18 +78,19 @@ CW_MUST_USE cw_result initdata_doc_load(const char *path, initdata_doc *doc, cw_
 
 void initdata_doc_clear(initdata_doc *doc);
 
-/* Standard base64 (one line) of a deterministic gzip of buf. Returns owned text in *out. */
-CW_MUST_USE cw_result initdata_encode(const unsigned char *buf, size_t len, char **out,
+/* Standard base64 (one line) of a deterministic gzip of mem. Returns owned text in *out. */
+CW_MUST_USE cw_result initdata_encode(const unsigned char *mem, size_t len, char **out,
                                       size_t *out_len);
 
-/* The reverse of initdata_encode: base64 (line breaks tolerated), then one gzip member with
- * nothing after it, giving at most max bytes. Returns owned bytes (NUL-terminated). */
+/* The reverse of initdata_encode, as kata reads the annotation: base64 as Go's
+ * StdEncoding (padded; CR and LF skipped), then one gzip member with nothing after it,
+ * giving at most max bytes. Returns owned bytes (NUL-terminated). */
 CW_MUST_USE cw_result initdata_decode(const char *value, size_t len, size_t max,
                                       unsigned char **out, size_t *out_len, cw_error *err);
 
 /* initdata_check as kata's runtime reads a pod's own document (FACTS.md, "Initdata"): only
  * a known algorithm is required (no version check, [data] may be absent). */
-CW_MUST_USE cw_result initdata_check_kata(const char *name, const unsigned char *buf, size_t len,
+CW_MUST_USE cw_result initdata_check_kata(const char *name, const unsigned char *mem, size_t len,
                                           initdata_info *info, cw_error *err);
 
 /* One gzip member of gz[0..gz_len) and nothing after it, giving at most max bytes. Returns
@@ -98,18 +99,18 @@ CW_MUST_USE cw_result initdata_check_kata(const char *name, const unsigned char 
 CW_MUST_USE cw_result initdata_gunzip(const unsigned char *gz, size_t gz_len, size_t max,
                                       unsigned char **out, size_t *out_len, cw_error *err);
 
-/* The hash alg names over buf; out holds INITDATA_DIGEST_MAX bytes. Returns its length, or 0
+/* The hash alg names over mem; out holds INITDATA_DIGEST_MAX bytes. Returns its length, or 0
  * when the hash could not be computed. */
-size_t initdata_hash(initdata_alg alg, const void *buf, size_t len, unsigned char *out);
+size_t initdata_hash(initdata_alg alg, const void *mem, size_t len, unsigned char *out);
 
 /* out[0..size) = digest truncated or zero-padded to size bytes (the TEE field forms). */
 void initdata_fit(const unsigned char *digest, size_t len, unsigned char *out, size_t size);
 
 /* The vTPM PCR 8 value: sha256(32 zero bytes || sha256(document)). out holds 32 bytes. */
-bool initdata_pcr8(const unsigned char *buf, size_t len, unsigned char *out);
+bool initdata_pcr8(const unsigned char *mem, size_t len, unsigned char *out);
 
-/* Lower-case hex of buf into out (2 * len + 1 bytes). */
-void initdata_hex(const unsigned char *buf, size_t len, char *out);
+/* Lower-case hex of mem into out (2 * len + 1 bytes). */
+void initdata_hex(const unsigned char *mem, size_t len, char *out);
 
 const char *initdata_alg_name(initdata_alg alg);
 /* Parses "sha256" | "sha384" | "sha512". */
