@@ -1409,7 +1409,8 @@ def test_sigterm_under_load():
     assert b"\r\nConnection: close" in head, head
     check_response(rev, 200, payload)
     n_during = len(done)
-    assert srv.proc.wait(timeout=30) == 0
+    code = srv.proc.wait(timeout=30)
+    assert code == 0, (code, srv.log_text()[-3000:])
     assert time.monotonic() - t_term >= 3.0
     stop.set()
     for t in threads:
